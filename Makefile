@@ -1,0 +1,48 @@
+# Two commands for a fresh machine: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+STAMP := $(VENV)/.installed
+PORT ?= $(or $(GRADIO_SERVER_PORT),7860)
+
+.PHONY: run test setup index model lint bench-load bench-scale bench-engines eval clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+model: setup
+	$(PY) -m ingest model
+
+# Rebuilds only when a source document or a setting changed (the manifest records both).
+index: model
+	$(PY) -m ingest build
+
+run: index
+	GRADIO_SERVER_PORT=$(PORT) $(PY) app.py
+
+test: setup model
+	$(PY) -m pytest
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+eval: index
+	$(PY) -m eval run --questions data/questions/test.jsonl --mode all --report reports/latest
+
+bench-engines: setup
+	$(PY) -m bench.engines
+
+bench-load: index
+	$(PY) -m bench.load
+
+bench-scale: setup
+	$(PY) -m bench.scale
+
+clean:
+	rm -rf data/index reports test-output bench-output .pytest_cache

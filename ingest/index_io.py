@@ -1,0 +1,240 @@
+"""Save and load the index directory, side by side, versioned, checked, no pickle.
+
+Layout of an index directory (default data/index):
+    CURRENT                  name of the build that is serving (replaced atomically)
+    builds/<name>/           manifest.json, dense.faiss, embeddings.npy, bm25/, chunks.jsonl,
+                             articles.jsonl, regulations.jsonl
+    .lock                    held while a build runs
+A build is written into a fresh folder, checked by loading it, then CURRENT is switched with os.replace;
+a failed or killed build leaves the previous one serving.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ingest.errors import IndexFault
+from ingest.schema import Article, Chunk, Regulation
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+CURRENT = "CURRENT"
+BUILDS = "builds"
+REBUILD_HINT = "rebuild it with `python -m ingest build` (or `make run`)"
+
+
+@dataclass(frozen=True)
+class LoadedIndex:
+    path: Path  # the build folder that was loaded
+    manifest: dict[str, Any]
+    regulations: tuple[Regulation, ...]
+    articles: tuple[Article, ...]
+    chunks: tuple[Chunk, ...]
+    dense: Any  # faiss.Index
+    bm25: Any  # bm25s.BM25
+
+    @property
+    def model_id(self) -> str:
+        return self.manifest["embedder"]["model_id"]
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
+    with path.open("w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def _fsync_tree(folder: Path) -> None:
+    for f in folder.rglob("*"):
+        if f.is_file():
+            with f.open("rb") as fh:
+                os.fsync(fh.fileno())
+    dir_fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+@contextlib.contextmanager
+def build_lock(root: Path) -> Iterator[None]:
+    """One build at a time per index directory; a second one fails fast with a clear message."""
+    root.mkdir(parents=True, exist_ok=True)
+    fd = os.open(root / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise IndexFault(f"another build is already running on {root}; wait for it to finish") from exc
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock, also when the process is killed
+
+
+def new_build_dir(root: Path) -> Path:
+    name = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    path = root / BUILDS / name
+    path.mkdir(parents=True)
+    return path
+
+
+def write_build(
+    folder: Path,
+    manifest: dict[str, Any],
+    regulations: list[Regulation],
+    articles: list[Article],
+    chunks: list[Chunk],
+    vectors: np.ndarray,
+    dense: Any,
+    bm25: Any,
+) -> None:
+    import faiss
+
+    _write_jsonl(folder / "regulations.jsonl", [r.to_json() for r in regulations])
+    _write_jsonl(folder / "articles.jsonl", [a.to_json() for a in articles])
+    _write_jsonl(folder / "chunks.jsonl", [c.to_json() for c in chunks])
+    np.save(folder / "embeddings.npy", vectors.astype(np.float32), allow_pickle=False)
+    faiss.write_index(dense, str(folder / "dense.faiss"))
+    bm25.save(str(folder / "bm25"), show_progress=False)
+    files = {
+        f.relative_to(folder).as_posix(): sha256_file(f)
+        for f in sorted(folder.rglob("*"))
+        if f.is_file() and f.name != MANIFEST
+    }
+    manifest = {**manifest, "format_version": FORMAT_VERSION, "files": files}
+    (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    _fsync_tree(folder)
+
+
+def switch_current(root: Path, folder: Path) -> None:
+    tmp = root / f".{CURRENT}.{uuid.uuid4().hex[:8]}"
+    tmp.write_text(folder.name + "\n", encoding="utf-8")
+    with tmp.open("rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, root / CURRENT)
+    dir_fd = os.open(root, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def current_build(root: Path) -> Path:
+    pointer = root / CURRENT
+    if not pointer.is_file():
+        raise IndexFault(f"no index at {root.name}/: {REBUILD_HINT}")
+    name = pointer.read_text(encoding="utf-8").strip()
+    folder = root / BUILDS / name
+    if not name or "/" in name or not folder.is_dir():
+        raise IndexFault(f"the index at {root.name}/ points to a build that is missing; {REBUILD_HINT}")
+    return folder
+
+
+def read_manifest(root: Path) -> dict[str, Any] | None:
+    """The serving build's manifest, or None when there is no readable index (for staleness checks)."""
+    try:
+        return json.loads((current_build(root) / MANIFEST).read_text(encoding="utf-8"))
+    except (IndexFault, OSError, ValueError):
+        return None
+
+
+def prune_builds(root: Path, keep: int = 2) -> None:
+    """Remove old builds and leftovers of killed builds; call with the build lock held."""
+    builds = root / BUILDS
+    if not builds.is_dir():
+        return
+    try:
+        serving = current_build(root).name
+    except IndexFault:
+        serving = None
+    complete = sorted((d for d in builds.iterdir() if (d / MANIFEST).is_file()), key=lambda d: d.name)
+    keepers = {d.name for d in complete[-keep:]} | ({serving} if serving else set())
+    for d in builds.iterdir():
+        if d.name not in keepers:
+            shutil.rmtree(d, ignore_errors=True)
+    for stray in root.glob(f".{CURRENT}.*"):
+        stray.unlink(missing_ok=True)
+
+
+def load_index(root: Path, verify: bool = True) -> LoadedIndex:
+    """Load the serving build of an index directory."""
+    return load_build(current_build(root), verify)
+
+
+def load_build(folder: Path, verify: bool = True) -> LoadedIndex:
+    """Load one build; every file is checked against the manifest before it is used."""
+    import bm25s
+    import faiss
+
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexFault(f"the index manifest is missing or unreadable; {REBUILD_HINT}") from exc
+    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexFault(f"the index was written in another format version; {REBUILD_HINT}")
+    files = manifest.get("files") or {}
+    present = {f.relative_to(folder).as_posix() for f in folder.rglob("*") if f.is_file() and f.name != MANIFEST}
+    if set(files) != present:
+        missing, extra = sorted(set(files) - present), sorted(present - set(files))
+        raise IndexFault(f"the index files do not match its manifest (missing {missing or 'none'}, "
+                         f"unexpected {extra or 'none'}); {REBUILD_HINT}")
+    if verify:
+        for name, digest in files.items():
+            if sha256_file(folder / name) != digest:
+                raise IndexFault(f"the index file {name} is damaged (checksum mismatch); {REBUILD_HINT}")
+    try:
+        regulations = tuple(Regulation.from_json(r) for r in _read_jsonl(folder / "regulations.jsonl"))
+        articles = tuple(Article.from_json(a) for a in _read_jsonl(folder / "articles.jsonl"))
+        chunks = tuple(Chunk.from_json(c) for c in _read_jsonl(folder / "chunks.jsonl"))
+        dense = faiss.read_index(str(folder / "dense.faiss"))
+        bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False, verbosity=0)
+    except Exception as exc:  # a damaged file that slipped past (verify=False): refuse, never guess
+        raise IndexFault(f"the index cannot be read ({type(exc).__name__}); {REBUILD_HINT}") from exc
+    counts = manifest.get("counts", {})
+    dim = manifest.get("embedder", {}).get("dim")
+    if (counts.get("articles"), counts.get("chunks"), counts.get("regulations")) != (
+        len(articles), len(chunks), len(regulations)
+    ) or dense.ntotal != len(chunks) or dense.d != dim:
+        raise IndexFault(f"the index files disagree with its manifest (counts or dimension); {REBUILD_HINT}")
+    return LoadedIndex(folder, manifest, regulations, articles, chunks, dense, bm25)
+
+
+def load_embeddings(folder: Path) -> tuple[list[Chunk], np.ndarray] | None:
+    """A previous build's chunks and vectors, for reuse by content; None if unreadable."""
+    try:
+        chunks = [Chunk.from_json(c) for c in _read_jsonl(folder / "chunks.jsonl")]
+        vectors = np.load(folder / "embeddings.npy", allow_pickle=False)
+    except Exception:  # noqa: BLE001 - reuse is an optimisation; any doubt means embed again
+        return None
+    if vectors.ndim != 2 or len(vectors) != len(chunks):
+        return None
+    return chunks, vectors

