@@ -90,7 +90,7 @@ class SentenceTransformerEmbedder:
         except Exception as exc:
             raise EmbedderError(f"cannot load sentence-transformers model {name_or_path!r}: {exc}") from exc
         self.model_id = model_id or _st_model_id(name_or_path)
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        self.dim = int(self._model.get_embedding_dimension())
         self.max_tokens = int(self._model.max_seq_length or 512)
         prompts = getattr(self._model, "prompts", {}) or {}
         # Explicit prefixes win; otherwise use the model's own prompts (e5 folders carry "query: "/"passage: ").

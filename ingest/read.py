@@ -106,6 +106,8 @@ def _pdf_text(path: Path, raw: bytes) -> str:
         reader = PdfReader(io.BytesIO(raw))
         # A blank line between pages: the parser repairs a sentence split by a page break.
         text = "\n\n".join((page.extract_text() or "") for page in reader.pages)
+        # Some producers' ToUnicode maps yield a NUL before every character; NUL is never text.
+        text = text.replace("\x00", "")
     except Exception as exc:  # pypdf raises many types for damaged files
         raise SourceError(f"{path.name}: not a readable .pdf file ({type(exc).__name__})") from exc
     if not text.strip():

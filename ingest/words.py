@@ -61,3 +61,8 @@ def words(text: str) -> list[str]:
         if tok and tok not in STOPWORDS and _WORD_RE.search(tok):
             out.append(tok)
     return out
+
+
+def to_simplified(text: str) -> str:
+    """Traditional to simplified Chinese only (the corpus is simplified; the model matches it better)."""
+    return _converter().convert(text)

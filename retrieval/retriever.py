@@ -12,7 +12,7 @@ from ingest.embed import Embedder, make_embedder
 from ingest.errors import EmbedderError, QueryError
 from ingest.index_io import LoadedIndex, load_index
 from ingest.schema import Article, Result, SearchResponse
-from ingest.words import normalise, warm_up, words
+from ingest.words import normalise, to_simplified, warm_up, words
 from retrieval.abstain import AbstainRule, coverage
 from retrieval.dense import dense_scores
 from retrieval.fuse import DEFAULT_DENSE_WEIGHT, fuse
@@ -79,7 +79,7 @@ class Retriever:
         dense: dict[int, tuple[float, int]] = {}
         lexical: dict[int, tuple[float, int]] = {}
         if mode in ("hybrid", "dense"):
-            qvec = self.embedder.embed_queries([q])[0]
+            qvec = self.embedder.embed_queries([to_simplified(q)])[0]
             dense = dense_scores(self.index, self._chunk_article, qvec, CANDIDATES, allowed)
         if mode in ("hybrid", "lexical"):
             from retrieval.lexical import lexical_scores
