@@ -20,19 +20,25 @@ class Reference:
     sub_number: int = 0
 
 
-def _names(reg: Regulation) -> list[str]:
-    names = [reg.title, *reg.short_names]
-    return [normalise(n) for n in names if n and len(n) >= 2]
+NameTable = tuple[tuple[str, tuple[str, ...]], ...]
 
 
-def find_reference(question: str, regulations: tuple[Regulation, ...]) -> Reference | None:
+def name_table(regulations: tuple[Regulation, ...]) -> NameTable:
+    """Normalised full titles and short names per regulation id; build once per index."""
+    return tuple(
+        (reg.id, tuple(normalise(n) for n in (reg.title, *reg.short_names) if n and len(n) >= 2))
+        for reg in regulations
+    )
+
+
+def find_reference(question: str, names: NameTable) -> Reference | None:
     """The regulations a question names and the article number it asks for, if any."""
     q = normalise(question)
     named: list[tuple[int, str]] = []
-    for reg in regulations:
-        hits = [len(n) for n in _names(reg) if n in q]
+    for reg_id, reg_names in names:
+        hits = [len(n) for n in reg_names if n in q]
         if hits:
-            named.append((max(hits), reg.id))
+            named.append((max(hits), reg_id))
     # When one name contains another (劳动合同法实施条例 ⊃ 劳动合同法), keep the longest match only.
     if named:
         best = max(length for length, _ in named)

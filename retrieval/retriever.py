@@ -18,7 +18,7 @@ from retrieval.dense import dense_scores
 from retrieval.fuse import DEFAULT_DENSE_WEIGHT, fuse
 from retrieval.highlight import best_sentence
 from retrieval.query import clean_query
-from retrieval.references import find_reference
+from retrieval.references import find_reference, name_table
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,7 @@ class Retriever:
         self._chunk_article = np.array([pos[c.article_id] for c in self.index.chunks], dtype=np.int64)
         self._by_label = {(a.regulation_id, a.number, a.sub_number): i for i, a in enumerate(arts)}
         self._article_reg = np.array([a.regulation_id for a in arts], dtype=object)
+        self._names = name_table(self.index.regulations)
         self._norm_text = [normalise(f"{a.regulation_title}{a.label}{a.text}") for a in arts]
         warm_up()
 
@@ -123,7 +124,7 @@ class Retriever:
         return out
 
     def _apply_reference(self, q: str, ranked: list[Scored], allowed: np.ndarray | None) -> list[Scored]:
-        ref = find_reference(q, self.index.regulations)
+        ref = find_reference(q, self._names)
         if ref is None:
             return ranked
         top = ranked[0].score if ranked else 1.0
