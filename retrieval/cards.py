@@ -1,0 +1,159 @@
+"""HTML for the web app's chat: article cards, verbatim, every piece of text escaped.
+
+Pure functions, no Gradio. The chat renders messages as Markdown with sanitised HTML, so every string
+that comes from a user or an article goes through `html.escape`, and each message is one HTML block with
+no blank line in it (a blank line would end the block and hand the rest to the Markdown parser).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+
+from ingest.schema import Article, Result, SearchResponse
+
+NO_ANSWER = "未找到直接相关的条文"
+FOUND_BY = {"reference": "条号 article no.", "dense": "语义 meaning", "lexical": "关键词 words"}
+MAX_ECHO = 300  # characters of an over-long question echoed back in the chat
+
+
+_NEWLINES = re.compile(r"\s*[\r\n]\s*")  # CommonMark ends lines at \n, \r and \r\n
+
+
+def esc(text: str) -> str:
+    """Escape for HTML; each line break (or run of them) becomes one <br>, so no blank line is produced."""
+    return _NEWLINES.sub("<br>", html.escape(text, quote=True))
+
+
+def user_message(text: str) -> str:
+    """The question as typed, shown literally (no Markdown, no HTML)."""
+    shown = text if len(text) <= MAX_ECHO else f"{text[:MAX_ECHO]}…（共 {len(text)} 字 / {len(text)} chars）"
+    return f'<div class="regqa-q">{esc(shown)}</div>'
+
+
+def error_message(message: str) -> str:
+    return f'<div class="regqa-error" role="alert">⚠️ {esc(message)}</div>'
+
+
+def _normalised(text: str, to_simplified: Callable[[str], str] | None) -> tuple[str, list[int]]:
+    """Text folded for matching (NFKC, lower case, simplified) and, per folded char, its source index."""
+    pieces = [unicodedata.normalize("NFKC", ch).lower() for ch in text]
+    owner = [i for i, p in enumerate(pieces) for _ in p]
+    folded = "".join(pieces)
+    if to_simplified is not None:
+        converted = to_simplified(folded)
+        if len(converted) == len(folded):  # t2s is character for character in practice; otherwise skip it
+            folded = converted
+    return folded, owner
+
+
+def word_mask(text: str, query_words: Sequence[str],
+              to_simplified: Callable[[str], str] | None = None) -> list[bool]:
+    """Which characters of `text` belong to an occurrence of a query word (two characters or more)."""
+    mask = [False] * len(text)
+    folded, owner = _normalised(text, to_simplified)
+    for w in {w for w in query_words if len(w) > 1}:
+        start = folded.find(w)
+        while start >= 0:
+            for j in range(start, start + len(w)):
+                mask[owner[j]] = True
+            start = folded.find(w, start + 1)
+    return mask
+
+
+def _with_words(text: str, mask: Sequence[bool], lo: int, hi: int) -> str:
+    out: list[str] = []
+    i = lo
+    while i < hi:
+        j = i
+        while j < hi and bool(mask[j]) == bool(mask[i]):
+            j += 1
+        piece = esc(text[i:j])
+        out.append(f'<strong class="regqa-word">{piece}</strong>' if mask[i] else piece)
+        i = j
+    return "".join(out)
+
+
+def highlight(text: str, span: tuple[int, int] | None, words_mask: Sequence[bool] | None = None) -> str:
+    """Escaped text with the matched sentence in <mark> and query words in <strong>."""
+    fits = words_mask is not None and len(words_mask) == len(text)
+    mask = list(words_mask) if fits else [False] * len(text)
+    lo, hi = span if span else (0, 0)
+    lo, hi = max(0, min(lo, len(text))), max(0, min(hi, len(text)))
+    if hi <= lo:
+        return _with_words(text, mask, 0, len(text))
+    return (_with_words(text, mask, 0, lo) + '<mark class="regqa-hit">' + _with_words(text, mask, lo, hi)
+            + "</mark>" + _with_words(text, mask, hi, len(text)))
+
+
+def _relevance(r: Result) -> str:
+    by = " + ".join(FOUND_BY.get(f, f) for f in r.found_by if f != "reference")
+    if "reference" in r.found_by:
+        return "条号直接命中 exact article reference" + (f" · {esc(by)}" if by else "")
+    return f"相关度 relevance {r.score:.3f} · {esc(by)}"
+
+
+def _cite_button() -> str:
+    """The app's script copies the nearest `.regqa-cite` text (the sanitiser drops data-* attributes)."""
+    return '<button type="button" class="regqa-copy" title="复制引用 Copy citation">复制引用 Copy</button>'
+
+
+
+def _context(article: Article, neighbours: Sequence[Article]) -> str:
+    if not neighbours:
+        return ""
+    where = f"（{esc(article.chapter)}）" if article.chapter else ""
+    rows = []
+    for a in neighbours:
+        me = a.id == article.id
+        cls = "regqa-ctx-art regqa-ctx-me" if me else "regqa-ctx-art"
+        rows.append(f'<div class="{cls}"><span class="regqa-ctx-label">{esc(a.label)}</span> '
+                    f'{esc(a.text)}</div>')
+    return (f'<details class="regqa-ctx"><summary>阅读上下文 Read in context{where}</summary>'
+            f'<div class="regqa-note">《{esc(article.regulation_title)}》在索引中的前后条文 '
+            f'(neighbouring articles held in the index)</div>{"".join(rows)}</details>')
+
+
+def _related(items: Sequence[Result]) -> str:
+    if not items:
+        return ""
+    rows = "".join(
+        f'<div class="regqa-rel-art"><div class="regqa-rel-head">'
+        f'<span class="regqa-cite">{esc(r.citation)}</span> '
+        f'<span class="regqa-meta">相似度 similarity {r.score:.3f}</span> {_cite_button()}</div>'
+        f'<div class="regqa-text">{esc(r.article.text)}</div></div>'
+        for r in items)
+    return (f'<details class="regqa-rel"><summary>其他法规中的相近条文 Similar articles in other regulations '
+            f'({len(items)})</summary>{rows}</details>')
+
+
+def card(rank: int, r: Result, words_mask: Sequence[bool] | None = None,
+         neighbours: Sequence[Article] = (), related: Sequence[Result] = ()) -> str:
+    """One article: citation heading, verbatim text with the matched sentence marked, relevance, extras."""
+    a = r.article
+    return (f'<div class="regqa-card"><div class="regqa-head"><span class="regqa-rank">{rank}</span>'
+            f'<h3 class="regqa-cite">{esc(r.citation)}</h3>{_cite_button()}</div>'
+            f'<div class="regqa-meta">{_relevance(r)}</div>'
+            f'<div class="regqa-text regqa-body">'
+            f'{highlight(a.text, (r.match_start, r.match_end), words_mask)}</div>'
+            f'{_context(a, neighbours)}{_related(related)}</div>')
+
+
+def answer(response: SearchResponse, cards: Sequence[str]) -> str:
+    """The reply: the cards; or, when nothing answers, a plain notice with the nearest cards folded away."""
+    note = f'<p class="regqa-note">{esc(response.message)}</p>' if response.message else ""
+    if response.abstained:
+        nearest = (f'<details class="regqa-nearest"><summary>'
+                   f'查看最接近的 {len(cards)} 条（可能并不回答该问题）'
+                   f'Show the {len(cards)} nearest articles (they may not answer the question)</summary>'
+                   f'{"".join(cards)}</details>') if cards else ""
+        return (f'<div class="regqa-answer regqa-abstained">'
+                f'<p class="regqa-none"><strong>{NO_ANSWER}</strong>'
+                f'（No article in the index answers this directly.）'
+                f'可以换个说法，或在设置中选择其他法规。</p>'
+                f'{note}{nearest}</div>')
+    head = (f'<p class="regqa-summary">最相关的 {len(cards)} 条条文（原文，未改写）'
+            f'· top {len(cards)} articles, verbatim</p>')
+    return f'<div class="regqa-answer">{head}{note}{"".join(cards)}</div>'

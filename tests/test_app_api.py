@@ -1,0 +1,85 @@
+"""The `/search` endpoint as programs use it: gradio_client against the real app, real index and model."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+gradio_client = pytest.importorskip("gradio_client")
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def client(app_url: str):
+    return gradio_client.Client(app_url, verbose=False)
+
+
+def _cli(index: Path, *args: str) -> dict:
+    command = [sys.executable, "-m", "retrieval", "search", "--index", str(index), "--json", *args]
+    out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300, check=True)
+    return json.loads(out.stdout)
+
+
+def test_only_search_is_public(client) -> None:
+    api = client.view_api(print_info=False, return_format="dict")
+    assert list(api["named_endpoints"]) == ["/search"]
+    assert [p["parameter_name"] for p in api["named_endpoints"]["/search"]["parameters"]] == [
+        "question", "k", "mode", "regulations"]
+
+
+def test_search_returns_the_same_json_as_the_command_line(client, real_index: Path) -> None:
+    questions = ["民法典第五十六条", "销售假冒注册商标的商品会判几年？", "今天杭州天气怎么样"]
+    for q in questions:
+        via_api = client.predict(q, 3, "hybrid", api_name="/search")
+        via_cli = _cli(real_index, "-k", "3", "--mode", "hybrid", q)
+        assert via_api == via_cli, q
+
+
+def test_question_alone_uses_the_command_line_defaults(client) -> None:
+    r = client.predict("民法典第五十六条", api_name="/search")
+    assert set(r) >= {"query", "abstained", "results"}
+    assert len(r["results"]) == 5
+    top = r["results"][0]
+    assert (top["title"], top["article"]) == ("中华人民共和国民法典", "第五十六条")
+    assert top["citation"] == "《中华人民共和国民法典》第五十六条"
+    assert top["text"].startswith("个体工商户的债务")
+    assert r["abstained"] is False
+
+
+def test_out_of_scope_question_abstains(client) -> None:
+    assert client.predict("今天杭州天气怎么样", api_name="/search")["abstained"] is True
+
+
+def test_regulations_limit_the_search(client) -> None:
+    only = ["国务院关于职工工作时间的规定"]
+    r = client.predict("每天工作时间最多几个小时？", 3, "hybrid", only, api_name="/search")
+    assert r["results"] and {x["title"] for x in r["results"]} == {"国务院关于职工工作时间的规定"}
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("劳" * 1001,), "问题太长"),
+    (("   ",), "请输入问题"),
+    (("试用期", 3, "fuzzy"), "unknown mode"),
+    (("试用期", 0), "k must be between"),
+    (("试用期", 3, "hybrid", ["没有这部法规"]), "none of the chosen regulations"),
+])
+def test_bad_requests_get_one_clear_message(client, args: tuple, message: str) -> None:
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError) as caught:
+        client.predict(*args, api_name="/search")
+    text = str(caught.value)
+    assert message in text
+    assert "Traceback" not in text and "File \"" not in text
+
+
+def test_markup_comes_back_as_plain_data(client) -> None:
+    r = client.predict("<img src=x onerror=alert(1)>", 3, api_name="/search")
+    assert r["query"] == "<img src=x onerror=alert(1)>"  # JSON is data: returned as given, not escaped or run
