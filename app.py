@@ -66,17 +66,39 @@ if gr.NO_RELOAD:  # `gradio app.py` re-runs this file on every edit; keep what w
 
 
 def engine() -> Engine:
+    """The loaded model and index; a newly switched-in build is picked up on the next request."""
     path = index_dir()
     key = str(path.resolve())
     with _ENGINES_LOCK:
-        if key not in _ENGINES:
-            from ingest.__main__ import regulation_rows
-            from retrieval.retriever import Retriever
+        current = _ENGINES.get(key)
+        if current is not None and not _replaced(current, path):
+            return current
+        from ingest.__main__ import regulation_rows
+        from retrieval.retriever import Retriever
 
-            log.info("loading the model and the index at %s", path)
-            retriever = Retriever(path)
-            _ENGINES[key] = Engine(retriever, regulation_rows(path), threading.Lock())
+        log.info("loading the index at %s", path)
+        # Reuse the loaded model when the new build was made with the same one (the usual rebuild).
+        same_model = current is not None and _model_of(path) == current.retriever.index.model_id
+        retriever = Retriever(path, embedder=current.retriever.embedder if same_model else None)
+        _ENGINES[key] = Engine(retriever, regulation_rows(path), threading.Lock())
         return _ENGINES[key]
+
+
+def _replaced(eng: Engine, path: Path) -> bool:
+    from ingest.errors import IndexFault
+    from ingest.index_io import current_build
+
+    try:
+        return current_build(path).name != eng.retriever.index.path.name
+    except IndexFault:  # the pointer is being switched or is damaged: keep serving what is loaded
+        return False
+
+
+def _model_of(path: Path) -> str | None:
+    from ingest.index_io import read_manifest
+
+    manifest = read_manifest(path, verify=False)
+    return (manifest or {}).get("embedder", {}).get("model_id")
 
 
 def _as_k(k: Any, default: int) -> int:
