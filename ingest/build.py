@@ -21,7 +21,7 @@ from ingest.index_io import (
 )
 from ingest.schema import Article, Chunk, Regulation
 from ingest.sources import discover, load_source
-from ingest.words import words
+from ingest.words import TOKENS_VERSION, words
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,9 @@ def build_index(
     files = discover(list(sources or DEFAULT_SOURCES))
     spec = embedder_spec(embedder if isinstance(embedder, str) or embedder is None else
                          f"instance:{embedder.model_id}")
-    settings = {"spec": spec, "faiss": faiss_factory, "max_chars": max_chars, "overlap": overlap}
+    # Anything that changes what the index holds belongs here, so a change rebuilds (tokens: ingest/words.py).
+    settings = {"spec": spec, "faiss": faiss_factory, "max_chars": max_chars, "overlap": overlap,
+                "tokens": TOKENS_VERSION}
     fingerprint = _sources_fingerprint(files)
     previous = read_manifest(out)
     if not force and previous and previous.get("sources") == fingerprint and previous.get("settings") == settings:

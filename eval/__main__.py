@@ -1,0 +1,155 @@
+"""python -m eval run | calibrate
+
+run:       [--index DIR] --questions FILE [--mode hybrid|dense|lexical|all] [-k K] [--json] [--report DIR]
+           [--fail-under METRIC=VALUE ...]
+calibrate: [--index DIR] --questions FILE (the development split) [--json] [--min-abstain X]
+           [--max-false-abstain Y] [--cache FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from ingest.errors import RegQAError
+
+EXIT_BELOW_BAR = 1
+EXIT_ERROR = 2
+
+
+def _bar(text: str) -> tuple[str, float]:
+    metric, sep, value = text.partition("=")
+    try:
+        if not sep or not metric.strip():
+            raise ValueError
+        return metric.strip(), float(value)
+    except ValueError:
+        msg = f"expected METRIC=VALUE such as recall@5=0.8, got {text!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    from eval.runner import DEFAULT_K
+
+    parser = argparse.ArgumentParser(prog="python -m eval", description="Measure retrieval quality.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="run a question file and report metrics")
+    r.add_argument("--index", type=Path, default=Path("data/index"))
+    r.add_argument("--questions", type=Path, required=True, help="JSONL question file")
+    r.add_argument("--mode", choices=("hybrid", "dense", "lexical", "all"), default="hybrid")
+    r.add_argument("-k", type=int, default=DEFAULT_K,
+                   help=f"articles retrieved per question (default {DEFAULT_K})")
+    r.add_argument("--json", action="store_true", help="print {MODE: {metric: value}} as JSON")
+    r.add_argument("--report", type=Path, help="write report.md, per-question runs and charts into DIR")
+    r.add_argument("--fail-under", type=_bar, action="append", default=[], metavar="METRIC=VALUE",
+                   help="exit 1 when a metric of any mode is below VALUE (repeatable)")
+    r.add_argument("--no-progress", action="store_true", help="no progress bar")
+    c = sub.add_parser("calibrate",
+                       help="grid-search the fusion weight and abstain thresholds on development questions")
+    c.add_argument("--index", type=Path, default=Path("data/index"))
+    c.add_argument("--questions", type=Path, required=True, help="the development question file")
+    c.add_argument("--min-abstain", type=float, default=0.90, help="required abstain accuracy (default 0.90)")
+    c.add_argument("--max-false-abstain", type=float, default=0.03,
+                   help="allowed false-abstain rate (default 0.03)")
+    c.add_argument("--cache", type=Path, help="file that keeps query vectors between calibration runs")
+    c.add_argument("--json", action="store_true")
+    c.add_argument("--no-progress", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    progress = False if args.no_progress else None
+    try:
+        if args.command == "run":
+            return _run(args, progress)
+        return _calibrate(args, progress)
+    except RegQAError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _run(args: argparse.Namespace, progress: bool | None) -> int:
+    from eval.runner import MODES, evaluate_file, expand_modes
+
+    if not 1 <= args.k <= 50:
+        print("error: -k must be between 1 and 50", file=sys.stderr)
+        return EXIT_ERROR
+    modes = expand_modes(args.mode)
+    sample_keys = {"recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10", "abstain_accuracy",
+                   "false_abstain_rate", "latency_p50_ms", "latency_p95_ms", "questions"}
+    unknown = [m for m, _ in args.fail_under if m not in sample_keys]
+    if unknown:
+        known = ", ".join(sorted(sample_keys))
+        print(f"error: unknown metric {unknown[0]!r} in --fail-under; use one of {known}", file=sys.stderr)
+        return EXIT_ERROR
+    results = evaluate_file(args.index, args.questions, modes, k=args.k, progress=progress)
+    summary = {m: results[m].summary for m in modes if m in MODES}
+    if args.report:
+        from eval.report import write_report
+
+        write_report(args.report, results, args.questions, args.index)
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False))
+    else:
+        _print_table(summary)
+        if args.report:
+            print(f"\nreport: {args.report / 'report.md'}")
+    failed = []
+    for metric, bar in args.fail_under:
+        for mode, s in summary.items():
+            value = s.get(metric)
+            if value is None or value < bar:
+                failed.append(f"{mode} {metric} = {'not measured' if value is None else value} < {bar}")
+    for line in failed:
+        print(f"below bar: {line}", file=sys.stderr)
+    return EXIT_BELOW_BAR if failed else 0
+
+
+def _print_table(summary: dict[str, dict]) -> None:
+    metrics = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10", "abstain_accuracy",
+               "false_abstain_rate", "latency_p50_ms", "latency_p95_ms", "questions")
+    modes = list(summary)
+    print(f"{'metric':<20}" + "".join(f"{m:>10}" for m in modes))
+    for metric in metrics:
+        cells = []
+        for m in modes:
+            v = summary[m].get(metric)
+            cells.append(f"{'–':>10}" if v is None else f"{v:>10.3f}" if isinstance(v, float) else f"{v:>10}")
+        print(f"{metric:<20}" + "".join(cells))
+    for m in modes:
+        print(f"\n{m} by type:")
+        for qtype, row in summary[m].get("by_type", {}).items():
+            parts = [f"n={row['questions']}"]
+            for key in ("recall@5", "mrr@10", "abstain_accuracy", "false_abstain_rate"):
+                if row.get(key) is not None:
+                    parts.append(f"{key}={row[key]:.3f}")
+            print(f"  {qtype:<14}" + "  ".join(parts))
+
+
+def _calibrate(args: argparse.Namespace, progress: bool | None) -> int:
+    from eval.calibrate import calibrate
+
+    result = calibrate(args.index, args.questions, min_abstain=args.min_abstain,
+                       max_false_abstain=args.max_false_abstain, cache=args.cache, progress=progress)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        best = result["best"]
+        print(f"dense weight     {best['dense_weight']}")
+        print(f"abstain rule     {best['abstain_rule']}")
+        print(f"dev metrics      {best['metrics']}")
+        print(f"feasible         {result['feasible']}")
+        print("per weight (best feasible abstain rule each):")
+        for row in result["grid"]:
+            print(f"  w={row['dense_weight']:.2f}  mrr@10={row['mrr@10']:.4f}  "
+                  f"recall@5={row['recall@5']:.4f}  abstain={row['abstain_accuracy']}  "
+                  f"false_abstain={row['false_abstain_rate']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
