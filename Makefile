@@ -36,13 +36,13 @@ eval: index
 	$(PY) -m eval run --questions data/questions/test.jsonl --mode all --report reports/latest
 
 bench-engines: setup
-	$(PY) -m bench.engines
+	$(PY) -m eval.bench.engines
 
 bench-load: index
-	$(PY) -m bench.load
+	$(PY) -m eval.bench.load
 
 bench-scale: setup
-	$(PY) -m bench.scale
+	$(PY) -m eval.bench.scale
 
 clean:
 	rm -rf data/index reports test-output bench-output .pytest_cache

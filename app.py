@@ -73,14 +73,14 @@ def engine() -> Engine:
         current = _ENGINES.get(key)
         if current is not None and not _replaced(current, path):
             return current
-        from ingest.__main__ import regulation_rows
+        from ingest.catalog import regulation_rows
         from retrieval.retriever import Retriever
 
         log.info("loading the index at %s", path)
         # Reuse the loaded model when the new build was made with the same one (the usual rebuild).
         same_model = current is not None and _model_of(path) == current.retriever.index.model_id
         retriever = Retriever(path, embedder=current.retriever.embedder if same_model else None)
-        _ENGINES[key] = Engine(retriever, regulation_rows(path), threading.Lock())
+        _ENGINES[key] = Engine(retriever, regulation_rows(retriever.index), threading.Lock())
         return _ENGINES[key]
 
 

@@ -59,22 +59,11 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
-def regulation_rows(index_dir: Path) -> list[dict]:
-    """The regulations in an index with their counts; shared by the CLI and the web app."""
+def _list(args: argparse.Namespace) -> int:
+    from ingest.catalog import regulation_rows
     from ingest.index_io import load_index
 
-    idx = load_index(index_dir, verify=False)
-    rows = []
-    for reg in idx.regulations:
-        arts = [a for a in idx.articles if a.regulation_id == reg.id]
-        row = reg.to_json()
-        row.update({"articles": len(arts), "chapters": len({a.chapter for a in arts if a.chapter})})
-        rows.append(row)
-    return rows
-
-
-def _list(args: argparse.Namespace) -> int:
-    rows = regulation_rows(args.index)
+    rows = regulation_rows(load_index(args.index))
     if args.json:
         print(json.dumps({"regulations": rows}, ensure_ascii=False))
         return 0

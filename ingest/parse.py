@@ -96,12 +96,14 @@ def parse_regulation(text: str) -> ParsedRegulation:
 
     articles = []
     previous: tuple[int, int] | None = None
+    seen: set[tuple[int, int]] = set()
     for label, number, sub, chap, body in raw_articles:
         key = (number, sub)
         if previous is not None and key <= previous:
-            kind = "duplicate" if key == previous else "out-of-order"
+            kind = "duplicate" if key in seen else "out-of-order"
             raise ParseError(f"{kind} article number {label} (after {_label_of(previous)})")
         previous = key
+        seen.add(key)
         body_text, paragraphs = join_lines(body)
         if not body_text:
             raise ParseError(f"{label} has no text")

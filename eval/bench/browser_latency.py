@@ -1,4 +1,4 @@
-"""Time from pressing Enter to the answer showing: `python -m bench.browser_latency [--rounds N]`.
+"""Time from pressing Enter to the answer showing: `python -m eval.bench.browser_latency [--rounds N]`.
 
 Starts the real app (`python app.py`) on a free port with the given index, opens it in headless Debian
 Chromium and, for each question, types it, presses Enter and waits until the new reply is in the page
@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 QUESTIONS = [
     "个体工商户的债务怎么承担？",
     "每天工作时间最多几个小时？",
@@ -100,7 +100,7 @@ def api_times(url: str, questions: list[str], rounds: int) -> list[float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.browser_latency",
+    parser = argparse.ArgumentParser(prog="python -m eval.bench.browser_latency",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--index", type=Path, default=REPO / "data" / "index")
     parser.add_argument("--rounds", type=int, default=3, help="passes over the question list (default 3)")

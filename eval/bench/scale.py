@@ -1,4 +1,4 @@
-"""Build and query times at growing corpus sizes: `python -m bench.scale [--sizes small,stard,100k,1m]`.
+"""Build and query times at growing corpus sizes: `python -m eval.bench.scale [--sizes small,stard,100k,1m]`.
 
 Three parts, each printed as a table and written to bench-output/scale.json (+ scale.png):
 
@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "data" / "regulations" / "stard-statutes.jsonl"
 QUESTIONS = REPO / "data" / "questions" / "dev.jsonl"
 REAL_INDEX = REPO / "data" / "index"
@@ -47,7 +47,7 @@ RECALL_TARGET = 0.95
 SYNTHETIC_NOISE = 0.5  # scale of the covariance-shaped noise added to real vectors
 BUILD_REPEAT_LIMIT = 200_000  # above this size an index is built once (its build takes minutes)
 
-log = logging.getLogger("bench.scale")
+log = logging.getLogger("eval.bench.scale")
 
 
 # -- small helpers -----------------------------------------------------------------------------------------
@@ -376,14 +376,14 @@ def chart(result: dict[str, Any], path: Path) -> None:
     ax.tick_params(axis="x", labelsize=8)
     ax.legend(fontsize=8)
     machine = result["machine"]
-    fig.suptitle(f"bench.scale — {machine['cpus']} CPUs, {machine['faiss_threads']} FAISS threads")
+    fig.suptitle(f"eval.bench.scale — {machine['cpus']} CPUs, {machine['faiss_threads']} FAISS threads")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m eval.bench.scale", description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="small,stard,100k,1m",
                         help="comma-separated: small, stard, and vector counts such as 100k, 1m")
     parser.add_argument("--types", default="Flat,HNSW32,IVF-Flat,IVF-PQ",

