@@ -42,7 +42,7 @@ DEFAULT_INDEX = Path("data/index")
 EXACT_SEARCH_LIMIT = 50_000
 IVF_NPROBE = 8
 HNSW_EF_SEARCH = 256
-EMBED_BATCH = 32
+EMBED_BATCH = 128  # texts per call (progress granularity); the engine batches inside (32 for ST)
 
 
 @dataclass(frozen=True)

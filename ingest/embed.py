@@ -109,7 +109,7 @@ class SentenceTransformerEmbedder:
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         return self._encode(list(texts), self._qp, 32)
 
-    def embed_documents(self, texts: list[str], batch_size: int = 8) -> np.ndarray:
+    def embed_documents(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         return self._encode(list(texts), self._pp, batch_size)
 
     def token_count(self, text: str) -> int:

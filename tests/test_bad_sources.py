@@ -90,8 +90,8 @@ BAD_FILES: dict[str, tuple[Callable[[Path], Path], str]] = {
         _write("dup.txt", SAMPLE.replace("第五条　本条例", "第四条　本条例")),
         "duplicate article number 第四条"),
     "out-of-order article numbers": (
-        _write("order.txt", SAMPLE.replace("第五条　本条例", "第二条　本条例")),
-        "out-of-order article number 第二条"),
+        _write("order.txt", SAMPLE.replace("第五条　本条例", "第三条之二　本条例")),
+        "out-of-order article number 第三条之二"),
     "article without text": (
         _write("hollow.txt", SAMPLE.replace("第五条　本条例自2024年3月1日起施行。", "第五条")),
         "第五条 has no text"),

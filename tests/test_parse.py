@@ -65,6 +65,7 @@ def test_arabic_numerals_and_no_chapters():
 @pytest.mark.parametrize("body, kind", [
     ("第一条　甲。\n第二条　乙。\n第二条　丙。", "duplicate"),
     ("第一条　甲。\n第三条　乙。\n第二条　丙。", "out-of-order"),
+    ("第一条　甲。\n第一条之一　乙。\n第一条　丙。", "duplicate"),
 ])
 def test_duplicate_or_out_of_order_numbers_are_refused(body, kind):
     with pytest.raises(ParseError, match=kind):
