@@ -120,39 +120,26 @@ def write_build(
     dense: Any,
     bm25: Any,
 ) -> None:
+    import faiss
+
     try:
-        _write_build(folder, manifest, regulations, articles, chunks, vectors, dense, bm25)
+        _write_jsonl(folder / "regulations.jsonl", [r.to_json() for r in regulations])
+        _write_jsonl(folder / "articles.jsonl", [a.to_json() for a in articles])
+        _write_jsonl(folder / "chunks.jsonl", [c.to_json() for c in chunks])
+        np.save(folder / "embeddings.npy", vectors.astype(np.float32), allow_pickle=False)
+        faiss.write_index(dense, str(folder / "dense.faiss"))
+        bm25.save(str(folder / "bm25"), show_progress=False)
+        files = {
+            f.relative_to(folder).as_posix(): sha256_file(f)
+            for f in sorted(folder.rglob("*"))
+            if f.is_file() and f.name != MANIFEST
+        }
+        manifest = {**manifest, "format_version": FORMAT_VERSION, "files": files}
+        (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+        _fsync_tree(folder)
     except OSError as exc:  # disk full, permissions: one clear message; the caller removes the folder
         raise IndexFault(f"cannot write the new index into {folder.parent.parent}: {exc.strerror or exc}; "
                          "the index that was serving is unchanged") from exc
-
-
-def _write_build(
-    folder: Path,
-    manifest: dict[str, Any],
-    regulations: list[Regulation],
-    articles: list[Article],
-    chunks: list[Chunk],
-    vectors: np.ndarray,
-    dense: Any,
-    bm25: Any,
-) -> None:
-    import faiss
-
-    _write_jsonl(folder / "regulations.jsonl", [r.to_json() for r in regulations])
-    _write_jsonl(folder / "articles.jsonl", [a.to_json() for a in articles])
-    _write_jsonl(folder / "chunks.jsonl", [c.to_json() for c in chunks])
-    np.save(folder / "embeddings.npy", vectors.astype(np.float32), allow_pickle=False)
-    faiss.write_index(dense, str(folder / "dense.faiss"))
-    bm25.save(str(folder / "bm25"), show_progress=False)
-    files = {
-        f.relative_to(folder).as_posix(): sha256_file(f)
-        for f in sorted(folder.rglob("*"))
-        if f.is_file() and f.name != MANIFEST
-    }
-    manifest = {**manifest, "format_version": FORMAT_VERSION, "files": files}
-    (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-    _fsync_tree(folder)
 
 
 def switch_current(root: Path, folder: Path) -> None:
