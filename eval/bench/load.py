@@ -16,19 +16,15 @@ The load is bounded: a fixed number of requests, a timeout per request and a dea
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -40,56 +36,6 @@ QUESTIONS = REPO / "data" / "questions" / "dev.jsonl"
 BUSY_WORDS = ("queue is full", "busy", "try again")
 
 log = logging.getLogger("eval.bench.load")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def ready(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}gradio_api/info", timeout=2) as r:
-            return r.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-class App:
-    """`python app.py` in a subprocess on a free loopback port."""
-
-    def __init__(self, index: Path, timeout: float = 300.0) -> None:
-        port = free_port()
-        self.url = f"http://127.0.0.1:{port}/"
-        env = {**os.environ, "REGQA_INDEX": str(index), "GRADIO_SERVER_PORT": str(port),
-               "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-        env.pop("GRADIO_WATCH_DIRS", None)
-        self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([sys.executable, str(REPO / "app.py")], cwd=REPO, env=env,
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while not ready(self.url):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.log.seek(0)
-                tail = self.log.read().decode("utf-8", "replace")[-3000:]
-                self.stop()
-                raise SystemExit(f"the app did not start (exit code {self.proc.poll()}):\n{tail}")
-            time.sleep(0.3)
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
 
 
 def pid_listening_on(url: str) -> int | None:
@@ -310,14 +256,17 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("httpx", "gradio_client"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
-    app = None
+    app = contextlib.ExitStack()
     if args.url:
         url = args.url if args.url.endswith("/") else args.url + "/"
         pid = args.pid or pid_listening_on(url)
     else:
         log.info("starting the app on %s", args.index)
-        app = App(args.index)
-        url, pid = app.url, app.pid
+        sys.path.insert(0, str(REPO / "tests"))
+        from app_server import running_app  # the same launcher the browser and API tests use
+
+        url = app.enter_context(running_app(args.index, timeout=300))
+        pid = pid_listening_on(url)
     monitor = RssMonitor(pid)
     qs = questions()
     levels = [int(u) for u in args.users.split(",") if u.strip()]
@@ -347,8 +296,7 @@ def main(argv: list[str] | None = None) -> int:
         result["peak_rss_mb"] = max(r["peak_rss_mb"] for r in result["levels"]) if result["levels"] else 0.0
     finally:
         monitor.close()
-        if app is not None:
-            app.stop()
+        app.close()
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "load.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
     print(table(result["levels"]))
