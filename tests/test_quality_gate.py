@@ -1,8 +1,9 @@
-"""CI quality gate: hybrid retrieval on the test split of data/questions must not regress.
+"""CI quality gate on the STARD benchmark: how well retrieval generalises to national statutes must not regress.
 
-Runs exactly what `python -m eval run --questions data/questions/test.jsonl --mode hybrid` runs. The bars sit
-a little below the figures measured when they were set (see data/questions/README.md), so noise does not fail
-the gate but a real regression does. If data/index was built with another tokeniser (ingest/words.py), rebuild
+Runs exactly what `python -m eval run --index data/index-stard --questions data/benchmarks/stard/test.jsonl
+--mode hybrid` runs. The bars sit
+a little below the figures measured when they were set (see data/benchmarks/stard/README.md), so noise does not fail
+the gate but a real regression does. If data/index-stard was built with another tokeniser (ingest/words.py), rebuild
 it (`python -m ingest build --force`) before reading a failure here as a regression.
 """
 
@@ -14,7 +15,9 @@ import pytest
 
 from eval.runner import evaluate_file
 
-TEST_SPLIT = Path(__file__).resolve().parent.parent / "data" / "questions" / "test.jsonl"
+from tests.conftest import STARD
+
+TEST_SPLIT = STARD / "test.jsonl"
 
 # Measured on the test split (471 questions), hybrid mode, when the bars were set:
 # recall@5 0.621, mrr@10 0.627, abstain accuracy 0.792 (19 of 24), false-abstain rate 0.043 (19 of 447).
@@ -29,8 +32,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def hybrid(real_index: Path) -> dict:
-    return evaluate_file(real_index, TEST_SPLIT, ("hybrid",), progress=False)["hybrid"].summary
+def hybrid(stard_index: Path) -> dict:
+    return evaluate_file(stard_index, TEST_SPLIT, ("hybrid",), progress=False)["hybrid"].summary
 
 
 def test_ranking_keeps_its_bars(hybrid):

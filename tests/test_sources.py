@@ -10,7 +10,7 @@ import pytest
 
 from ingest.errors import SourceError
 from ingest.sources import discover, load_source
-from tests.conftest import FIXTURES, REGULATIONS
+from tests.conftest import FIXTURES, REGULATIONS, STARD_CORPUS
 
 SAMPLE = (FIXTURES / "sample_regulation.txt").read_text(encoding="utf-8")
 
@@ -65,8 +65,8 @@ def test_metadata_file_supplies_short_names_region_and_issuer():
     assert doc.articles[0].citation == "《示例省质量促进条例》第一条（第一章 总则）"
 
 
-def test_article_jsonl_of_the_shipped_corpus():
-    docs = load_source(REGULATIONS / "stard-statutes.jsonl")
+def test_article_jsonl_of_the_stard_benchmark_corpus():
+    docs = load_source(STARD_CORPUS)
     assert len(docs) == 133
     assert sum(len(d.articles) for d in docs) == 1445
     civil = next(d for d in docs if d.regulation.title == "中华人民共和国民法典")

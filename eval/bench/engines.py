@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
-CORPUS = REPO / "data" / "regulations" / "stard-statutes.jsonl"
+CORPUS = REPO / "data" / "benchmarks" / "stard" / "corpus.jsonl"
 QUESTIONS = REPO.parent / "shared" / "benchmarks" / "stard" / "questions.jsonl"
 
 log = logging.getLogger("eval.bench.engines")

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
-CORPUS = REPO / "data" / "regulations" / "stard-statutes.jsonl"
+CORPUS = REPO / "data" / "benchmarks" / "stard" / "corpus.jsonl"
 QUESTIONS = REPO / "data" / "questions" / "dev.jsonl"
 REAL_INDEX = REPO / "data" / "index"
 SMALL_ARTICLES = 100
