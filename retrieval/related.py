@@ -28,7 +28,6 @@ class _Lookup:
     chunks_of: dict[str, list[int]]  # article id -> chunk positions
     chunk_article: np.ndarray  # chunk position -> article position
     siblings: dict[tuple[str, str | None], list[int]]  # (regulation, chapter) -> article positions in order
-    stored_vectors: np.ndarray | None = None  # embeddings.npy, only for index types without reconstruct()
 
 
 _LOOKUPS: weakref.WeakKeyDictionary[Retriever, _Lookup] = weakref.WeakKeyDictionary()
@@ -60,24 +59,6 @@ def article_by_id(retriever: Retriever, article_id: str) -> Article | None:
     return None if i is None else retriever.index.articles[i]
 
 
-def _chunk_vectors(retriever: Retriever, look: _Lookup, chunk_ids: list[int]) -> np.ndarray:
-    dense = retriever.index.dense
-    if not chunk_ids:
-        return np.zeros((0, dense.d), np.float32)
-    try:
-        rows = [dense.reconstruct(int(i)) for i in chunk_ids]
-    except RuntimeError:  # an index type without direct access (e.g. IVF without a direct map)
-        if look.stored_vectors is None:
-            from ingest.index_io import load_embeddings
-
-            loaded = load_embeddings(retriever.index.path)
-            if loaded is None:
-                return np.zeros((0, dense.d), np.float32)
-            look.stored_vectors = loaded[1]
-        rows = [look.stored_vectors[i] for i in chunk_ids]
-    return np.ascontiguousarray(np.vstack(rows), dtype=np.float32)
-
-
 def related_articles(retriever: Retriever, article_id: str, k: int = 3) -> list[Result]:
     """The k articles of OTHER regulations whose chunks lie closest to this article's chunks.
 
@@ -91,13 +72,14 @@ def related_articles(retriever: Retriever, article_id: str, k: int = 3) -> list[
     index = retriever.index
     articles = index.articles
     own_regulation = articles[own].regulation_id
-    queries = _chunk_vectors(retriever, look, look.chunks_of.get(article_id, []))
-    total = index.dense.ntotal
-    if len(queries) == 0 or total == 0:
+    queries = index.store.vectors(look.chunks_of.get(article_id, []))
+    others = frozenset(r.id for r in index.regulations) - {own_regulation}
+    total = index.store.count
+    if len(queries) == 0 or total == 0 or not others:
         return []
     want = min(total, _FIRST_PASS)
     while True:
-        scores, ids = index.dense.search(queries, want)
+        scores, ids = index.store.search(queries, want, others)
         best: dict[int, tuple[float, int]] = {}
         for row_scores, row_ids in zip(scores, ids, strict=True):
             for s, c in zip(row_scores, row_ids, strict=True):

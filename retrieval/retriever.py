@@ -40,16 +40,14 @@ class Retriever:
     def __init__(self, index_dir: Path | str = Path("data/index"), embedder: Embedder | None = None,
                  dense_weight: float = DEFAULT_DENSE_WEIGHT, abstain_rule: AbstainRule | None = None,
                  verify: bool = True) -> None:
-        import faiss
-
-        # One search is small; a second thread costs more in hand-off than it gains (2.7x slower at 1M).
-        faiss.omp_set_num_threads(1)
         self.index: LoadedIndex = load_index(Path(index_dir), verify=verify)
+        # One search is small; a second thread costs more in hand-off than it gains (2.7x slower at 1M).
+        self.index.store.limit_threads(1)
         expected = self.index.model_id
         self.embedder = embedder or make_embedder(self.index.manifest["embedder"]["spec"], job="query")
-        if self.embedder.model_id != expected or self.embedder.dim != self.index.dense.d:
+        if self.embedder.model_id != expected or self.embedder.dim != self.index.store.dim:
             raise EmbedderError(
-                f"the index was built with {expected} ({self.index.dense.d} dims) but the embedder is "
+                f"the index was built with {expected} ({self.index.store.dim} dims) but the embedder is "
                 f"{self.embedder.model_id} ({self.embedder.dim} dims); rebuild with `python -m ingest build "
                 f"--embedder ...` or search with the model the index was built with")
         self.dense_weight = dense_weight
@@ -79,13 +77,13 @@ class Retriever:
         if not isinstance(k, int) or not 1 <= k <= MAX_K:
             raise QueryError(f"k must be between 1 and {MAX_K}")
         q = clean_query(question)
-        allowed = self._allowed(regulations)
+        wanted, allowed = self._allowed(regulations)
         qwords = words(q)
         dense: dict[int, tuple[float, int]] = {}
         lexical: dict[int, tuple[float, int]] = {}
         if mode in ("hybrid", "dense"):
             qvec = self.embedder.embed_queries([to_simplified(q)])[0]
-            dense = dense_scores(self.index, self._chunk_article, qvec, CANDIDATES, allowed)
+            dense = dense_scores(self.index, self._chunk_article, qvec, CANDIDATES, wanted)
         if mode in ("hybrid", "lexical"):
             from retrieval.lexical import lexical_scores
 
@@ -98,9 +96,10 @@ class Retriever:
         return SearchResponse(query=q, abstained=abstained, results=results, mode=mode)
 
     # -- steps ----------------------------------------------------------------------------------------
-    def _allowed(self, regulations: list[str] | None) -> np.ndarray | None:
+    def _allowed(self, regulations: list[str] | None) -> tuple[frozenset[str] | None, np.ndarray | None]:
+        """The regulation ids a filter names, and which articles they hold (None, None: no filter)."""
         if not regulations:
-            return None
+            return None, None
         wanted = set()
         for r in regulations:
             for reg in self.index.regulations:
@@ -108,7 +107,7 @@ class Retriever:
                     wanted.add(reg.id)
         if not wanted:
             raise QueryError("none of the chosen regulations is in the index")
-        return np.array([rid in wanted for rid in self._article_reg], dtype=bool)
+        return frozenset(wanted), np.array([rid in wanted for rid in self._article_reg], dtype=bool)
 
     def _rank(self, mode: str, dense: dict[int, tuple[float, int]],
               lexical: dict[int, tuple[float, int]]) -> list[Scored]:
