@@ -14,6 +14,7 @@ class Regulation:
     id: str  # stable slug, e.g. "hubei-quality-promotion-2024" or a hash-based slug for JSONL titles
     title: str  # as printed in the document, without 《》
     short_names: tuple[str, ...] = ()  # names people use: "湖北条例", "民法典"
+    english_names: tuple[str, ...] = ()  # English title first, then names people use: "Hubei regulation"
     region: str | None = None
     issuer: str | None = None
     adopted: str | None = None  # ISO dates where the text states them
@@ -25,12 +26,23 @@ class Regulation:
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
         d["short_names"] = list(self.short_names)
+        d["english_names"] = list(self.english_names)
         return d
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name a question may use for this regulation: title, short and English names, and its region
+        (湖北省 and 湖北), so that "Hubei" or 湖北的 point at it like 湖北条例 does."""
+        region = self.region or ""
+        bare = region[:-1] if region.endswith(("省", "市", "县", "区")) and len(region) > 2 else ""
+        found = (self.title, *self.short_names, *self.english_names, region, bare)
+        return tuple(dict.fromkeys(n for n in found if n))
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Regulation:
         d = dict(d)
         d["short_names"] = tuple(d.get("short_names") or ())
+        d["english_names"] = tuple(d.get("english_names") or ())
         return cls(**d)
 
 

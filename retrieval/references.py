@@ -10,7 +10,7 @@ from ingest.schema import Regulation
 from ingest.words import normalise
 
 _ARTICLE_RE = re.compile(rf"第\s*([{NUMERAL_CHARS}]+)\s*条(?:\s*之\s*([{NUMERAL_CHARS}]+))?")
-_ENGLISH_RE = re.compile(r"\barticle\s+(\d+)\b", re.IGNORECASE)
+_ENGLISH_RE = re.compile(r"\b(?:article|art\.?)\s*(\d+)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -24,25 +24,28 @@ NameTable = tuple[tuple[str, tuple[str, ...]], ...]
 
 
 def name_table(regulations: tuple[Regulation, ...]) -> NameTable:
-    """Normalised full titles and short names per regulation id; build once per index."""
-    return tuple(
-        (reg.id, tuple(normalise(n) for n in (reg.title, *reg.short_names) if n and len(n) >= 2))
-        for reg in regulations
-    )
+    """Normalised names (title, short and English names, region) per regulation id; build once per index."""
+    return tuple((reg.id, tuple(normalise(n) for n in reg.names if len(n) >= 2)) for reg in regulations)
+
+
+def _spans(q: str, name: str) -> list[tuple[int, int]]:
+    """Where a name occurs: a Chinese name anywhere, a Latin one only as whole words ("hubei", not "xhubeiy")."""
+    if name.isascii():
+        pattern = rf"(?<![a-z0-9]){re.escape(name)}(?![a-z0-9])"
+    else:
+        pattern = re.escape(name)
+    return [m.span() for m in re.finditer(pattern, q)]
 
 
 def find_reference(question: str, names: NameTable) -> Reference | None:
     """The regulations a question names and the article number it asks for, if any."""
     q = normalise(question)
-    named: list[tuple[int, str]] = []
-    for reg_id, reg_names in names:
-        hits = [len(n) for n in reg_names if n in q]
-        if hits:
-            named.append((max(hits), reg_id))
-    # When one name contains another (劳动合同法实施条例 ⊃ 劳动合同法), keep the longest match only.
-    if named:
-        best = max(length for length, _ in named)
-        named = [(length, rid) for length, rid in named if length == best]
+    spans = [(a, b, reg_id) for reg_id, reg_names in names for n in reg_names for a, b in _spans(q, n)]
+    # A name inside a longer name of another regulation (劳动合同法 in 劳动合同法实施条例) is not a mention of
+    # its own; two names side by side (湖北条例和杭州办法) both are.
+    named = [(a, rid) for a, b, rid in spans
+             if not any(a2 <= a and b <= b2 and b2 - a2 > b - a and rid2 != rid for a2, b2, rid2 in spans)]
+    named = sorted({rid: a for a, rid in sorted(named, reverse=True)}.items(), key=lambda x: x[1])
     number = sub = None
     m = _ARTICLE_RE.search(q)
     if m:
@@ -57,4 +60,4 @@ def find_reference(question: str, names: NameTable) -> Reference | None:
             number, sub = int(m2.group(1)), 0
     if number is None and not named:
         return None
-    return Reference(tuple(rid for _, rid in named), number, sub or 0)
+    return Reference(tuple(rid for rid, _ in named), number, sub or 0)
