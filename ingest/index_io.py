@@ -185,6 +185,26 @@ def read_manifest(root: Path, verify: bool = True) -> dict[str, Any] | None:
         return None
 
 
+def record_in_manifest(root: Path, key: str, value: Any) -> Path:
+    """Store `value` under `key` in the serving build's manifest (e.g. the settings calibrated on the corpus's
+    questions), atomically, under the build lock. The manifest is not among the checksummed files, so the
+    build stays intact; a build that replaces this one starts without the value."""
+    with build_lock(root):
+        folder = current_build(root)
+        path = folder / MANIFEST
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+            manifest[key] = value
+            tmp = root / f".{MANIFEST}.{uuid.uuid4().hex[:8]}"  # beside the builds: never a stray file in one
+            tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+            with tmp.open("rb") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except (OSError, ValueError) as exc:
+            raise IndexFault(f"cannot update {path.name} of {folder.name}: {exc}") from exc
+    return folder
+
+
 def prune_builds(root: Path, keep: int = 2) -> None:
     """Remove old builds and leftovers of killed builds; call with the build lock held."""
     builds = root / BUILDS

@@ -9,7 +9,7 @@ from ingest.numerals import NUMERAL_CHARS, to_int
 from ingest.schema import Regulation
 from ingest.words import normalise
 
-_ARTICLE_RE = re.compile(rf"第\s*([{NUMERAL_CHARS}]+)\s*条(?:\s*之\s*([{NUMERAL_CHARS}]+))?")
+_ARTICLE_RE = re.compile(rf"第\s*(-?\s*[{NUMERAL_CHARS}]+)\s*条(?:\s*之\s*([{NUMERAL_CHARS}]+))?")
 _ENGLISH_RE = re.compile(r"\b(?:article|art\.?)\s*(\d+)\b", re.IGNORECASE)
 
 
@@ -50,7 +50,9 @@ def find_reference(question: str, names: NameTable) -> Reference | None:
     m = _ARTICLE_RE.search(q)
     if m:
         try:
-            number = to_int(m.group(1))
+            digits = m.group(1).replace(" ", "")
+            # 第-3条 asks for an article that cannot exist: keep the number so the search can say so.
+            number = -to_int(digits[1:]) if digits.startswith("-") else to_int(digits)
             sub = to_int(m.group(2)) if m.group(2) else 0
         except ValueError:
             number = None
