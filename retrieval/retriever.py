@@ -129,7 +129,7 @@ class Retriever:
 
     def _apply_reference(self, q: str, ranked: list[Scored], allowed: np.ndarray | None) -> list[Scored]:
         ref = find_reference(q, self._names)
-        if ref is None:
+        if ref is None or ref.unknown:  # an article of a regulation the index does not hold pins nothing
             return ranked
         top = ranked[0].score if ranked else 1.0
         if ref.number is None:
