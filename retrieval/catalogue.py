@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable
 from pathlib import Path
 
 from ingest.index_io import load_texts
 from ingest.schema import Article, Regulation
 from retrieval.citations import Names, name_table
-from retrieval.quotes import Comparable
+from retrieval.quotes import Comparable, locate
 
 
 class Catalogue:
@@ -26,6 +27,7 @@ class Catalogue:
         for arts in self._by_regulation.values():
             arts.sort(key=lambda a: (a.number, a.sub_number))
         self._comparable: dict[str, Comparable] = {}
+        self._joined: dict[str, tuple[str, list[int]]] = {}
 
     @classmethod
     def from_index(cls, root: Path, verify: bool = True) -> Catalogue:
@@ -60,4 +62,45 @@ class Catalogue:
         found = self._comparable.get(article.id)
         if found is None:
             found = self._comparable[article.id] = Comparable.of(article.text)
+        return found
+
+    def find_quote(self, parts: list[str], first: Iterable[str] = (), exclude: Iterable[Article] = (),
+                   limit: int = 3) -> list[tuple[Article, tuple[int, int]]]:
+        """Articles that contain a quotation verbatim (its folded parts in order), the regulations in `first`
+        before the others; each with the quotation's span in the article text."""
+        if not parts:
+            return []
+        skip = {a.id for a in exclude}
+        first = [r for r in dict.fromkeys(first) if r in self._by_regulation]
+        order = first + [r for r in self._by_regulation if r not in first]
+        out: list[tuple[Article, tuple[int, int]]] = []
+        for rid in order:
+            joined, starts = self._joined_text(rid)
+            arts = self._by_regulation[rid]
+            i = 0
+            while len(out) < limit:
+                k = joined.find(parts[0], i)
+                if k < 0:
+                    break
+                n = bisect_right(starts, k) - 1
+                a = arts[n]
+                span = locate(parts, self.comparable(a)) if a.id not in skip else None
+                if span is not None:
+                    out.append((a, span))
+                i = starts[n + 1] if n + 1 < len(starts) else len(joined)
+            if len(out) >= limit:
+                break
+        return out
+
+    def _joined_text(self, regulation_id: str) -> tuple[str, list[int]]:
+        """The regulation's folded article texts joined by newlines (never inside a folded quotation), and where
+        each article starts: one str.find looks through a whole regulation."""
+        found = self._joined.get(regulation_id)
+        if found is None:
+            texts = [self.comparable(a).folded for a in self._by_regulation[regulation_id]]
+            starts, at = [], 0
+            for t in texts:
+                starts.append(at)
+                at += len(t) + 1
+            found = self._joined[regulation_id] = ("\n".join(texts), starts)
         return found

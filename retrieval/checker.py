@@ -9,7 +9,7 @@ that does contain it). Citations are found by retrieval.citations, the matcher t
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ingest.errors import QueryError
@@ -21,6 +21,7 @@ from retrieval.quotes import Comparable, Passage, closest, locate, pieces
 
 MAX_DRAFT_CHARS = 200_000  # about 100 pages of Chinese; longer drafts are refused with a clear message
 MAX_SUGGESTIONS = 3
+MAX_CLOSEST = 300  # closest passages worked out per draft (difflib is slow); later ones get the verdict only
 VERDICTS = ("found", "unknown_regulation", "no_such_article", "quote_differs")
 
 
@@ -106,6 +107,24 @@ class CheckReport:
         }
 
 
+@dataclass
+class _Work:
+    """Closest-passage work for one draft: repeated quotations are compared once, and a draft with a huge
+    number of differing quotations cannot keep a server busy."""
+
+    left: int = MAX_CLOSEST
+    memo: dict[tuple[str, int, int, str], Passage | None] = field(default_factory=dict)
+
+    def closest(self, quote: str, article: Article, target: Comparable, offset: int) -> Passage | None:
+        key = (article.id, offset, len(target.text), quote)
+        if key not in self.memo:
+            if self.left <= 0:
+                return None
+            self.left -= 1
+            self.memo[key] = closest(quote, target)
+        return self.memo[key]
+
+
 def check_citations(text: object, catalogue: Catalogue, max_chars: int = MAX_DRAFT_CHARS) -> CheckReport:
     """Every citation in the draft, in order, with its verdict. Raises QueryError for non-text or over-long input."""
     if not isinstance(text, str):
@@ -115,11 +134,12 @@ def check_citations(text: object, catalogue: Catalogue, max_chars: int = MAX_DRA
                          f"(draft too long: at most {max_chars:,} characters; check it in parts)")
     checks: list[CitationCheck] = []
     unattributed: list[Citation] = []
+    work = _Work()
     for c in find_citations(text, catalogue.names):
         if c.name is None:
             unattributed.append(c)
         else:
-            checks.append(_check(c, catalogue))
+            checks.append(_check(c, catalogue, work))
     return CheckReport(tuple(checks), tuple(unattributed))
 
 
@@ -136,14 +156,14 @@ def _paragraphs(a: Article) -> tuple[tuple[int, int], ...]:
     return a.paragraphs or ((0, len(a.text)),)
 
 
-def _check(c: Citation, cat: Catalogue) -> CitationCheck:
+def _check(c: Citation, cat: Catalogue, work: _Work) -> CitationCheck:
     if c.unknown:
         held = "、".join(f"《{r.title}》" for r in cat.regulations[:5]) + ("等" if len(cat.regulations) > 5 else "")
         return CitationCheck(c, "unknown_regulation",
                              f"索引中没有{_as_title(c.name or '')}，现有：{held or '无'} "
                              "(the index does not hold this regulation)",
                              did_you_mean=_elsewhere(c, cat, exclude=()))
-    results = [_check_in(c, cat, rid) for rid in c.regulation_ids if cat.regulation(rid) is not None]
+    results = [_check_in(c, cat, rid, work) for rid in c.regulation_ids if cat.regulation(rid) is not None]
     if not results:  # names that point to nothing loaded (a stale name table): say so rather than guess
         return CitationCheck(c, "unknown_regulation", "索引中没有该法规 (the index does not hold this regulation)")
     return next((r for r in results if r.ok), results[0])
@@ -153,7 +173,7 @@ def _as_title(name: str) -> str:
     return name if name.startswith("《") else f"《{name}》"
 
 
-def _check_in(c: Citation, cat: Catalogue, regulation_id: str) -> CitationCheck:
+def _check_in(c: Citation, cat: Catalogue, regulation_id: str, work: _Work) -> CitationCheck:
     reg = cat.regulation(regulation_id)
     assert reg is not None
     arts = cat.articles_of(regulation_id)
@@ -203,7 +223,7 @@ def _check_in(c: Citation, cat: Catalogue, regulation_id: str) -> CitationCheck:
                                        message=f"{where}：引文相符 (found; the quotation matches)")
     best: tuple[float, Article, Passage] | None = None
     for a, target, offset in scopes:
-        p = closest(c.quote.text, target) if c.quote else None
+        p = work.closest(c.quote.text, a, target, offset) if c.quote else None
         if p is not None and (best is None or p.ratio > best[0]):
             best = (p.ratio, a, _shift(p, offset))
     suggestions = _elsewhere(c, cat, exclude=in_range, cited=first if paragraph_span else None)
@@ -240,18 +260,8 @@ def _elsewhere(c: Citation, cat: Catalogue, exclude: tuple[Article, ...],
         for k, (p0, p1) in enumerate(_paragraphs(cited), 1):
             if k != c.paragraph and locate(parts, Comparable.of(cited.text[p0:p1])):
                 found.append(_cite(cited, k))
-    skip = {a.id for a in exclude}
-    same = set(c.regulation_ids)
-    ordered = [a for a in cat.articles if a.regulation_id in same] + \
-              [a for a in cat.articles if a.regulation_id not in same]
-    for a in ordered:
-        if len(found) >= MAX_SUGGESTIONS:
-            break
-        if a.id in skip:
-            continue
-        at = locate(parts, cat.comparable(a))
-        if at is not None:
-            paras = _paragraphs(a)
-            k = next((i for i, (p0, p1) in enumerate(paras, 1) if p0 <= at[0] < p1), None)
-            found.append(_cite(a, k if len(paras) > 1 else None))
+    for a, at in cat.find_quote(parts, first=c.regulation_ids, exclude=exclude, limit=MAX_SUGGESTIONS - len(found)):
+        paras = _paragraphs(a)
+        k = next((i for i, (p0, p1) in enumerate(paras, 1) if p0 <= at[0] < p1), None)
+        found.append(_cite(a, k if len(paras) > 1 else None))
     return tuple(found)

@@ -322,7 +322,7 @@ class _Finder:
                 cstart = min(name.start, start)
                 history.append(name)
             cend = max(m.end(), name.end) if english and name is not None else m.end()
-            next_start = candidates[n + 1][0] if n + 1 < len(candidates) else len(f)
+            next_start = self._start_of(*candidates[n + 1][:2]) if n + 1 < len(candidates) else len(f)
             quote = self._quote_after(cend, next_start) or self._quote_before(cstart, out)
             if quote is not None and quote[1] > cend:
                 skip_until = quote[1]
@@ -331,6 +331,16 @@ class _Finder:
             if c is not None:
                 out.append(c)
         return out
+
+    def _start_of(self, start: int, english: int) -> int:
+        """Where the next citation begins, its regulation name included: a quotation after a colon ends there."""
+        line_start = self._line_start(start)
+        if english:
+            before = _EN_BEFORE_RE.search(self.f, max(line_start, start - 6), start)
+            named = self.by_end.get(before.start()) if before else None
+        else:
+            named = self._chinese_name_of(start, line_start)
+        return min(named.start, start) if named is not None else start
 
     def _context(self, history: list[_Name], anaphora: _Name | None, line_start: int) -> _Name | None:
         """The regulation a bare 第X条 (same line) or 本条例 / 该办法 (the latest of that kind) refers to."""

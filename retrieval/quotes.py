@@ -21,6 +21,7 @@ _EDGE_PUNCT = "。.,、;:!?\"' "  # a quotation's own opening and closing punctu
 _SENTENCE_RE = re.compile(r"[^。;!?]*(?:[。;!?]+|$)")
 MAX_COMPARED = 1000  # characters of a quotation looked at for the closest passage (difflib is quadratic)
 CONTEXT = 8  # characters of unchanged text kept around each change in the compact difference
+LONG_CHANGE = 40  # a changed run longer than this shows its two ends in the compact difference
 
 
 @functools.lru_cache(maxsize=8192)
@@ -135,9 +136,13 @@ def closest(quote: str, target: Comparable) -> Passage | None:
             continue
         quoted = _original(q, qmap, b0, b1)
         ops.append(DiffOp(tag, art, quoted, a_start))
-        compact.append((f"[-{art}-]" if art else "") + (f"{{+{quoted}+}}" if quoted else ""))
+        compact.append((f"[-{_elide(art)}-]" if art else "") + (f"{{+{_elide(quoted)}+}}" if quoted else ""))
     start, end = target.span(s0, e0)
     return Passage(start, end, target.text[start:end], round(sm.ratio(), 4), tuple(ops), "".join(compact))
+
+
+def _elide(text: str) -> str:
+    return text if len(text) <= LONG_CHANGE else f"{text[:LONG_CHANGE // 2 - 4]}…{text[-(LONG_CHANGE // 2 - 4):]}"
 
 
 def _context(text: str, first: bool, last: bool) -> str:
