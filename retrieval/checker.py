@@ -9,6 +9,7 @@ that does contain it). Citations are found by retrieval.citations, the matcher t
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ from retrieval.quotes import Comparable, Passage, closest, locate, pieces
 MAX_DRAFT_CHARS = 200_000  # about 100 pages of Chinese; longer drafts are refused with a clear message
 MAX_SUGGESTIONS = 3
 MAX_CLOSEST = 300  # closest passages worked out per draft (difflib is slow); later ones get the verdict only
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 VERDICTS = ("found", "unknown_regulation", "no_such_article", "quote_differs")
 
 
@@ -132,6 +134,8 @@ def check_citations(text: object, catalogue: Catalogue, max_chars: int = MAX_DRA
     if len(text) > max_chars:
         raise QueryError(f"草稿太长：最多 {max_chars:,} 个字符，当前 {len(text):,} 个，请分段核对 "
                          f"(draft too long: at most {max_chars:,} characters; check it in parts)")
+    # Lone surrogates (JSON can carry them) cannot be printed or sent on: U+FFFD keeps every offset.
+    text = _SURROGATE_RE.sub("\ufffd", text)
     checks: list[CitationCheck] = []
     unattributed: list[Citation] = []
     work = _Work()
@@ -170,7 +174,9 @@ def _check(c: Citation, cat: Catalogue, work: _Work) -> CitationCheck:
 
 
 def _as_title(name: str) -> str:
-    return name if name.startswith("《") else f"《{name}》"
+    if name.startswith("《"):
+        return name
+    return f"《{name}》" if any("\u3400" <= ch <= "\u9fff" for ch in name) else f"“{name}”"
 
 
 def _check_in(c: Citation, cat: Catalogue, regulation_id: str, work: _Work) -> CitationCheck:

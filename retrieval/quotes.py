@@ -3,7 +3,7 @@
 Quotations are compared ignoring whitespace, full-/half-width forms and the kind of quotation marks (the
 texts write `2024 年 11 月 1 日`; a draft writes `2024年11月1日`), and a quotation may leave text out with an
 ellipsis (……, ...). When a quotation is not in the text, the closest passage is found with difflib over
-runs of whole sentences, trimmed to the part that lines up with the quotation, and the difference is given
+runs of whole clauses, trimmed to the part that lines up with the quotation, and the difference is given
 as a few edit operations.
 """
 
@@ -18,7 +18,7 @@ from difflib import SequenceMatcher
 _MARKS = str.maketrans({"“": '"', "”": '"', "「": '"', "」": '"', "『": '"', "』": '"', "‘": "'", "’": "'"})
 _ELLIPSIS_RE = re.compile(r"\.{3,}|⋯+")  # NFKC turns … into ...
 _EDGE_PUNCT = "。.,、;:!?\"' "  # a quotation's own opening and closing punctuation is not compared
-_SENTENCE_RE = re.compile(r"[^。;!?]*(?:[。;!?]+|$)")
+_CLAUSE_RE = re.compile(r"[^。;!?,]*(?:[。;!?,]+|$)")  # folded: ，；！？ are , ; ! ?
 MAX_COMPARED = 1000  # characters of a quotation looked at for the closest passage (difflib is quadratic)
 CONTEXT = 8  # characters of unchanged text kept around each change in the compact difference
 LONG_CHANGE = 40  # a changed run longer than this shows its two ends in the compact difference
@@ -104,11 +104,11 @@ def closest(quote: str, target: Comparable) -> Passage | None:
     qtext = "".join(_parts(q.folded))[:MAX_COMPARED]
     if not qtext or not target.folded:
         return None
-    sentences = [m.span() for m in _SENTENCE_RE.finditer(target.folded) if m.end() > m.start()]
+    clauses = [m.span() for m in _CLAUSE_RE.finditer(target.folded) if m.end() > m.start()]
     best: tuple[float, int, int] = (-1.0, 0, 0)
-    for i, (s0, _) in enumerate(sentences):
-        for j in range(i, len(sentences)):
-            e0 = sentences[j][1]
+    for i, (s0, _) in enumerate(clauses):
+        for j in range(i, len(clauses)):
+            e0 = clauses[j][1]
             if j > i and e0 - s0 > 2 * len(qtext) + 20:
                 break
             sm = SequenceMatcher(None, target.folded[s0:e0], qtext, autojunk=False)
@@ -118,8 +118,8 @@ def closest(quote: str, target: Comparable) -> Passage | None:
                     best = (r, s0, e0)
     _, s0, e0 = best
     window = target.folded[s0:e0]
-    # Trim the sentences to the part that lines up with the quotation; stray one-character matches do not
-    # count, and with no real match the whole sentence is the closest passage.
+    # Trim the clauses to the part that lines up with the quotation; stray one-character matches do not
+    # count, and with no real match the whole clauses are the closest passage.
     blocks = [b for b in SequenceMatcher(None, window, qtext, autojunk=False).get_matching_blocks() if b.size >= 2]
     if blocks:
         s0, e0 = s0 + blocks[0].a, s0 + blocks[-1].a + blocks[-1].size
