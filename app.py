@@ -6,7 +6,7 @@ binds 127.0.0.1 only. Programs call the `/search` endpoint, which returns the sa
 `python -m retrieval search --json`:
 
     from gradio_client import Client
-    Client("http://127.0.0.1:7860/").predict("民法典第五十六条", 5, "hybrid", api_name="/search")
+    Client("http://127.0.0.1:7860/").predict("湖北条例第二十三条", 5, "hybrid", api_name="/search")
 """
 
 from __future__ import annotations
@@ -39,12 +39,12 @@ INTERNAL_ERROR = "检索时出错，请稍后再试 (something went wrong; pleas
 MODES = [("混合 hybrid（推荐 recommended）", "hybrid"), ("语义 dense (meaning)", "dense"),
          ("关键词 lexical (words)", "lexical")]
 EXAMPLES = [
-    "个体工商户的债务怎么承担？",
-    "每天工作时间最多几个小时？",
-    "销售假冒注册商标的商品会判几年？",
-    "民法典第五十六条",
-    "How long does copyright protection last?",
-    "What is the maximum working hours per day?",
+    "企业要不要配专门管质量的人？",
+    "湖北和杭州对首席质量官的规定有什么不同",
+    "政府对质量奖励有哪些规定？",
+    "湖北条例第二十一条",
+    "When does the Hangzhou measure take effect?",
+    "What support do small businesses get for quality improvement?",
 ]
 
 
@@ -71,34 +71,16 @@ def engine() -> Engine:
     key = str(path.resolve())
     with _ENGINES_LOCK:
         current = _ENGINES.get(key)
-        if current is not None and not _replaced(current, path):
+        if current is not None and not current.retriever.newer_build_current():
             return current
         from ingest.catalog import regulation_rows
         from retrieval.retriever import Retriever
 
         log.info("loading the index at %s", path)
-        # Reuse the loaded model when the new build was made with the same one (the usual rebuild).
-        same_model = current is not None and _model_of(path) == current.retriever.index.model_id
-        retriever = Retriever(path, embedder=current.retriever.embedder if same_model else None)
+        # A newer build reuses the loaded model when it was made with the same one (the usual rebuild).
+        retriever = current.retriever.reloaded() if current is not None else Retriever(path)
         _ENGINES[key] = Engine(retriever, regulation_rows(retriever.index), threading.Lock())
         return _ENGINES[key]
-
-
-def _replaced(eng: Engine, path: Path) -> bool:
-    from ingest.errors import IndexFault
-    from ingest.index_io import current_build
-
-    try:
-        return current_build(path).name != eng.retriever.index.path.name
-    except IndexFault:  # the pointer is being switched or is damaged: keep serving what is loaded
-        return False
-
-
-def _model_of(path: Path) -> str | None:
-    from ingest.index_io import read_manifest
-
-    manifest = read_manifest(path, verify=False)
-    return (manifest or {}).get("embedder", {}).get("model_id")
 
 
 def _as_k(k: Any, default: int) -> int:
@@ -119,16 +101,13 @@ def _search(question: Any, k: int, mode: str | None, regulations: list[str] | No
 
 # -- chat ------------------------------------------------------------------------------------------------
 def render(eng: Engine, response) -> str:
-    from ingest.words import to_simplified, words
-    from retrieval.related import context_articles, related_articles
+    from ingest.words import to_simplified
 
-    qwords = words(response.query)
     blocks = []
     for rank, r in enumerate(response.results, 1):
         aid = r.article.id
-        mask = cards.word_mask(r.article.text, qwords, to_simplified)
-        blocks.append(cards.card(rank, r, mask, context_articles(eng.retriever, aid),
-                                 related_articles(eng.retriever, aid, RELATED_K)))
+        mask = cards.word_mask(r.article.text, response.words, to_simplified)
+        blocks.append(cards.card(rank, r, mask, eng.retriever.context(aid), eng.retriever.related(aid, RELATED_K)))
     return cards.answer(response, blocks)
 
 
@@ -160,14 +139,28 @@ def on_load():
     try:
         rows = engine().rows
     except RegQAError as exc:
-        return gr.skip(), gr.skip(), f"⚠️ 索引不可用 (index unavailable): {html.escape(str(exc))}"
+        return gr.skip(), gr.skip(), f"⚠️ 索引不可用 (index unavailable): {html.escape(str(exc))}", gr.skip()
     rows = sorted(rows, key=lambda r: (-r["articles"], r["title"]))
     choices = [(f"{r['title']}（{r['articles']} 条）", r["id"]) for r in rows]
-    table = [[r["title"], r["articles"], r["chapters"] or "—", r.get("effective") or "—"] for r in rows]
+    table = [[r["title"], r.get("region") or "—", r.get("issuer") or "—", r["articles"], r["chapters"] or "—",
+              r.get("adopted") or r.get("promulgated") or "—", r.get("effective") or "—"] for r in rows]
     total = sum(r["articles"] for r in rows)
     status = (f"索引共收录 {len(rows)} 部法规、{total} 条条文 · "
               f"{len(rows)} regulations, {total} articles indexed")
-    return gr.Dropdown(choices=choices), table, status
+    return gr.Dropdown(choices=choices), table, status, chapter_outline(rows)
+
+
+def chapter_outline(rows: list[dict[str, Any]]) -> str:
+    """Each regulation's chapters with the articles they span, for the laws tab."""
+    parts = []
+    for r in rows:
+        english = r.get("english_names") or []
+        head = f"**{html.escape(r['title'])}**" + (f" · {html.escape(english[0])}" if english else "")
+        items = [f"- {html.escape(c['chapter'])}（{html.escape(c['first'])}—{html.escape(c['last'])}）"
+                 for c in r.get("chapter_list") or []]
+        none = f"- 不分章，共 {r['articles']} 条 · no chapters, {r['articles']} articles"
+        parts.append("\n".join([head, *(items or [none])]))
+    return "\n\n".join(parts)
 
 
 # -- API -------------------------------------------------------------------------------------------------
@@ -284,7 +277,8 @@ ABOUT = """### 使用说明 · How it works
   Every reply quotes the articles verbatim; the best-matching sentence is marked, query words are underlined.
 - 没有条文直接回答时，会明确说明“未找到直接相关的条文”，最接近的条文折叠在下方。
   When nothing answers, the reply says so, and the nearest articles are folded below it.
-- 可按条号查询，例如“民法典第五十六条”。You can ask for an article by number.
+- 可按条号查询，例如“湖北条例第二十三条”“杭州办法第12条”“第十二条”。
+  You can ask for an article by number: "Article 12 of the Hangzhou measures".
 - 程序接口 API: `Client(url).predict(question, k, mode, api_name="/search")`（返回与
   `python -m retrieval search --json` 相同的 JSON）。
 - 本工具只检索条文，不构成法律意见。This tool finds articles; it is not legal advice."""
@@ -320,9 +314,11 @@ def build() -> gr.Blocks:
                 gr.ClearButton([chatbot, msg], value="清空对话 Clear", size="sm")
             with gr.Tab("法规 Laws", id="regulations"):
                 table = gr.Dataframe(
-                    headers=["法规 Regulation", "条文数 Articles", "章数 Chapters", "施行 Effective"],
-                    datatype=["str", "number", "str", "str"], interactive=False, wrap=True,
+                    headers=["法规 Regulation", "地区 Region", "制定机关 Issuer", "条文数 Articles",
+                             "章数 Chapters", "通过/公布 Adopted or promulgated", "施行 Effective"],
+                    datatype=["str", "str", "str", "number", "str", "str", "str"], interactive=False, wrap=True,
                     elem_id="regqa-table")
+                outline = gr.Markdown(elem_id="regqa-outline")
             with gr.Tab("说明 About", id="about"):
                 gr.Markdown(ABOUT)
         inputs = [chatbot, k, mode, regulations]
@@ -330,7 +326,7 @@ def build() -> gr.Blocks:
         clicked = examples.click(ask_example, [examples, *inputs], [chatbot, msg], api_visibility="private")
         for event in (asked, clicked):
             event.then(None, js=SHOW_REPLY_JS)
-        page.load(on_load, None, [regulations, table, status], api_visibility="private")
+        page.load(on_load, None, [regulations, table, status, outline], api_visibility="private")
         gr.api(search, api_name="search")
     page.queue(default_concurrency_limit=2, max_size=32)
     return page

@@ -6,10 +6,11 @@ constraints (abstain accuracy >= min_abstain on unanswerable questions, false-ab
 max_false_abstain on answerable ones); for that weight, the rule with the widest margin (see abstain_grid
 for what happens when no rule meets both).
 
-It is fast because the expensive part is done once: one Retriever, query vectors cached (in memory, and on
-disk with --cache); for each weight the hybrid search runs with the cached vectors, and a recording rule
-captures the evidence the Retriever hands to AbstainRule.abstain so every threshold triple is scored
-without searching again.
+It is fast because the expensive part is done once: one loaded index, query vectors cached (in memory, and
+on disk with --cache); for each weight the hybrid search runs with the cached vectors and its own
+SearchSettings (passed per call: the Retriever is never changed), and a recording rule captures the
+evidence the Retriever hands to AbstainRule.abstain so every threshold triple is scored without searching
+again.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from eval.metrics import qrels_from, ranking_metrics, run_from
 from eval.questions import Catalogue, Question, doc_id, read_questions
 from ingest.errors import QueryError
 from retrieval.abstain import AbstainRule
+from retrieval.settings import SearchSettings
 
 log = logging.getLogger(__name__)
 
@@ -113,15 +115,15 @@ def collect(retriever, questions: Sequence[Question], weight: float,
             progress: bool | None = None) -> WeightRun:
     from tqdm import tqdm
 
-    rule = RecordingRule(**_rule_fields(retriever.abstain_rule))
-    retriever.dense_weight, retriever.abstain_rule = weight, rule
+    rule = RecordingRule(**_rule_fields(retriever.settings.abstain_rule))
+    settings = SearchSettings(weight, rule)
     ranked: dict[str, list[str]] = {}
     fixed, top, cov = [], [], []
     for q in tqdm(questions, desc=f"w={weight:.2f}", unit="q", leave=False,
                   disable=(None if progress is None else not progress)):
         rule.seen.clear()
         try:
-            resp = retriever.search(q.question, k=K, mode="hybrid")
+            resp = retriever.search(q.question, k=K, mode="hybrid", settings=settings)
         except QueryError:
             ranked[q.id] = []
             fixed.append(1)
@@ -207,24 +209,21 @@ def calibrate(index_dir: Path | str, questions_path: Path | str, min_abstain: fl
         from retrieval.retriever import Retriever
 
         retriever = Retriever(index_dir)
-    original = (retriever.dense_weight, retriever.abstain_rule, retriever.embedder)
-    retriever.embedder = CachingEmbedder(original[2], cache)
-    try:
-        questions = read_questions(questions_path, Catalogue.from_index(retriever.index))
-        grid = []
-        for w in weights:
-            wr = collect(retriever, questions, float(w), progress)
-            if w == weights[0]:
-                retriever.embedder.save()
-            choice = abstain_grid(wr, min_abstain, max_false_abstain)
-            ranking = {m: wr.metrics[m] for m in ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")}
-            grid.append({"dense_weight": float(w), **ranking,
-                         "abstain_rule": asdict(choice["rule"]), "feasible": choice["feasible"],
-                         "abstain_accuracy": choice["abstain_accuracy"],
-                         "false_abstain_rate": choice["false_abstain_rate"]})
-            log.info("w=%.2f mrr@10=%.4f feasible=%s", w, wr.metrics["mrr@10"], choice["feasible"])
-    finally:
-        retriever.dense_weight, retriever.abstain_rule, retriever.embedder = original
+    embedder = CachingEmbedder(retriever.embedder, cache)
+    searcher = retriever.with_embedder(embedder)  # the given Retriever is left as it is
+    questions = read_questions(questions_path, Catalogue.from_index(searcher.index))
+    grid = []
+    for w in weights:
+        wr = collect(searcher, questions, float(w), progress)
+        if w == weights[0]:
+            embedder.save()
+        choice = abstain_grid(wr, min_abstain, max_false_abstain)
+        ranking = {m: wr.metrics[m] for m in ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")}
+        grid.append({"dense_weight": float(w), **ranking,
+                     "abstain_rule": asdict(choice["rule"]), "feasible": choice["feasible"],
+                     "abstain_accuracy": choice["abstain_accuracy"],
+                     "false_abstain_rate": choice["false_abstain_rate"]})
+        log.info("w=%.2f mrr@10=%.4f feasible=%s", w, wr.metrics["mrr@10"], choice["feasible"])
     pool = [g for g in grid if g["feasible"]] or grid
     best = max(pool, key=lambda g: (round(g["mrr@10"], 4), round(g["recall@5"], 4),
                                     -abs(g["dense_weight"] - 0.5)))

@@ -10,13 +10,17 @@ from ingest.index_io import LoadedIndex
 
 def regulation_rows(index: LoadedIndex) -> list[dict[str, Any]]:
     articles = Counter(a.regulation_id for a in index.articles)
-    chapters: dict[str, set[str]] = {}
+    # Chapters in reading order, each with the labels of its first and last article.
+    chapters: dict[str, dict[str, dict[str, str]]] = {}
     for a in index.articles:
         if a.chapter:
-            chapters.setdefault(a.regulation_id, set()).add(a.chapter)
+            span = chapters.setdefault(a.regulation_id, {}).setdefault(a.chapter, {"first": a.label})
+            span["last"] = a.label
     rows = []
     for reg in index.regulations:
         row = reg.to_json()
-        row.update({"articles": articles[reg.id], "chapters": len(chapters.get(reg.id, ()))})
+        own = chapters.get(reg.id, {})
+        row.update({"articles": articles[reg.id], "chapters": len(own),
+                    "chapter_list": [{"chapter": c, **span} for c, span in own.items()]})
         rows.append(row)
     return rows

@@ -2,8 +2,8 @@
 
 Layout of an index directory (default data/index):
     CURRENT                  name of the build that is serving (replaced atomically)
-    builds/<name>/           manifest.json, dense.faiss, embeddings.npy, bm25/, chunks.jsonl,
-                             articles.jsonl, regulations.jsonl
+    builds/<name>/           manifest.json, the vector store's files (dense.faiss), embeddings.npy, bm25/,
+                             chunks.jsonl, articles.jsonl, regulations.jsonl
     .lock                    held while a build runs
 A build is written into a fresh folder, checked by loading it, then CURRENT is switched with os.replace;
 a failed or killed build leaves the previous one serving.
@@ -29,6 +29,7 @@ import numpy as np
 
 from ingest.errors import IndexFault
 from ingest.schema import Article, Chunk, Regulation
+from ingest.vector_store import VectorStore, load_store
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ class LoadedIndex:
     regulations: tuple[Regulation, ...]
     articles: tuple[Article, ...]
     chunks: tuple[Chunk, ...]
-    dense: Any  # faiss.Index
+    store: VectorStore  # one vector per chunk, in chunk order
     bm25: Any  # bm25s.BM25
 
     @property
@@ -117,17 +118,15 @@ def write_build(
     articles: list[Article],
     chunks: list[Chunk],
     vectors: np.ndarray,
-    dense: Any,
+    store: VectorStore,
     bm25: Any,
 ) -> None:
-    import faiss
-
     try:
         _write_jsonl(folder / "regulations.jsonl", [r.to_json() for r in regulations])
         _write_jsonl(folder / "articles.jsonl", [a.to_json() for a in articles])
         _write_jsonl(folder / "chunks.jsonl", [c.to_json() for c in chunks])
         np.save(folder / "embeddings.npy", vectors.astype(np.float32), allow_pickle=False)
-        faiss.write_index(dense, str(folder / "dense.faiss"))
+        store.save(folder)
         bm25.save(str(folder / "bm25"), show_progress=False)
         files = {
             f.relative_to(folder).as_posix(): sha256_file(f)
@@ -250,7 +249,6 @@ def check_files(folder: Path, manifest: Any, checksums: bool = True) -> None:
 def load_build(folder: Path, verify: bool = True) -> LoadedIndex:
     """Load one build; every file is checked against the manifest before it is used."""
     import bm25s
-    import faiss
 
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
@@ -261,21 +259,24 @@ def load_build(folder: Path, verify: bool = True) -> LoadedIndex:
         regulations = tuple(Regulation.from_json(r) for r in _read_jsonl(folder / "regulations.jsonl"))
         articles = tuple(Article.from_json(a) for a in _read_jsonl(folder / "articles.jsonl"))
         chunks = tuple(Chunk.from_json(c) for c in _read_jsonl(folder / "chunks.jsonl"))
-        dense = faiss.read_index(str(folder / "dense.faiss"))
-        bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False, verbosity=0)
     except Exception as exc:  # a damaged file that slipped past (verify=False): refuse, never guess
+        raise IndexFault(f"the index cannot be read ({type(exc).__name__}); {REBUILD_HINT}") from exc
+    regulation_of = {a.id: a.regulation_id for a in articles}
+    if any(c.article_id not in regulation_of for c in chunks):
+        raise IndexFault(f"the index files disagree with each other (a chunk of an unknown article); "
+                         f"{REBUILD_HINT}")
+    try:
+        store = load_store(folder, manifest, [regulation_of[c.article_id] for c in chunks])
+        bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False, verbosity=0)
+    except Exception as exc:  # as above
         raise IndexFault(f"the index cannot be read ({type(exc).__name__}); {REBUILD_HINT}") from exc
     counts = manifest.get("counts", {})
     dim = manifest.get("embedder", {}).get("dim")
     if (counts.get("articles"), counts.get("chunks"), counts.get("regulations")) != (
         len(articles), len(chunks), len(regulations)
-    ) or dense.ntotal != len(chunks) or dense.d != dim:
+    ) or store.count != len(chunks) or store.dim != dim:
         raise IndexFault(f"the index files disagree with its manifest (counts or dimension); {REBUILD_HINT}")
-    article_ids = {a.id for a in articles}
-    if any(c.article_id not in article_ids for c in chunks):
-        raise IndexFault(f"the index files disagree with each other (a chunk of an unknown article); "
-                         f"{REBUILD_HINT}")
-    return LoadedIndex(folder, manifest, regulations, articles, chunks, dense, bm25)
+    return LoadedIndex(folder, manifest, regulations, articles, chunks, store, bm25)
 
 
 def load_embeddings(folder: Path) -> tuple[list[Chunk], np.ndarray] | None:

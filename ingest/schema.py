@@ -1,4 +1,7 @@
-"""Records that flow between modules. Frozen dataclasses, never loose dicts."""
+"""Records the index holds: Regulation, Article, Chunk. Frozen dataclasses, never loose dicts.
+
+What a search returns (Result, SearchResponse) lives beside the Retriever, in retrieval/results.py.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ class Regulation:
     id: str  # stable slug, e.g. "hubei-quality-promotion-2024" or a hash-based slug for JSONL titles
     title: str  # as printed in the document, without 《》
     short_names: tuple[str, ...] = ()  # names people use: "湖北条例", "民法典"
+    english_names: tuple[str, ...] = ()  # English title first, then names people use: "Hubei regulation"
     region: str | None = None
     issuer: str | None = None
     adopted: str | None = None  # ISO dates where the text states them
@@ -22,12 +26,23 @@ class Regulation:
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
         d["short_names"] = list(self.short_names)
+        d["english_names"] = list(self.english_names)
         return d
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name a question may use for this regulation: title, short and English names, and its region
+        (湖北省 and 湖北), so that "Hubei" or 湖北的 point at it like 湖北条例 does."""
+        region = self.region or ""
+        bare = region[:-1] if region.endswith(("省", "市", "县", "区")) and len(region) > 2 else ""
+        found = (self.title, *self.short_names, *self.english_names, region, bare)
+        return tuple(dict.fromkeys(n for n in found if n))
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Regulation:
         d = dict(d)
         d["short_names"] = tuple(d.get("short_names") or ())
+        d["english_names"] = tuple(d.get("english_names") or ())
         return cls(**d)
 
 
@@ -77,55 +92,3 @@ class Chunk:
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Chunk:
         return cls(**d)
-
-
-@dataclass(frozen=True)
-class Result:
-    article: Article
-    score: float
-    found_by: tuple[str, ...]  # "dense", "lexical", "reference"
-    match_start: int  # span in article.text of the sentence that matched best
-    match_end: int
-
-    @property
-    def citation(self) -> str:
-        return self.article.citation
-
-    @property
-    def matched_sentence(self) -> str:
-        return self.article.text[self.match_start : self.match_end]
-
-    def to_json(self) -> dict[str, Any]:
-        """The `results[]` object of the CLI/API contract, plus a few extra fields."""
-        a = self.article
-        return {
-            "title": a.regulation_title,
-            "article": a.label,
-            "number": a.number,
-            "chapter": a.chapter,
-            "text": a.text,
-            "score": round(float(self.score), 6),
-            "citation": a.citation,
-            "found_by": list(self.found_by),
-            "match": [self.match_start, self.match_end],
-            "regulation_id": a.regulation_id,
-        }
-
-
-@dataclass(frozen=True)
-class SearchResponse:
-    query: str
-    abstained: bool
-    results: tuple[Result, ...]
-    mode: str = "hybrid"
-    message: str | None = None  # e.g. why a query was refused or trimmed
-
-    def to_json(self) -> dict[str, Any]:
-        d: dict[str, Any] = {
-            "query": self.query,
-            "abstained": self.abstained,
-            "results": [r.to_json() for r in self.results],
-        }
-        if self.message:
-            d["message"] = self.message
-        return d

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 MAX_JSONL_BYTES = 512 * 1024 * 1024
 META_SUFFIX = ".meta.json"
-META_FIELDS = {"id", "title", "short_names", "region", "issuer", "adopted", "promulgated", "effective"}
+META_FIELDS = {"id", "title", "short_names", "english_names", "region", "issuer", "adopted", "promulgated", "effective"}
 LABEL_RE = re.compile(rf"^第([{NUMERAL_CHARS}]+)条(?:之([{NUMERAL_CHARS}]+))?$")
 NATIONAL_PREFIX = "中华人民共和国"
 
@@ -93,6 +93,7 @@ def load_document(path: Path) -> SourceDoc:
         id=meta.get("id") or slug(title),
         title=title,
         short_names=names,
+        english_names=tuple(meta.get("english_names") or ()),
         region=meta.get("region"),
         issuer=meta.get("issuer"),
         adopted=meta.get("adopted") or parsed.adopted,

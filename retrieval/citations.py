@@ -26,11 +26,9 @@ from ingest.numerals import NUMERAL_CHARS, to_chinese, to_int
 from ingest.schema import Regulation
 from ingest.words import to_simplified
 
-# English names. The metadata states each regulation's region in Chinese; English writers name the region
-# and the kind of instrument ("Hubei regulation", "Hangzhou measures"). Extend this table when a regulation
-# from another region is added (the Regulation record has no English name of its own).
-REGION_ENGLISH = {"湖北省": "hubei", "杭州市": "hangzhou"}
-KIND_ENGLISH: tuple[tuple[str, tuple[str, ...]], ...] = (  # title ending -> English words for it
+# English kind words and the title endings they translate: English names of a regulation come from its metadata
+# (Regulation.english_names); these words only tell how far an English name reaches and what 本办法 refers to.
+KIND_ENGLISH: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("条例", ("regulation", "regulations")),
     ("办法", ("measures", "measure")),
     ("细则", ("rules",)),
@@ -38,10 +36,9 @@ KIND_ENGLISH: tuple[tuple[str, tuple[str, ...]], ...] = (  # title ending -> Eng
     ("规定", ("provisions", "rules")),
     ("决定", ("decision",)),
     ("法典", ("code",)),
-    ("法", ("law",)),
+    ("法", ("law", "act")),
 )
-GENERIC_ENGLISH = frozenset({"regulation", "regulations"})  # used loosely for any kind of instrument
-ENGLISH_KINDS = frozenset(w for _, words in KIND_ENGLISH for w in words) | {"act", "ordinance"}
+_EN_STOPWORDS = frozenset({"the", "of", "on", "for", "and", "in", "a", "an"})
 
 NATIONAL_PREFIX = "中华人民共和国"
 SUFFIXES = ("条例", "办法", "规定", "细则", "规则", "决定", "法典", "法")
@@ -66,8 +63,9 @@ ENGLISH_ARTICLE_RE = re.compile(
     r"(?:[ \t]{0,3}(?:-|–|—|to|through)[ \t]{0,3}(?P<m>\d{1,6})(?!\d))?"
 )
 _EN_AFTER_RE = re.compile(r"[ \t]{0,3},?[ \t]{0,3}(?P<of>(?:of|in|under)[ \t]{1,3})?(?:the[ \t]{1,3})?")
-_EN_UNKNOWN_RE = re.compile(
-    r"(?:[a-z][a-z'’-]{0,24}[ \t]{1,3}){0,6}?(?:law|regulations?|measures|provisions|rules|act|code|ordinance)\b")
+_EN_PHRASE_RE = re.compile(  # the shortest run of words that ends in a kind word: "product quality law"
+    r"(?:[a-z][a-z'’-]{0,24}[ \t]{1,3}){0,6}?"
+    r"(?:regulations?|measures?|provisions?|rules?|law|act|code|ordinance|decision)\b")
 _EN_BEFORE_RE = re.compile(r"(?:['’]s)?[ \t]{0,3},?[ \t]{0,3}$")
 _TITLE_RE = re.compile(rf"《(?P<t>[^《》\n]{{1,{MAX_TITLE}}})》")
 _ANAPHORA_RE = re.compile(r"(?:本|该|此|上述|前述)(?:条例|办法|规定|细则|规则|决定|法典|法)$")
@@ -167,41 +165,46 @@ def _number(raw: str | None) -> int | None:
     return n if written in (canon, "一" + canon) else None
 
 
-def _kind_words(title: str) -> tuple[str, ...]:
-    for suffix, words in KIND_ENGLISH:
-        if title.endswith(suffix):
-            return words
-    return ()
+def _content_words(name: str) -> frozenset[str]:
+    """Words of a folded English name that say which regulation it is (plural and possessive dropped)."""
+    out = set()
+    for w in re.findall(r"[a-z]+(?:['’]s)?", name):
+        w = w.removesuffix("'s").removesuffix("’s")
+        if w not in _EN_STOPWORDS:
+            out.add(w[:-1] if w.endswith("s") and len(w) > 3 else w)
+    return frozenset(out)
+
+
+def _whole_word(folded: str, start: int, end: int) -> bool:
+    """A Latin name counts only as whole words ("hubei", not "xhubeiy")."""
+    return not (start > 0 and folded[start - 1].isalnum() and folded[start - 1].isascii()) and \
+        not (end < len(folded) and folded[end].isalnum() and folded[end].isascii())
 
 
 class Names:
-    """What each regulation of an index is called: folded titles and short names, English names by region.
-    Build once per index (name_table)."""
+    """What each regulation of an index is called (Regulation.names: title, short and English names, region),
+    folded; build once per index (name_table)."""
 
     def __init__(self, regulations: Iterable[Regulation]) -> None:
         regulations = tuple(regulations)
         exact: dict[str, list[str]] = {}
+        english: list[tuple[str, frozenset[str]]] = []
         for reg in regulations:
-            for n in (reg.title, *reg.short_names):
-                key = fold_name(n) if n else ""
+            for n in reg.names:
+                key = fold_name(n)
                 if len(key) >= 2 and reg.id not in exact.setdefault(key, []):
                     exact[key].append(reg.id)
+            words = frozenset().union(*(_content_words(fold_name(n)) for n in reg.english_names))
+            if words:
+                english.append((reg.id, words))
         self.exact: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in exact.items()}
         self.lengths = tuple(sorted({len(k) for k in self.exact}, reverse=True))
+        self._english = tuple(english)
         last = "".join(sorted({k[-1] for k in self.exact}))
         self._last_re = re.compile(f"[{re.escape(last)}]") if last else None
-        self.titles = {reg.id: reg.title for reg in regulations}
-        self._english: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
-        for reg in regulations:
-            region = REGION_ENGLISH.get(reg.region or "")
-            if region:
-                self._english.setdefault(region, []).append((reg.id, _kind_words(fold_name(reg.title))))
-        alts = "|".join(re.escape(r) for r in sorted(self._english, key=len, reverse=True))
-        self._english_re = re.compile(
-            rf"\b(?P<region>{alts})\b(?:['’]s)?(?P<rest>(?:[ \t-]{{1,3}}[a-z]{{1,20}}){{0,6}})") if alts else None
 
     def lookup(self, name: str) -> tuple[str, ...]:
-        """Regulations whose title or short name is exactly this folded name (with or without 中华人民共和国)."""
+        """Regulations whose name is exactly this folded name (with or without 中华人民共和国)."""
         found = self.exact.get(name)
         if found is None and name.startswith(NATIONAL_PREFIX):
             found = self.exact.get(name[len(NATIONAL_PREFIX):])
@@ -217,52 +220,45 @@ class Names:
                 out.extend(i for i in ids if i not in out)
         return tuple(out)
 
+    def english_containing(self, phrase: str) -> tuple[str, ...]:
+        """Regulations whose English names hold every word of the phrase ("Hubei quality promotion regulation")."""
+        words = _content_words(phrase)
+        if len(words) < 2:
+            return ()
+        return tuple(rid for rid, known in self._english if words <= known)
+
     def starting_at(self, folded: str, start: int) -> int | None:
         """End of the longest known name that starts at `start`, if any."""
         for n in self.lengths:
-            if folded[start:start + n] in self.exact:
+            key = folded[start:start + n]
+            if key in self.exact and (not key.isascii() or _whole_word(folded, start, start + n)):
                 return start + n
         return None
 
     def named_in(self, folded: str) -> tuple[str, ...]:
-        """Regulations named anywhere in a short text; when one name contains another, the longest wins."""
-        hits = [(e.end - e.start, i) for e in self._names(folded) if e.kind in ("known", "english") for i in e.ids]
-        if not hits:
-            return ()
-        best = max(n for n, _ in hits)
-        return tuple(dict.fromkeys(i for n, i in hits if n == best))
+        """Regulations named anywhere in a short text, in order. A name inside a longer name of another
+        regulation (劳动合同法 in 劳动合同法实施条例) is not a mention of its own; names side by side
+        (湖北条例和杭州办法) both are."""
+        spans = [(e.start, e.end, rid) for e in self._names(folded) if e.kind == "known" for rid in e.ids]
+        kept = [(a, rid) for a, b, rid in spans
+                if not any(a2 <= a and b <= b2 and b2 - a2 > b - a and rid2 != rid for a2, b2, rid2 in spans)]
+        return tuple(dict.fromkeys(rid for _, rid in sorted(kept)))
 
     def _names(self, folded: str) -> list[_Name]:
-        """Every regulation name in the text: known names, 《titles》 (known or not), English names."""
+        """Every regulation name in the text: known names (the longest ending at each place), 《titles》."""
         out: list[_Name] = []
         if self._last_re is not None:
             for m in self._last_re.finditer(folded):
                 end = m.end()
                 for n in self.lengths:
-                    if n <= end and folded[end - n:end] in self.exact:
-                        out.append(_Name(end - n, end, self.exact[folded[end - n:end]], "known"))
+                    key = folded[end - n:end] if n <= end else ""
+                    if key in self.exact and (not key.isascii() or _whole_word(folded, end - n, end)):
+                        out.append(_Name(end - n, end, self.exact[key], "known"))
                         break
         for m in _TITLE_RE.finditer(folded):
             out.append(_Name(m.start(), m.end(), self.lookup(m.group("t").strip()), "title"))
-        if self._english_re is not None:
-            for m in self._english_re.finditer(folded):
-                name = self._english_name(m)
-                if name is not None:
-                    out.append(name)
         out.sort(key=lambda e: (e.end, e.start))
         return out
-
-    def _english_name(self, m: re.Match[str]) -> _Name | None:
-        rest_start = m.start("rest")
-        for w in re.finditer(r"[a-z]+", m.group("rest")):
-            word = w.group()
-            if word in ENGLISH_KINDS:
-                regs = self._english[m.group("region")]
-                ids = tuple(rid for rid, kinds in regs if word in kinds)
-                if not ids and word in GENERIC_ENGLISH:
-                    ids = tuple(rid for rid, _ in regs)
-                return _Name(m.start(), rest_start + w.end(), ids, "english")
-        return None  # the region alone ("in Hubei") names no regulation
 
 
 def name_table(regulations: Iterable[Regulation]) -> Names:
@@ -400,19 +396,25 @@ class _Finder:
         return _Name(i + begin, q, ids, "unknown" if not ids else "known")
 
     def _english_name_of(self, m: re.Match[str], line_start: int) -> _Name | None:
+        """The regulation of "Article 12 of the Hangzhou measures", "Art. 23 Hubei regulation", "Hubei
+        regulation, Article 7"; a name the index does not hold ("of the Product Quality Law") is unknown."""
         f = self.f
         after = _EN_AFTER_RE.match(f, m.end())
         p = after.end() if after else m.end()
         named = self.by_start.get(p)
+        if named is None:
+            end = self.names.starting_at(f, p)
+            named = _Name(p, end, self.names.exact[f[p:end]], "known") if end is not None else None
+        phrase = _EN_PHRASE_RE.match(f, p)
+        if phrase and (named is None or phrase.end() > named.end):
+            # More words than a known name covers: the whole phrase decides (the Hubei Food Safety Regulations).
+            ids = self.names.lookup(phrase.group()) or self.names.english_containing(phrase.group())
+            if ids:
+                return _Name(p, phrase.end(), ids, "known")
+            if named is not None or (after and after.group("of")):
+                return _Name(p, phrase.end(), (), "unknown")
         if named is not None:
             return named
-        end = self.names.starting_at(f, p)
-        if end is not None:
-            return _Name(p, end, self.names.exact[f[p:end]], "known")
-        if after and after.group("of"):
-            unknown = _EN_UNKNOWN_RE.match(f, p)
-            if unknown:
-                return _Name(p, unknown.end(), (), "unknown")
         before = _EN_BEFORE_RE.search(f, max(line_start, m.start() - 6), m.start())
         if before:
             named = self.by_end.get(before.start())

@@ -21,13 +21,16 @@ class Reference:
 
 
 def find_reference(question: str, names: NameTable) -> Reference | None:
-    """The regulations a question names and the article number it asks for, if any."""
+    """The regulations a question names and the article number it asks for, if any.
+
+    The article is the question's first citation, read as the checker reads it; a question may also name
+    other regulations (湖北条例和杭州办法第十条, "Article 63 of 商标法"), and each of them is kept.
+    """
+    named = names.named_in(fold(question)[0])
     citations = find_citations(question, names)
     if citations:
         c = citations[0]
         if c.unknown:
             return Reference((), c.number, c.sub_number, unknown=c.name)
-        # A bare 第X条 takes a regulation named anywhere in the question ("Article 63 of 商标法", "第五条 湖北条例").
-        return Reference(c.regulation_ids or names.named_in(fold(question)[0]), c.number, c.sub_number)
-    named = names.named_in(fold(question)[0])
+        return Reference(tuple(dict.fromkeys((*c.regulation_ids, *named))), c.number, c.sub_number)
     return Reference(named, None) if named else None

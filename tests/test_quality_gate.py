@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from eval.runner import evaluate_file
-
 from tests.conftest import STARD
 
 TEST_SPLIT = STARD / "test.jsonl"

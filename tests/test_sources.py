@@ -10,7 +10,7 @@ import pytest
 
 from ingest.errors import SourceError
 from ingest.sources import discover, load_source
-from tests.conftest import FIXTURES, REGULATIONS, STARD_CORPUS
+from tests.conftest import FIXTURES, STARD_CORPUS
 
 SAMPLE = (FIXTURES / "sample_regulation.txt").read_text(encoding="utf-8")
 
