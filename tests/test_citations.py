@@ -207,3 +207,24 @@ def test_search_reference_without_an_article(catalogue):
     assert find_reference("企业需要质量管理人员吗？", catalogue.names) is None
     ref = find_reference("Article 63 of 杭州办法", catalogue.names)
     assert (ref.regulation_ids, ref.number) == ((hangzhou,), 63)
+
+
+def test_english_names_come_from_the_metadata_and_a_longer_unknown_name_is_unknown(catalogue):
+    draft = ("Article 12 of the Hangzhou Municipal Measures on Quality Promotion. Article 7 of the Hubei quality "
+             "promotion regulation. Article 5 of the Hubei Food Safety Regulations. Hubei regulation, Article 7.")
+    got = [(c.citation.cited, c.verdict, c.article.label if c.article else None)
+           for c in check_citations(draft, catalogue).citations]
+    assert got == [
+        ("Article 12 of the Hangzhou Municipal Measures on Quality Promotion", "found", "第十二条"),
+        ("Article 7 of the Hubei quality promotion regulation", "found", "第七条"),
+        ("Article 5 of the Hubei Food Safety Regulations", "unknown_regulation", None),
+        ("Hubei regulation, Article 7", "found", "第七条"),
+    ]
+
+
+def test_search_keeps_names_side_by_side(catalogue):
+    ids = {r.title: r.id for r in catalogue.regulations}
+    ref = find_reference("湖北条例和杭州办法第十条", catalogue.names)
+    assert set(ref.regulation_ids) == {ids[HUBEI], ids[HANGZHOU]} and ref.number == 10
+    assert find_reference("湖北和杭州对首席质量官的规定有什么不同", catalogue.names).regulation_ids == \
+        (ids[HUBEI], ids[HANGZHOU])
