@@ -59,7 +59,7 @@ ARTICLE_RE = re.compile(
     rf"(?:{_SP}{_TO}{_SP}第{_SP}(?P<m2>{_N}{{1,9}}){_SP}条(?:{_SP}之{_SP}(?P<sub2>{_N}{{1,4}}))?)?"
 )
 ENGLISH_ARTICLE_RE = re.compile(
-    r"\b(?:articles?|arts?\.?)[ \t]{0,3}(?P<n>\d{1,6})(?![\d.]\d)(?:[ \t]{0,2}\((?P<para>\d{1,3})\))?"
+    r"\b(?:articles?|arts?\.?)[ \t]{0,3}(?P<n>\d{1,6})(?!\d|\.\d)(?:[ \t]{0,2}\((?P<para>\d{1,3})\))?"
     r"(?:[ \t]{0,3}(?:-|–|—|to|through)[ \t]{0,3}(?P<m>\d{1,6})(?!\d))?"
 )
 _EN_AFTER_RE = re.compile(r"[ \t]{0,3},?[ \t]{0,3}(?P<of>(?:of|in|under)[ \t]{1,3})?(?:the[ \t]{1,3})?")
@@ -239,12 +239,12 @@ class Names:
         """Regulations named anywhere in a short text, in order. A name inside a longer name of another
         regulation (劳动合同法 in 劳动合同法实施条例) is not a mention of its own; names side by side
         (湖北条例和杭州办法) both are."""
-        spans = [(e.start, e.end, rid) for e in self._names(folded) if e.kind == "known" for rid in e.ids]
+        spans = [(e.start, e.end, rid) for e in self.mentions(folded) if e.kind == "known" for rid in e.ids]
         kept = [(a, rid) for a, b, rid in spans
                 if not any(a2 <= a and b <= b2 and b2 - a2 > b - a and rid2 != rid for a2, b2, rid2 in spans)]
         return tuple(dict.fromkeys(rid for _, rid in sorted(kept)))
 
-    def _names(self, folded: str) -> list[_Name]:
+    def mentions(self, folded: str) -> list[_Name]:
         """Every regulation name in the text: known names (the longest ending at each place), 《titles》."""
         out: list[_Name] = []
         if self._last_re is not None:
@@ -274,9 +274,12 @@ def find_citations(text: str, names: Names) -> list[Citation]:
 
 
 class _Finder:
+    """One pass over one text: article matches in order, each with the regulation named before or after it
+    (or in context) and the quotation that belongs to it."""
+
     def __init__(self, text: str, folded: str, pos: list[int], names: Names) -> None:
         self.text, self.f, self.pos, self.names = text, folded, pos, names
-        self.events = names._names(folded)
+        self.events = names.mentions(folded)
         self.by_end: dict[int, _Name] = {}
         self.by_start: dict[int, _Name] = {}
         for e in self.events:  # the longest name wins where two end (or start) at one place

@@ -228,3 +228,9 @@ def test_search_keeps_names_side_by_side(catalogue):
     assert set(ref.regulation_ids) == {ids[HUBEI], ids[HANGZHOU]} and ref.number == 10
     assert find_reference("湖北和杭州对首席质量官的规定有什么不同", catalogue.names).regulation_ids == \
         (ids[HUBEI], ids[HANGZHOU])
+
+
+@pytest.mark.parametrize("text", ["第一二三条", "第〇条", "第十十条", "Article 1234567 of the Hubei regulation",
+                                  "Article 12.5 of the Hubei regulation", "第二十三款", "湖北条例第条"])
+def test_malformed_numbers_are_not_citations(catalogue, text):
+    assert find_citations(text, catalogue.names) == []
