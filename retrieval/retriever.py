@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,6 +35,9 @@ from retrieval.settings import DEFAULT_MODE, MODES, SearchSettings
 from retrieval.signals import BACKGROUND, background_margin, foreign_names, looks_like_words, places_in
 
 log = logging.getLogger(__name__)
+
+# 第X条 with a number that is no article number (第〇条, 第-3条, 第一二三条): the citation matcher reads no number.
+_ARTICLE_LIKE_RE = re.compile(r"第\s*-?\s*[0-9〇零一二三四五六七八九十百千两]{1,9}\s*条")
 
 MAX_K = 50
 CANDIDATES = 100  # chunks taken from each retriever before fusion
@@ -192,7 +196,7 @@ class Retriever:
 
     def _apply_reference(self, ref: Reference | None, ranked: list[Scored],
                          allowed: np.ndarray | None) -> list[Scored]:
-        if ref is None:
+        if ref is None or ref.unknown:  # an article of a regulation the index does not hold pins nothing
             return ranked
         top = ranked[0].score if ranked else 1.0
         regulation_of = self._maps.article_regulation
@@ -218,6 +222,8 @@ class Retriever:
         """Why no article can answer, when that needs no threshold: "" for a question with no words, else a
         message for a law or place the index does not hold (when it names none it holds; 第十条 then belongs to
         that other law) or an article number that does not exist."""
+        if ref is not None and ref.unknown:
+            return f"索引中没有“{ref.unknown}”· the index does not hold {ref.unknown}"
         if ref is None or not ref.regulation_ids:
             foreign = foreign_names(normalise(q), self._held_names, self._held_places)
             if foreign:
@@ -232,6 +238,8 @@ class Retriever:
                 counts = "、".join(f"《{r.title}》共 {self._article_counts[r.id]} 条" for r in regs)
                 return f"没有{label}（{counts}）· no such article"
             return None
+        if _ARTICLE_LIKE_RE.search(normalise(q)) and (ref is None or ref.number is None):
+            return "没有这样的条文（条号不成立）· no such article (the article number is malformed)"
         if not looks_like_words(q):
             return ""
         return None
