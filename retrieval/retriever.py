@@ -37,7 +37,7 @@ from retrieval.signals import BACKGROUND, background_margin, foreign_names, look
 log = logging.getLogger(__name__)
 
 # 第X条 with a number that is no article number (第〇条, 第-3条, 第一二三条): the citation matcher reads no number.
-_ARTICLE_LIKE_RE = re.compile(r"第\s*-?\s*[0-9〇零一二三四五六七八九十百千两]{1,9}\s*条")
+_ARTICLE_LIKE_RE = re.compile(r"第\s*-?\s*[0-9〇零一二三四五六七八九十百千两]{1,9}\s*条|\b(?:article|art\.?)\s*-?\d+\b")
 
 MAX_K = 50
 CANDIDATES = 100  # chunks taken from each retriever before fusion
@@ -69,7 +69,7 @@ class Retriever:
         self._maps = IndexMaps.of(self.index)
         self._names = name_table(self.index.regulations)
         self._norm_text = [normalise(f"{a.regulation_title}{a.label}{a.text}") for a in self.index.articles]
-        self._held_names = [n for _, names in self._names for n in names]
+        self._held_names = list(self._names.exact)
         self._article_counts = Counter(a.regulation_id for a in self.index.articles)
         self._held_places = places_in("".join(self._norm_text), self._held_names)
         # Unrelated sentences as passages: the yardstick of the background margin (≈0.3 s, once per load).

@@ -48,7 +48,7 @@ PLACES = (
 _LAW_RE = re.compile(
     r"《([^《》]{2,40})》|([\u4e00-\u9fff]{2,16}?(?:法|条例|办法))(?![规律人院官治定])(?![\u4e00-\u9fff]*(?:法|条例))")
 # Everyday words that end like a law name but are none (不合法, 好办法); a longer name before them is a name.
-_NOT_LAWS = ("办法", "方法", "做法", "说法", "看法", "想法", "用法", "合法", "违法", "依法", "执法", "司法", "立法",
+_NOT_LAWS = ("方法", "做法", "说法", "看法", "想法", "用法", "合法", "违法", "依法", "执法", "司法", "立法",
              "守法", "非法", "无法", "设法", "手法", "算法", "语法")
 # Words that cannot be part of a law's name: the name begins after the last of them.
 _NAME_STOP_RE = re.compile(
@@ -88,8 +88,10 @@ def named_laws(question_normalised: str) -> list[str]:
             found.append(m.group(1))
             continue
         name = _NAME_STOP_RE.sub("", m.group(2))
-        everyday = next((w for w in _NOT_LAWS if name.endswith(w)), None)
-        if len(name) >= 3 and (everyday is None or len(name) - len(everyday) >= 2):
+        if name.endswith("办法"):  # 杭州市质量促进办法 is a name, 有什么办法 is not
+            if len(name) >= 4:
+                found.append(name)
+        elif len(name) >= 3 and not name.endswith(_NOT_LAWS):
             found.append(name)
     return found
 
