@@ -74,7 +74,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _model(args: argparse.Namespace) -> int:
-    from ingest.bundled_model import ensure_bundled_model
+    from ingest.bundled.model import ensure_bundled_model
     from ingest.embed import BUNDLED_MODEL_ID
 
     path = ensure_bundled_model()

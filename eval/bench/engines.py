@@ -49,7 +49,7 @@ def _pcts(seconds: list[float]) -> dict:
 
 
 def bench_conversion() -> dict:
-    from ingest.bundled_model import ensure_bundled_model, folder_size
+    from ingest.bundled.model import ensure_bundled_model, folder_size
 
     with tempfile.TemporaryDirectory(prefix="regqa-bench-") as tmp:
         t0 = time.perf_counter()
