@@ -22,8 +22,10 @@ from typing import Any
 
 import gradio as gr
 
+from ingest import paths
 from ingest.errors import QueryError, RegQAError
 from retrieval import web
+from retrieval.settings import DEFAULT_MODE, MODES
 from retrieval.web import cards, laws
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # read by Gradio when it would report; never report
@@ -37,8 +39,8 @@ API_K = 5  # the CLI's default, so `/search` with defaults equals `python -m ret
 RELATED_K = 3
 MAX_HISTORY = 40  # messages kept in a chat; older ones scroll away
 INTERNAL_ERROR = "检索时出错，请稍后再试 (something went wrong; please try again)"
-MODES = [("混合 hybrid（推荐 recommended）", "hybrid"), ("语义 dense (meaning)", "dense"),
-         ("关键词 lexical (words)", "lexical")]
+MODE_LABELS = {"hybrid": "混合 hybrid（推荐 recommended）", "dense": "语义 dense (meaning)",
+               "lexical": "关键词 lexical (words)"}
 EXAMPLES = [
     "企业要不要配专门管质量的人？",
     "湖北和杭州对首席质量官的规定有什么不同",
@@ -50,7 +52,8 @@ EXAMPLES = [
 
 
 def index_dir() -> Path:
-    return Path(os.environ.get("REGQA_INDEX") or ROOT / "data" / "index")
+    """$REGQA_INDEX, else the repository's data/index (whatever the working directory)."""
+    return paths.index_dir(base=ROOT)
 
 
 # -- the model and index: loaded once per process, on first use ----------------------------------------
@@ -96,7 +99,7 @@ def _as_k(k: Any, default: int) -> int:
 def _search(question: Any, k: int, mode: str | None, regulations: list[str] | None):
     eng = engine()
     with eng.lock:
-        response = eng.retriever.search(question, k=k, mode=mode or "hybrid", regulations=regulations or None)
+        response = eng.retriever.search(question, k=k, mode=mode or DEFAULT_MODE, regulations=regulations or None)
     return eng, response
 
 
@@ -147,7 +150,7 @@ def on_load():
 
 
 # -- API -------------------------------------------------------------------------------------------------
-def search(question: str, k: int = API_K, mode: str = "hybrid", regulations: list[str] | None = None) -> dict:
+def search(question: str, k: int = API_K, mode: str = DEFAULT_MODE, regulations: list[str] | None = None) -> dict:
     """Find the articles that answer a question.
 
     Returns {"query", "abstained", "results": [{"title", "article", "number", "chapter", "text", "score",
@@ -193,7 +196,8 @@ def build() -> gr.Blocks:
                     k = gr.Slider(1, MAX_CHAT_K, value=CHAT_K, step=1, scale=1, min_width=160,
                                   label="条数 Results", elem_id="regqa-k")
                 with gr.Accordion("高级设置 Advanced", open=False):
-                    mode = gr.Radio(MODES, value="hybrid", label="检索方式 Search mode", elem_id="regqa-mode")
+                    mode = gr.Radio([(MODE_LABELS[m], m) for m in MODES], value=DEFAULT_MODE,
+                                    label="检索方式 Search mode", elem_id="regqa-mode")
                 examples = gr.Dataset(components=[msg], samples=[[q] for q in EXAMPLES],
                                       label="示例问题 Examples（点击即检索 click to ask）",
                                       elem_id="regqa-examples")

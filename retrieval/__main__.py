@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 from ingest.errors import RegQAError
+from ingest.paths import INDEX_HELP, index_dir
+from retrieval.settings import DEFAULT_MODE, MODES
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,9 +19,9 @@ def main(argv: list[str] | None = None) -> int:
     s = sub.add_parser("search", help="find the articles that answer a question")
     s.add_argument("question", nargs="?", help="the question, in plain words")
     s.add_argument("--batch", type=Path, help="JSONL file of {\"question\": ...} objects; one JSON result per line")
-    s.add_argument("--index", type=Path, default=Path("data/index"))
+    s.add_argument("--index", type=Path, default=None, help=INDEX_HELP)
     s.add_argument("-k", type=int, default=5, help="number of articles (default 5)")
-    s.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default="hybrid")
+    s.add_argument("--mode", choices=MODES, default=DEFAULT_MODE)
     s.add_argument("--regulation", action="append", help="search only this regulation (title or short name)")
     s.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
@@ -29,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from retrieval.retriever import Retriever
 
-        retriever = Retriever(args.index)
+        retriever = Retriever(index_dir(args.index))
         if args.batch:
             return _batch(retriever, args)
         response = retriever.search(args.question, k=args.k, mode=args.mode, regulations=args.regulation)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ingest.numerals import NUMERAL_CHARS, to_int
+from ingest.labels import article_label
+from ingest.numerals import to_int
 from ingest.schema import Regulation
 from ingest.words import normalise
 
-_ARTICLE_RE = re.compile(rf"第\s*([{NUMERAL_CHARS}]+)\s*条(?:\s*之\s*([{NUMERAL_CHARS}]+))?")
+_ARTICLE_RE = re.compile(article_label(r"\s*"))
 _ENGLISH_RE = re.compile(r"\b(?:article|art\.?)\s*(\d+)\b", re.IGNORECASE)
 
 
