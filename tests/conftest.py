@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from ingest.paths import DEFAULT_INDEX
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 REGULATIONS = ROOT / "data" / "regulations"
-REAL_INDEX = ROOT / "data" / "index"
+REAL_INDEX = ROOT / DEFAULT_INDEX
 STARD = ROOT / "data" / "benchmarks" / "stard"
 STARD_CORPUS = STARD / "corpus.jsonl"
 STARD_INDEX = ROOT / "data" / "index-stard"
@@ -59,7 +61,7 @@ def sample_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def app_url(real_index: Path):
     """The real app (`python app.py`) serving the real index on a free port; for browser and API tests."""
-    from app_server import running_app
+    from eval.app_server import running_app
 
     with running_app(real_index) as url:
         yield url

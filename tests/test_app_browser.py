@@ -21,7 +21,7 @@ ANSWER = "#regqa-chat .regqa-answer, #regqa-chat .regqa-error"
 
 @pytest.fixture(scope="module")
 def browser():
-    from app_server import CHROMIUM, launch_browser
+    from eval.app_server import CHROMIUM, launch_browser
 
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian chromium is not installed (apt-get install chromium fonts-noto-cjk)")
