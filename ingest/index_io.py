@@ -185,6 +185,26 @@ def read_manifest(root: Path, verify: bool = True) -> dict[str, Any] | None:
         return None
 
 
+def record_in_manifest(root: Path, key: str, value: Any) -> Path:
+    """Store `value` under `key` in the serving build's manifest (e.g. the settings calibrated on the corpus's
+    questions), atomically, under the build lock. The manifest is not among the checksummed files, so the
+    build stays intact; a build that replaces this one starts without the value."""
+    with build_lock(root):
+        folder = current_build(root)
+        path = folder / MANIFEST
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+            manifest[key] = value
+            tmp = root / f".{MANIFEST}.{uuid.uuid4().hex[:8]}"  # beside the builds: never a stray file in one
+            tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+            with tmp.open("rb") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except (OSError, ValueError) as exc:
+            raise IndexFault(f"cannot update {path.name} of {folder.name}: {exc}") from exc
+    return folder
+
+
 def prune_builds(root: Path, keep: int = 2) -> None:
     """Remove old builds and leftovers of killed builds; call with the build lock held."""
     builds = root / BUILDS
@@ -289,3 +309,32 @@ def load_embeddings(folder: Path) -> tuple[list[Chunk], np.ndarray] | None:
     if vectors.ndim != 2 or len(vectors) != len(chunks):
         return None
     return chunks, vectors
+
+
+def load_texts(root: Path, verify: bool = True) -> tuple[tuple[Regulation, ...], tuple[Article, ...]]:
+    """Only the regulations and articles of the serving build: what needs the texts but not the search
+    (the citation checker). Reads two JSONL files and checks just those against the manifest."""
+    folder = current_build(root)
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexFault(f"the index manifest is missing or unreadable; {REBUILD_HINT}") from exc
+    names = ("regulations.jsonl", "articles.jsonl")
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    if (not isinstance(files, dict) or manifest.get("format_version") != FORMAT_VERSION
+            or not all(isinstance(files.get(n), str) for n in names)):
+        raise IndexFault(f"the index manifest is incomplete or written in another format version; {REBUILD_HINT}")
+    try:
+        if verify and any(sha256_file(folder / n) != files[n] for n in names):
+            raise IndexFault(f"the index's article files are damaged (checksum mismatch); {REBUILD_HINT}")
+        regulations = tuple(Regulation.from_json(r) for r in _read_jsonl(folder / "regulations.jsonl"))
+        articles = tuple(Article.from_json(a) for a in _read_jsonl(folder / "articles.jsonl"))
+    except IndexFault:
+        raise
+    except Exception as exc:  # unreadable or malformed rows: refuse, never guess
+        raise IndexFault(f"the index's article files cannot be read ({type(exc).__name__}); {REBUILD_HINT}") from exc
+    counts = manifest.get("counts")
+    counts = counts if isinstance(counts, dict) else {}
+    if (counts.get("regulations"), counts.get("articles")) != (len(regulations), len(articles)):
+        raise IndexFault(f"the index files disagree with its manifest (counts); {REBUILD_HINT}")
+    return regulations, articles

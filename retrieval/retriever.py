@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,18 +23,22 @@ from ingest.index_io import LoadedIndex, current_build, load_index, read_manifes
 from ingest.paths import index_dir
 from ingest.schema import Article, Regulation
 from ingest.words import normalise, to_simplified, warm_up, words
-from retrieval.abstain import coverage
+from retrieval.abstain import Evidence, coverage
 from retrieval.dense import dense_scores
 from retrieval.fuse import fuse
 from retrieval.highlight import best_sentence
 from retrieval.lookup import IndexMaps
 from retrieval.query import clean_query
-from retrieval.references import find_reference, name_table
+from retrieval.references import Reference, find_reference, name_table
 from retrieval.related import context_articles, related_articles
 from retrieval.results import Result, SearchResponse
 from retrieval.settings import DEFAULT_MODE, MODES, SearchSettings
+from retrieval.signals import BACKGROUND, background_margin, foreign_names, looks_like_words, places_in
 
 log = logging.getLogger(__name__)
+
+# 第X条 with a number that is no article number (第〇条, 第-3条, 第一二三条): the citation matcher reads no number.
+_ARTICLE_LIKE_RE = re.compile(r"第\s*-?\s*[0-9〇零一二三四五六七八九十百千两]{1,9}\s*条|\b(?:article|art\.?)\s*-?\d+\b")
 
 MAX_K = 50
 CANDIDATES = 100  # chunks taken from each retriever before fusion
@@ -64,6 +70,11 @@ class Retriever:
         self._maps = IndexMaps.of(self.index)
         self._names = name_table(self.index.regulations)
         self._norm_text = [normalise(f"{a.regulation_title}{a.label}{a.text}") for a in self.index.articles]
+        self._held_names = list(self._names.exact)
+        self._article_counts = Counter(a.regulation_id for a in self.index.articles)
+        self._held_places = places_in("".join(self._norm_text), self._held_names)
+        # Unrelated sentences as passages: the yardstick of the background margin (≈0.3 s, once per load).
+        self._background = self.embedder.embed_documents(list(BACKGROUND))
         log.debug("loaded %s (%s)", self.index.path, expected)
         warm_up()
 
@@ -135,6 +146,7 @@ class Retriever:
         qwords = words(q)
         dense: dict[int, tuple[float, int]] = {}
         lexical: dict[int, tuple[float, int]] = {}
+        qvec = None
         if mode in ("hybrid", "dense"):
             qvec = self.embedder.embed_queries([to_simplified(q)])[0]
             dense = dense_scores(self.index, self._maps.chunk_article, qvec, CANDIDATES, wanted)
@@ -143,11 +155,14 @@ class Retriever:
 
             lexical = lexical_scores(self.index, self._maps.chunk_article, qwords, CANDIDATES, allowed)
         ranked = self._rank(mode, dense, lexical, use.dense_weight)
-        ranked = self._apply_reference(q, ranked, allowed)
+        ref = find_reference(q, self._names)
+        ranked = self._apply_reference(ref, ranked, allowed)
         top = ranked[:k]
-        abstained = self._abstain(top, dense, qwords, mode, use)
+        refusal = self._refusal(q, ref, top)
+        abstained = refusal is not None or self._abstain(top, dense, qwords, qvec, mode, use)
         results = tuple(self._result(s, q, qwords) for s in top)
-        return SearchResponse(query=q, abstained=abstained, results=results, mode=mode, words=tuple(qwords))
+        return SearchResponse(query=q, abstained=abstained, results=results, mode=mode, words=tuple(qwords),
+                              message=refusal or None)
 
     # -- steps ----------------------------------------------------------------------------------------
     def _allowed(self, regulations: Sequence[str] | None) -> tuple[frozenset[str] | None, np.ndarray | None]:
@@ -180,9 +195,9 @@ class Retriever:
         out.sort(key=lambda x: (-x.score, x.article))
         return out
 
-    def _apply_reference(self, q: str, ranked: list[Scored], allowed: np.ndarray | None) -> list[Scored]:
-        ref = find_reference(q, self._names)
-        if ref is None:
+    def _apply_reference(self, ref: Reference | None, ranked: list[Scored],
+                         allowed: np.ndarray | None) -> list[Scored]:
+        if ref is None or ref.unknown:  # an article of a regulation the index does not hold pins nothing
             return ranked
         top = ranked[0].score if ranked else 1.0
         regulation_of = self._maps.article_regulation
@@ -204,18 +219,48 @@ class Retriever:
                        prior[i].chunk if i in prior else None) for n, i in enumerate(pinned)]
         return head + [s for s in ranked if s.article not in set(exact)]
 
-    def _abstain(self, top: list[Scored], dense: dict[int, tuple[float, int]], qwords: list[str], mode: str,
-                 settings: SearchSettings) -> bool:
+    def _refusal(self, q: str, ref: Reference | None, top: list[Scored]) -> str | None:
+        """Why no article can answer, when that needs no threshold: "" for a question with no words, else a
+        message for a law or place the index does not hold (when it names none it holds; 第十条 then belongs to
+        that other law) or an article number that does not exist."""
+        if ref is not None and ref.unknown:
+            return f"索引中没有“{ref.unknown}”· the index does not hold {ref.unknown}"
+        if ref is None or not ref.regulation_ids:
+            foreign = foreign_names(normalise(q), self._held_names, self._held_places)
+            if foreign:
+                return (f"索引中没有“{'、'.join(foreign)}”的规定 · the index holds no rules of "
+                        f"{', '.join(foreign)}")
+        if top and "reference" in top[0].found_by:
+            return None
+        if ref is not None and ref.number is not None:
+            regs = [r for r in self.index.regulations if not ref.regulation_ids or r.id in ref.regulation_ids]
+            if not any((r.id, ref.number, ref.sub_number) in self._maps.by_label for r in regs):
+                label = f"第{ref.number}条" + (f"之{ref.sub_number}" if ref.sub_number else "")
+                counts = "、".join(f"《{r.title}》共 {self._article_counts[r.id]} 条" for r in regs)
+                return f"没有{label}（{counts}）· no such article"
+            return None
+        if _ARTICLE_LIKE_RE.search(normalise(q)) and (ref is None or ref.number is None):
+            return "没有这样的条文（条号不成立）· no such article (the article number is malformed)"
+        if not looks_like_words(q):
+            return ""
+        return None
+
+    def _abstain(self, top: list[Scored], dense: dict[int, tuple[float, int]], qwords: list[str],
+                 qvec: np.ndarray | None, mode: str, settings: SearchSettings) -> bool:
         if not top:
             return True
         if "reference" in top[0].found_by:
             return False
-        best = top[0].article
-        cov = coverage(qwords, self._norm_text[best])
-        if mode == "lexical":
-            return cov < settings.abstain_rule.min_coverage
+        if qvec is None:  # lexical mode: words are all the evidence there is
+            return coverage(qwords, self._norm_text[top[0].article]) < settings.abstain_rule.min_coverage
+        return settings.abstain_rule.abstain(self.evidence(top[0].article, dense, qwords, qvec))
+
+    def evidence(self, best: int, dense: dict[int, tuple[float, int]], qwords: list[str],
+                 qvec: np.ndarray) -> Evidence:
+        """The signals the abstain rule weighs for the best article of one search."""
         dense_top = max((s for s, _ in dense.values()), default=0.0)
-        return settings.abstain_rule.abstain(dense_top, cov)
+        return Evidence(dense_top, coverage(qwords, self._norm_text[best]),
+                        background_margin(qvec, dense_top, self._background))
 
     def _result(self, s: Scored, q: str, qwords: list[str]) -> Result:
         art = self.index.articles[s.article]

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from retrieval.abstain import AbstainRule, coverage
+from retrieval.abstain import AbstainRule, Evidence, coverage
 from retrieval.fuse import fuse
 from retrieval.settings import SearchSettings
 
@@ -38,7 +38,15 @@ RULE = AbstainRule(dense_floor=0.80, dense_sure=0.90, min_coverage=0.25, cross_l
     (0.70, math.nan, False),
 ])
 def test_abstain_rule_at_its_boundaries(dense_top: float, cov: float, abstains: bool):
-    assert RULE.abstain(dense_top, cov) is abstains
+    assert RULE.abstain(Evidence(dense_top, cov)) is abstains
+
+
+def test_the_background_margin_floor_at_its_boundary():
+    rule = AbstainRule(dense_floor=0.80, dense_sure=0.90, background_floor=0.02, cross_background_floor=-0.01)
+    assert rule.abstain(Evidence(0.95, 1.0, background=0.0199)) is True
+    assert rule.abstain(Evidence(0.95, 1.0, background=0.02)) is False
+    assert rule.abstain(Evidence(0.95, math.nan, background=-0.0101)) is True
+    assert rule.abstain(Evidence(0.95, math.nan, background=-0.01)) is False
 
 
 def test_coverage_counts_content_tokens_of_two_characters_or_more():
