@@ -17,6 +17,8 @@ import re
 
 import numpy as np
 
+from ingest.words import has_cjk
+
 # Unrelated sentences, embedded as passages once per loaded index (everyday Chinese and English, code,
 # markup, mash). Fixed for every corpus: the margin is relative to the same yardstick everywhere.
 BACKGROUND = (
@@ -61,7 +63,6 @@ _NAME_STOP_RE = re.compile(
 # A 《…》 title is a law's only when it reads like one (not 《用户手册》, 《红楼梦》).
 _TITLE_ENDS = ("法", "条例", "办法", "规定", "细则", "规则", "解释", "决定", "意见", "通知", "准则", "章程")
 _LATIN_WORD_RE = re.compile(r"[a-z]{2,}")
-_CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _VOWELS = set("aeiouy")
 
 
@@ -78,7 +79,7 @@ def looks_like_words(question: str) -> bool:
     no vowel, or a run of five consonants (asdfghjkl, qwxz plmk). Chinese, digits-and-words and real
     English, French, pinyin… pass."""
     q = question.lower()
-    if _CJK_RE.search(q):
+    if has_cjk(q):
         return True
     tokens = _LATIN_WORD_RE.findall(q)
     if not tokens:
