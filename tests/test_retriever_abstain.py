@@ -1,0 +1,179 @@
+"""When the Retriever abstains, and what it says, on the index of the two sample fixtures built with the fake
+embedder (no model): article numbers that do not exist or cannot exist, laws and places the index does not hold,
+questions with no words, and the abstain rule and the ranking steps as a search applies them.
+
+The fake embedder's cosines run lower than a real model's (0.4 off topic, 0.6-0.65 on topic), so the rule here is
+fitted to them; the rule itself is tested at its boundaries in tests/test_ranking.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest.errors import QueryError
+from retrieval.abstain import AbstainRule
+from retrieval.retriever import Retriever
+from retrieval.settings import MODES, SearchSettings
+from tests.conftest import FakeEmbedder
+
+REGULATION, MEASURE = "示例省质量促进条例", "示例市质量促进办法"
+ON_TOPIC = "企业应当配备专职质量管理人员"  # 示例条例第三条, word for word
+FAKE_RULE = AbstainRule(dense_floor=0.5, dense_sure=0.6, min_coverage=0.15, cross_lingual_floor=0.3,
+                        background_floor=0.05, cross_background_floor=0.0)
+ANSWER_ALL = SearchSettings(abstain_rule=AbstainRule(dense_floor=0.0, dense_sure=0.0, min_coverage=0.0,
+                                                     cross_lingual_floor=-1.0))  # only refusals abstain
+NO_SUCH = "· no such article"
+MALFORMED = "没有这样的条文（条号不成立）· no such article (the article number is malformed)"
+
+
+@pytest.fixture(scope="module")
+def fake(fake_index: Path) -> Retriever:
+    return Retriever(fake_index, embedder=FakeEmbedder(), settings=SearchSettings(abstain_rule=FAKE_RULE))
+
+
+def _labels(response) -> list[str]:
+    return [f"{r.article.regulation_title}{r.article.label}" for r in response.results]
+
+
+# -- refusals: no threshold needed ----------------------------------------------------------------------
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("question", "message"), [
+    ("示例条例第九条", f"没有第9条（《{REGULATION}》共 6 条）{NO_SUCH}"),
+    ("第九条", f"没有第9条（《{REGULATION}》共 6 条、《{MEASURE}》共 3 条）{NO_SUCH}"),
+    ("第一千一百六十五条", f"没有第1165条（《{REGULATION}》共 6 条、《{MEASURE}》共 3 条）{NO_SUCH}"),
+    ("示例条例第三条之二", f"没有第3条之2（《{REGULATION}》共 6 条）{NO_SUCH}"),
+    ("Article 999 of the 示例条例", f"没有第999条（《{REGULATION}》共 6 条）{NO_SUCH}"),
+    ("第-3条", MALFORMED),
+    ("第〇条", MALFORMED),
+    ("Art. 0", MALFORMED),
+])
+def test_an_article_that_does_not_exist_abstains_with_the_article_count(fake: Retriever, mode: str, question: str,
+                                                                        message: str):
+    response = fake.search(question, k=3, mode=mode, settings=ANSWER_ALL)
+    assert response.abstained and response.message == message
+    assert not any("reference" in r.found_by for r in response.results)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_article_that_exists_is_pinned_first_and_answers_whatever_the_rule(fake: Retriever, mode: str):
+    strict = SearchSettings(abstain_rule=AbstainRule(dense_floor=2.0, dense_sure=2.0, min_coverage=2.0,
+                                                     cross_lingual_floor=2.0))
+    response = fake.search(f"{MEASURE}第2条", k=3, mode=mode, settings=strict)
+    assert not response.abstained and response.message is None
+    assert _labels(response)[0] == f"{MEASURE}第2条" and response.results[0].found_by[0] == "reference"
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("question", "message"), [
+    ("产品质量法对企业有什么要求", "索引中没有“产品质量法”的规定 · the index holds no rules of 产品质量法"),
+    ("上海的企业质量管理人员", "索引中没有“上海”的规定 · the index holds no rules of 上海"),
+    ("quality managers in the USA", "索引中没有“usa”的规定 · the index holds no rules of usa"),
+    ("产品质量法第十条", "索引中没有“产品质量法”· the index does not hold 产品质量法"),
+    ("示例条例和产品质量法第三条", "索引中没有“产品质量法”· the index does not hold 产品质量法"),  # cited: 产品质量法
+])
+def test_a_law_or_place_the_index_does_not_hold_abstains(fake: Retriever, mode: str, question: str, message: str):
+    response = fake.search(question, k=3, mode=mode, settings=ANSWER_ALL)
+    assert response.abstained and response.message == message
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("question", "top"), [
+    ("示例条例和产品质量法对企业有什么要求", None),  # a held regulation is named too: the question is about it
+    ("产品质量法和示例条例第三条", f"{REGULATION}第三条"),  # the article cited is the held regulation's
+    ("示例条例第三条和产品质量法", f"{REGULATION}第三条"),
+])
+def test_a_foreign_law_beside_a_held_regulation_answers(fake: Retriever, mode: str, question: str, top: str | None):
+    response = fake.search(question, k=3, mode=mode, settings=ANSWER_ALL)
+    assert not response.abstained and response.message is None
+    assert {r.article.regulation_title for r in response.results[:1]} == {REGULATION}
+    if top:
+        assert _labels(response)[0] == top and "reference" in response.results[0].found_by
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("question", ["asdfghjkl", "qwxz plmk", "123 456"])
+def test_a_question_with_no_words_abstains_without_a_message(fake: Retriever, mode: str, question: str):
+    response = fake.search(question, k=3, mode=mode, settings=ANSWER_ALL)
+    assert response.abstained and response.message is None
+
+
+def test_emoji_only_is_no_question(fake: Retriever):
+    with pytest.raises(QueryError, match="please type a question"):
+        fake.search("😀🔥👍", settings=ANSWER_ALL)
+
+
+# -- the rule, as a search applies it -------------------------------------------------------------------
+@pytest.mark.parametrize("mode", MODES)
+def test_a_question_the_corpus_answers_answers_in_every_mode(fake: Retriever, mode: str):
+    response = fake.search(ON_TOPIC, k=3, mode=mode)
+    assert not response.abstained and response.message is None
+    assert _labels(response)[0] == f"{REGULATION}第三条"
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense"])
+def test_an_off_topic_question_abstains_on_the_dense_floor_but_lists_the_nearest(fake: Retriever, mode: str):
+    response = fake.search("今天天气怎么样会不会下雨", k=3, mode=mode)
+    assert response.abstained and response.message is None and len(response.results) == 3
+
+
+def test_lexical_mode_abstains_when_too_little_of_the_question_is_in_the_best_article(fake: Retriever):
+    # one of eight content words (质量) is in the corpus: coverage 1/8 < 0.15
+    response = fake.search("质量 红烧肉 天气 足球 电影 手机 周末 旅游", k=3, mode="lexical")
+    assert response.results and response.abstained
+    assert not fake.search("质量管理人员", k=3, mode="lexical").abstained
+
+
+def test_lexical_mode_with_no_hits_abstains(fake: Retriever):
+    response = fake.search("红烧肉好吃吗", k=3, mode="lexical")
+    assert response.abstained and response.results == ()
+
+
+def test_the_background_margin_reaches_the_rule(fake: Retriever):
+    answered = fake.search(ON_TOPIC, k=1)
+    assert not answered.abstained
+    # no margin reaches 1 (a cosine minus a mean of cosines above the best one's floor): with it, all abstain
+    junk_floor = SearchSettings(abstain_rule=AbstainRule(0.5, 0.6, 0.15, 0.3, background_floor=1.0))
+    assert fake.search(ON_TOPIC, k=1, settings=junk_floor).abstained
+
+
+def test_evidence_for_the_best_article(fake: Retriever):
+    from ingest.words import to_simplified, words
+    from retrieval.dense import dense_scores
+
+    qvec = fake.embedder.embed_queries([to_simplified(ON_TOPIC)])[0]
+    dense = dense_scores(fake.index, fake._maps.chunk_article, qvec, 100, None)
+    best = max(dense, key=lambda a: dense[a][0])
+    e = fake.evidence(best, dense, words(ON_TOPIC), qvec)
+    assert e.dense_top == pytest.approx(dense[best][0]) and e.coverage == 1.0
+    assert 0.0 < e.background < e.dense_top  # above the unrelated sentences, and a difference of cosines
+
+
+# -- ranking steps -------------------------------------------------------------------------------------
+def test_a_named_regulation_lifts_its_articles_above_a_close_one_of_another(fake: Retriever):
+    # unboosted, the measure's 第2条 (质量促进工作) leads by 0.14; naming the regulation lifts its articles by 0.15
+    response = fake.search("示例条例 质量促进工作", k=3, settings=ANSWER_ALL)
+    assert _labels(response)[:2] == [f"{REGULATION}第二条", f"{MEASURE}第2条"]
+    assert response.results[0].score - response.results[1].score == pytest.approx(0.15 - 0.1362, abs=0.002)
+
+
+def test_a_named_regulation_is_a_preference_not_a_filter(fake: Retriever):
+    # the measure's 第2条 is the only article on 首席质量官: it stays first although the regulation is named
+    response = fake.search("示例条例 首席质量官", k=3, settings=ANSWER_ALL)
+    assert _labels(response)[0] == f"{MEASURE}第2条"
+    assert {r.article.regulation_title for r in response.results[1:]} == {REGULATION}
+
+
+def test_the_matched_sentence_is_in_the_later_paragraph_the_question_asks_about(fake: Retriever):
+    top = fake.search("首席质量官应当具备什么能力", k=1, settings=ANSWER_ALL).results[0]
+    assert top.article.text.startswith("市市场监管部门负责")  # the article's first paragraph is about something else
+    assert top.matched_sentence == "鼓励企业设立首席质量官，首席质量官应当具备相应的质量管理能力。"
+    assert top.article.text[top.match_start:top.match_end] == top.matched_sentence
+
+
+def test_results_are_ordered_by_score_and_ties_by_article_order(fake: Retriever):
+    for mode in MODES:
+        response = fake.search("质量", k=9, mode=mode, settings=ANSWER_ALL)
+        scores = [r.score for r in response.results]
+        assert scores == sorted(scores, reverse=True), mode
+        assert len({r.article.id for r in response.results}) == len(response.results)
