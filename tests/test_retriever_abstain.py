@@ -124,6 +124,12 @@ def test_lexical_mode_abstains_when_too_little_of_the_question_is_in_the_best_ar
     assert not fake.search("质量管理人员", k=3, mode="lexical").abstained
 
 
+def test_lexical_mode_abstains_on_words_of_another_script(fake: Retriever):
+    # "1" is in the articles (2021年6月1日), no English word is: coverage is undefined, no evidence of a match
+    response = fake.search("<script>alert(1)</script>", k=3, mode="lexical")
+    assert response.results and response.abstained
+
+
 def test_lexical_mode_with_no_hits_abstains(fake: Retriever):
     response = fake.search("红烧肉好吃吗", k=3, mode="lexical")
     assert response.abstained and response.results == ()
