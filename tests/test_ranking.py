@@ -121,3 +121,38 @@ def test_search_settings_from_a_manifest():
     assert SearchSettings.from_manifest({"search": saved.to_json()}) == saved  # what to_json writes reads back
     bad = SearchSettings.from_manifest({"search": {"dense_weight": 3, "abstain_rule": {"dense_floor": "high"}}})
     assert bad == SearchSettings()  # out of range or not a number: the defaults, never a guess
+
+
+@pytest.mark.parametrize("weight", [0, 0.0, 1, 1.0, 0.35])
+def test_stored_weights_from_zero_to_one_are_taken(weight: float, caplog: pytest.LogCaptureFixture):
+    with caplog.at_level("WARNING", logger="retrieval.settings"):
+        settings = SearchSettings.from_manifest({"search": {"dense_weight": weight}})
+    assert settings.dense_weight == weight and isinstance(settings.dense_weight, float)
+    assert caplog.records == []
+
+
+@pytest.mark.parametrize("weight", [-0.01, 1.01, 2, "0.5", None, [0.5]])
+def test_other_stored_weights_are_refused_with_a_warning(weight: object, caplog: pytest.LogCaptureFixture):
+    with caplog.at_level("WARNING", logger="retrieval.settings"):
+        settings = SearchSettings.from_manifest({"search": {"dense_weight": weight}})
+    assert settings.dense_weight == DEFAULT_DENSE_WEIGHT
+    assert [r.getMessage() for r in caplog.records] == [
+        f"ignoring the index's dense_weight {weight!r} (not between 0 and 1)"]
+
+
+def test_missing_settings_take_the_defaults_silently(caplog: pytest.LogCaptureFixture):
+    with caplog.at_level("WARNING", logger="retrieval.settings"):
+        assert SearchSettings.from_manifest({"search": {}}) == SearchSettings()
+        assert SearchSettings.from_manifest({"search": "calibrated"}) == SearchSettings()
+        assert SearchSettings.from_manifest({"search": {"abstain_rule": {}}}) == SearchSettings()
+        rule = SearchSettings.from_manifest({"search": {"abstain_rule": {"min_coverage": 1}}}).abstain_rule
+    assert caplog.records == [] and rule.min_coverage == 1.0 and isinstance(rule.min_coverage, float)
+
+
+def test_unknown_or_non_numeric_abstain_settings_are_named_in_a_warning(caplog: pytest.LogCaptureFixture):
+    raw = {"dense_floor": 0.5, "speed": 3, "min_coverage": "high"}
+    with caplog.at_level("WARNING", logger="retrieval.settings"):
+        rule = SearchSettings.from_manifest({"search": {"abstain_rule": raw}}).abstain_rule
+    assert rule == AbstainRule(dense_floor=0.5)
+    assert [r.getMessage() for r in caplog.records] == [
+        "ignoring unknown or non-numeric abstain settings in the index: ['min_coverage', 'speed']"]
