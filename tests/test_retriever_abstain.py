@@ -183,3 +183,57 @@ def test_results_are_ordered_by_score_and_ties_by_article_order(fake: Retriever)
         scores = [r.score for r in response.results]
         assert scores == sorted(scores, reverse=True), mode
         assert len({r.article.id for r in response.results}) == len(response.results)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_referenced_articles_are_pinned_above_the_best_score_in_the_order_of_their_match(fake: Retriever, mode: str):
+    results = fake.search("第三条", k=4, mode=mode, settings=ANSWER_ALL).results
+    assert [r.article.label for r in results[:2]] == ["第三条", "第3条"]
+    found = {"hybrid": ("dense", "lexical"), "dense": ("dense",), "lexical": ("lexical",)}[mode]
+    assert [r.found_by for r in results] == [("reference", *found)] * 2 + [found] * 2
+    # one above the best unpinned score, then a thousandth apart; no article twice
+    assert results[0].score == pytest.approx(results[2].score + 1.0)
+    assert results[1].score == pytest.approx(results[0].score - 0.001)
+    assert len({r.article.id for r in results}) == 4
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_each_result_says_which_retrievers_found_it(fake: Retriever, mode: str):
+    results = fake.search(ON_TOPIC, k=9, mode=mode, settings=ANSWER_ALL).results
+    allowed = {"hybrid": {("dense",), ("lexical",), ("dense", "lexical")}, "dense": {("dense",)},
+               "lexical": {("lexical",)}}[mode]
+    assert results and {r.found_by for r in results} <= allowed
+    assert results[0].found_by == {"hybrid": ("dense", "lexical")}.get(mode, (mode,))
+    assert all(0 <= r.match_start < r.match_end <= len(r.article.text) for r in results)
+
+
+def test_the_response_records_the_cleaned_question_and_the_mode(fake: Retriever):
+    response = fake.search("  企业\x00质量  ", k=1, mode="lexical", settings=ANSWER_ALL)
+    assert (response.query, response.mode, response.message) == ("企业 质量", "lexical", None)
+    assert len(fake.search("质量", settings=ANSWER_ALL).results) == 5  # the default k
+
+
+@pytest.mark.parametrize("k", [1, 50])
+def test_k_from_one_to_fifty(fake: Retriever, k: int):
+    assert len(fake.search("质量", k=k, settings=ANSWER_ALL).results) == min(k, 9)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"k": 0}, "k must be between 1 and 50"),
+    ({"k": 51}, "k must be between 1 and 50"),
+    ({"k": 2.0}, "k must be between 1 and 50"),
+    ({"mode": "fuzzy"}, "unknown mode 'fuzzy'; use one of hybrid, dense, lexical"),
+    ({"regulations": ["民法典"]}, "none of the chosen regulations is in the index"),
+])
+def test_bad_arguments_get_one_clear_message(fake: Retriever, kwargs: dict, message: str):
+    with pytest.raises(QueryError) as caught:
+        fake.search("质量", **kwargs)
+    assert str(caught.value) == message
+
+
+def test_a_filter_by_id_title_or_short_name(fake: Retriever):
+    reg = next(r for r in fake.regulations if r.title == REGULATION)
+    for name in (reg.id, REGULATION, "示例条例"):
+        response = fake.search("质量", k=9, regulations=[name], settings=ANSWER_ALL)
+        assert {r.article.regulation_title for r in response.results} == {REGULATION}, name
+        assert len(response.results) == 6  # all of its articles, none of the other's
