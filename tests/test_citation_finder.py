@@ -1,0 +1,156 @@
+"""The citation finder (retrieval/citations.py) on short texts, without an index: which regulation each
+citation names, the article, 款/项, ranges, and the quotation that belongs to it, as exact records. The checker
+built on it is tested on the real regulation texts in tests/test_citations.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingest.schema import Regulation
+from retrieval.citations import Citation, find_citations, name_table
+
+NAMES = name_table((
+    Regulation("hubei", "湖北省质量促进条例", short_names=("湖北条例",), region="湖北省",
+               english_names=("Hubei Provincial Regulations on Quality Promotion", "Hubei regulation")),
+    Regulation("hangzhou", "杭州市质量促进办法", short_names=("杭州办法",), english_names=("Hangzhou measures",),
+               region="杭州市"),
+    Regulation("pq", "中华人民共和国产品质量法", short_names=("产品质量法",)),
+))
+
+
+def _record(c: Citation) -> tuple:
+    """(as written, name as written, regulation ids, number, 之N, 款, 项, range end, (quote, start, end), inherited)"""
+    q = (c.quote.text, c.quote.start, c.quote.end) if c.quote else None
+    return (c.cited, c.name, c.regulation_ids, c.number, c.sub_number, c.paragraph, c.item, c.last, q, c.inherited)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ('“鼓励企业”（《杭州办法》第十二条）', [
+        ('《杭州办法》第十二条', '《杭州办法》', ('hangzhou',), 12, 0, None, None, None, ('鼓励企业', 1, 5), False),
+    ]),
+    ('「甲「乙」丙」（杭州办法第十二条）', [
+        ('杭州办法第十二条', '杭州办法', ('hangzhou',), 12, 0, None, None, None, ('甲「乙」丙', 1, 6), False),
+    ]),
+    ('"甲" (杭州办法第十二条)', [
+        ('杭州办法第十二条', '杭州办法', ('hangzhou',), 12, 0, None, None, None, ('甲', 1, 2), False),
+    ]),
+    ('“甲”  [杭州办法第十二条]', [
+        ('杭州办法第十二条', '杭州办法', ('hangzhou',), 12, 0, None, None, None, ('甲', 1, 2), False),
+    ]),
+    ('“甲” （ 杭州办法第十二条）', [
+        ('杭州办法第十二条', '杭州办法', ('hangzhou',), 12, 0, None, None, None, ('甲', 1, 2), False),
+    ]),
+    ('“外“内”外”（杭州办法第三条）', [
+        ('杭州办法第三条', '杭州办法', ('hangzhou',), 3, 0, None, None, None, ('外“内”外', 1, 6), False),
+    ]),
+    ('甲”（杭州办法第三条）', [
+        ('杭州办法第三条', '杭州办法', ('hangzhou',), 3, 0, None, None, None, None, False),
+    ]),
+    ('”（杭州办法第十二条）', [
+        ('杭州办法第十二条', '杭州办法', ('hangzhou',), 12, 0, None, None, None, None, False),
+    ]),
+    ('“甲”（（杭州办法第十二条）', [
+        ('杭州办法第十二条', '杭州办法', ('hangzhou',), 12, 0, None, None, None, None, False),
+    ]),
+    ('杭州办法第一条规定：“甲”。“乙”（杭州办法第二条）', [
+        ('杭州办法第一条', '杭州办法', ('hangzhou',), 1, 0, None, None, None, ('甲', 11, 12), False),
+        ('杭州办法第二条', '杭州办法', ('hangzhou',), 2, 0, None, None, None, ('乙', 15, 16), False),
+    ]),
+    ('杭州办法第一条“甲”（杭州办法第二条）', [
+        ('杭州办法第一条', '杭州办法', ('hangzhou',), 1, 0, None, None, None, ('甲', 8, 9), False),
+        ('杭州办法第二条', '杭州办法', ('hangzhou',), 2, 0, None, None, None, None, False),
+    ]),
+    ('杭州办法第十二条规定：鼓励企业实施制度。下一句', [
+        ('杭州办法第十二条', '杭州办法', ('hangzhou',), 12, 0, None, None, None, ('鼓励企业实施制度', 11, 19), False),
+    ]),
+    ('杭州办法第十二条指出, 甲乙', [
+        ('杭州办法第十二条', '杭州办法', ('hangzhou',), 12, 0, None, None, None, None, False),
+    ]),
+    ('湖北条例的第十条', [
+        ('湖北条例的第十条', '湖北条例', ('hubei',), 10, 0, None, None, None, None, False),
+    ]),
+    ('湖北条例 第十条', [
+        ('湖北条例 第十条', '湖北条例', ('hubei',), 10, 0, None, None, None, None, False),
+    ]),
+    ('湖北条例第五条、第六条', [
+        ('湖北条例第五条', '湖北条例', ('hubei',), 5, 0, None, None, None, None, False),
+        ('第六条', '湖北条例', ('hubei',), 6, 0, None, None, None, None, True),
+    ]),
+    ('湖北条例第五条\n第六条', [
+        ('湖北条例第五条', '湖北条例', ('hubei',), 5, 0, None, None, None, None, False),
+        ('第六条', None, (), 6, 0, None, None, None, None, False),
+    ]),
+    ('湖北条例第五条，杭州办法第六条，本条例第七条', [
+        ('湖北条例第五条', '湖北条例', ('hubei',), 5, 0, None, None, None, None, False),
+        ('杭州办法第六条', '杭州办法', ('hangzhou',), 6, 0, None, None, None, None, False),
+        ('本条例第七条', '湖北条例', ('hubei',), 7, 0, None, None, None, None, True),
+    ]),
+    ('湖北条例第五条，杭州办法第六条，本办法第七条', [
+        ('湖北条例第五条', '湖北条例', ('hubei',), 5, 0, None, None, None, None, False),
+        ('杭州办法第六条', '杭州办法', ('hangzhou',), 6, 0, None, None, None, None, False),
+        ('本办法第七条', '杭州办法', ('hangzhou',), 7, 0, None, None, None, None, True),
+    ]),
+    ('违反本条例第五条', [
+        ('本条例第五条', None, (), 5, 0, None, None, None, None, False),
+    ]),
+    ('中华人民共和国产品质量法第十条', [
+        ('中华人民共和国产品质量法第十条', '中华人民共和国产品质量法', ('pq',), 10, 0, None, None, None, None, False),
+    ]),
+    ('产品质量法第五条', [
+        ('产品质量法第五条', '产品质量法', ('pq',), 5, 0, None, None, None, None, False),
+    ]),
+    ('根据食品安全法第十条', [
+        ('食品安全法第十条', '食品安全法', (), 10, 0, None, None, None, None, False),
+    ]),
+    ('依照民法典第十条', [
+        ('民法典第十条', '民法典', (), 10, 0, None, None, None, None, False),
+    ]),
+    ('中华人民共和国民法典第五条', [
+        ('中华人民共和国民法典第五条', '中华人民共和国民法典', (), 5, 0, None, None, None, None, False),
+    ]),
+    ('关于质量的杭州办法第二条', [
+        ('杭州办法第二条', '杭州办法', ('hangzhou',), 2, 0, None, None, None, None, False),
+    ]),
+    ('湖北条例第三条至第五条', [
+        ('湖北条例第三条至第五条', '湖北条例', ('hubei',), 3, 0, None, None, (5, 0), None, False),
+    ]),
+    ('湖北条例第五条至第三条', [
+        ('湖北条例第五条至第三条', '湖北条例', ('hubei',), 5, 0, None, None, None, None, False),
+    ]),
+    ('湖北条例第十条第二款第三项', [
+        ('湖北条例第十条第二款第三项', '湖北条例', ('hubei',), 10, 0, 2, 3, None, None, False),
+    ]),
+    ('湖北条例第十条之一', [
+        ('湖北条例第十条之一', '湖北条例', ('hubei',), 10, 1, None, None, None, None, False),
+    ]),
+    ('Article 7 of the Hubei regulation', [
+        ('Article 7 of the Hubei regulation', 'Hubei regulation', ('hubei',), 7, 0, None, None, None, None, False),
+    ]),
+    ("the Hubei regulation's Article 8", [
+        ("Hubei regulation's Article 8", 'Hubei regulation', ('hubei',), 8, 0, None, None, None, None, False),
+    ]),
+    ('Hubei regulation, Article 7', [
+        ('Hubei regulation, Article 7', 'Hubei regulation', ('hubei',), 7, 0, None, None, None, None, False),
+    ]),
+    ('Article 9 under Hangzhou measures', [
+        ('Article 9 under Hangzhou measures', 'Hangzhou measures', ('hangzhou',), 9,
+         0, None, None, None, None, False),
+    ]),
+    ('Art. 10(2) of the Hangzhou measures', [
+        ('Art. 10(2) of the Hangzhou measures', 'Hangzhou measures', ('hangzhou',), 10,
+         0, 2, None, None, None, False),
+    ]),
+    ('Articles 3 to 5 of the Hubei regulation', [
+        ('Articles 3 to 5 of the Hubei regulation', 'Hubei regulation', ('hubei',), 3,
+         0, None, None, (5, 0), None, False),
+    ]),
+    ('Article 5 of the Product Quality Law', [
+        ('Article 5 of the Product Quality Law', 'Product Quality Law', (), 5, 0, None, None, None, None, False),
+    ]),
+    ('Article 5 of Hangzhou', [
+        ('Article 5', None, (), 5, 0, None, None, None, None, False),
+    ]),
+
+])
+def test_citations_found(text: str, expected: list[tuple]):
+    assert [_record(c) for c in find_citations(text, NAMES)] == expected
