@@ -1,0 +1,163 @@
+"""Questions from concurrent searches embedded together: one thread owns the model and embeds in batches.
+
+`BatchingEmbedder` wraps any `Embedder` and keeps its protocol: `embed_queries(texts)` hands the texts to
+the batching thread and blocks until their vectors are ready, so a Retriever uses it unchanged. The
+thread takes whatever has arrived, waits at most `max_wait_s` for more while the batch is small, embeds
+at most `max_batch` texts in one call, and gives each caller its own rows. A batch that fails is embedded
+again one request at a time, so a bad question fails only its own caller. Long questions go in a call
+of their own, so one of them does not pad a batch of short ones to its length.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ingest.embed import Embedder
+from ingest.errors import EmbedderError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_BATCH = 32
+DEFAULT_MAX_WAIT_S = 0.003
+LONG_TEXT_CHARS = 96  # questions longer than this are embedded apart from the short ones
+RESULT_TIMEOUT_S = 120.0  # only reached if the model hangs; a batch takes well under a second
+
+
+@dataclass
+class _Request:
+    texts: list[str]
+    future: Future = field(default_factory=Future)
+
+
+_STOP = object()
+
+
+class BatchingEmbedder:
+    """An Embedder whose `embed_queries` is served in batches by one background thread."""
+
+    def __init__(self, inner: Embedder, max_batch: int = DEFAULT_MAX_BATCH,
+                 max_wait_s: float = DEFAULT_MAX_WAIT_S) -> None:
+        if max_batch < 1 or max_wait_s < 0:
+            raise ValueError("max_batch must be at least 1 and max_wait_s not negative")
+        self.inner = inner
+        self.model_id = inner.model_id
+        self.engine = inner.engine
+        self.dim = inner.dim
+        self.max_tokens = inner.max_tokens
+        self.max_batch = max_batch
+        self.max_wait_s = max_wait_s
+        self.batches = 0  # counters for benchmarks and tests
+        self.texts = 0
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="query-batcher", daemon=True)
+        self._thread.start()
+
+    # -- the Embedder protocol ------------------------------------------------------------------------
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        if self._closed:
+            raise EmbedderError("the query embedder has been shut down")
+        request = _Request(texts)
+        self._queue.put(request)
+        try:
+            return request.future.result(timeout=RESULT_TIMEOUT_S)
+        except FutureTimeout:
+            raise EmbedderError("embedding the question took too long; please try again") from None
+
+    def embed_documents(self, texts: list[str], batch_size: int = 16) -> np.ndarray:
+        return self.inner.embed_documents(texts, batch_size)
+
+    def close(self) -> None:
+        """Stop the thread after the requests already queued; later calls are refused."""
+        if not self._closed:
+            self._closed = True
+            self._queue.put(_STOP)
+            self._thread.join(timeout=10)
+
+    # -- the batching thread --------------------------------------------------------------------------
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if first is _STOP:
+                return
+            batch, stopping = self._gather(first)
+            try:
+                self._embed(batch)
+            except BaseException as exc:  # never let the thread die: callers would wait forever
+                log.exception("query batch failed")
+                for r in batch:
+                    if not r.future.done():
+                        r.future.set_exception(EmbedderError(f"embedding failed: {type(exc).__name__}"))
+
+    def _gather(self, first: _Request) -> tuple[list[_Request], bool]:
+        batch = [first]
+        size = len(first.texts)
+        deadline = time.monotonic() + self.max_wait_s
+        while size < self.max_batch:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                try:
+                    item = self._queue.get(timeout=remaining)
+                except queue.Empty:
+                    break
+            if item is _STOP:
+                return batch, True
+            batch.append(item)
+            size += len(item.texts)
+        return batch, False
+
+    def _embed(self, batch: list[_Request]) -> None:
+        short = [r for r in batch if max(len(t) for t in r.texts) <= LONG_TEXT_CHARS]
+        long = [r for r in batch if r not in short]
+        for group in (short, long):
+            if group:
+                self._embed_group(group)
+
+    def _embed_group(self, group: list[_Request]) -> None:
+        texts = [t for r in group for t in r.texts]
+        try:
+            vectors = self._call(texts)
+        except Exception as exc:
+            if len(group) == 1:
+                self._fail(group[0], exc)
+                return
+            # Someone's text broke the batch: embed each request alone so only that one fails.
+            for r in group:
+                try:
+                    r.future.set_result(self._call(r.texts))
+                except Exception as each:
+                    self._fail(r, each)
+            return
+        start = 0
+        for r in group:
+            r.future.set_result(vectors[start:start + len(r.texts)])
+            start += len(r.texts)
+
+    @staticmethod
+    def _fail(request: _Request, exc: Exception) -> None:
+        log.warning("a question could not be embedded: %s: %s", type(exc).__name__, exc)
+        request.future.set_exception(exc)
+
+    def _call(self, texts: list[str]) -> np.ndarray:
+        vectors = np.asarray(self.inner.embed_queries(texts), dtype=np.float32)
+        if vectors.shape != (len(texts), self.dim):
+            raise EmbedderError(f"the model returned {vectors.shape} for {len(texts)} texts")
+        self.batches += 1
+        self.texts += len(texts)
+        return vectors
