@@ -67,7 +67,9 @@ class AnswerCache:
         if self.max_entries < 1 or size > self.max_bytes:
             return
         with self._lock:
-            if build != self._build:  # answered by a build that has since been replaced
+            if self._build is None:
+                self._build = build
+            elif build != self._build:  # answered by a build that has since been replaced
                 return
             old = self._entries.pop(key, None)
             if old is not None:

@@ -63,3 +63,13 @@ def app_url(real_index: Path):
 
     with running_app(real_index) as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def busy_app_url(real_index: Path):
+    """The real app with one search slot whose batcher waits 4 s for company, so a search holds the slot
+    that long and a test can fill the pool for certain."""
+    from app_server import running_app
+
+    with running_app(real_index, env={"REGQA_MAX_INFLIGHT": "1", "REGQA_BATCH_WAIT_MS": "4000"}) as url:
+        yield url
