@@ -6,7 +6,7 @@ PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 PORT ?= $(or $(GRADIO_SERVER_PORT),7860)
 
-.PHONY: run test setup index model lint bench-load bench-scale bench-engines eval clean
+.PHONY: run test setup index model lint bench-load bench-scale bench-engines eval eval-stard clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,9 +19,11 @@ setup: $(STAMP)
 model: setup
 	$(PY) -m ingest model
 
-# Rebuilds only when a source document or a setting changed (the manifest records both).
+# Rebuilds only when a source document or a setting changed (the manifest records both); a new build is
+# calibrated on the corpus's development questions (fusion weight, abstain rule), stored with the index.
 index: model
 	$(PY) -m ingest build
+	$(PY) -m eval calibrate --questions data/questions/dev.jsonl --save --if-stale --no-progress
 
 run: index
 	GRADIO_SERVER_PORT=$(PORT) $(PY) app.py
@@ -35,6 +37,10 @@ lint: setup
 eval: index
 	$(PY) -m eval run --questions data/questions/test.jsonl --mode all --report reports/latest
 
+eval-stard: setup
+	$(PY) -m ingest build --source data/benchmarks/stard/corpus.jsonl --out data/index-stard
+	$(PY) -m eval run --index data/index-stard --questions data/benchmarks/stard/test.jsonl --mode all
+
 bench-engines: setup
 	$(PY) -m eval.bench.engines
 
@@ -45,4 +51,4 @@ bench-scale: setup
 	$(PY) -m eval.bench.scale
 
 clean:
-	rm -rf data/index reports test-output bench-output .pytest_cache
+	rm -rf data/index data/index-stard reports test-output bench-output .pytest_cache

@@ -84,49 +84,32 @@ def engine() -> Engine:
     key = str(path.resolve())
     with _ENGINES_LOCK:
         current = _ENGINES.get(key)
-        if current is not None and not _replaced(current, path):
+        if current is not None and not current.retriever.newer_build_current():
             return current
         from ingest.catalog import regulation_rows
         from retrieval.retriever import Retriever
 
         log.info("loading the index at %s", path)
-        # Reuse the loaded model when the new build was made with the same one (the usual rebuild).
-        same_model = current is not None and _model_of(path) == current.retriever.index.model_id
-        embedder = current.retriever.embedder if same_model else query_embedder(path, SERVICE.settings)
-        retriever = Retriever(path, embedder=embedder)
+        if current is None:
+            retriever = Retriever(path, embedder=query_embedder(path, SERVICE.settings))
+        else:
+            # A newer build reuses the loaded model when it was made with the same one (the usual rebuild).
+            retriever = current.retriever.reloaded()
+            if retriever.embedder is not current.retriever.embedder:  # another model: batch its questions too
+                retriever = retriever.with_embedder(query_embedder(path, SERVICE.settings))
         _ENGINES[key] = Engine(retriever, regulation_rows(retriever.index))
         return _ENGINES[key]
 
 
-def _replaced(eng: Engine, path: Path) -> bool:
-    from ingest.errors import IndexFault
-    from ingest.index_io import current_build
-
-    try:
-        return current_build(path).name != eng.retriever.index.path.name
-    except IndexFault:  # the pointer is being switched or is damaged: keep serving what is loaded
-        return False
-
-
-def _model_of(path: Path) -> str | None:
-    from ingest.index_io import read_manifest
-
-    manifest = read_manifest(path, verify=False)
-    return (manifest or {}).get("embedder", {}).get("model_id")
-
-
 # -- chat ------------------------------------------------------------------------------------------------
 def render(eng: Engine, response) -> str:
-    from ingest.words import to_simplified, words
-    from retrieval.related import context_articles, related_articles
+    from ingest.words import to_simplified
 
-    qwords = words(response.query)
     blocks = []
     for rank, r in enumerate(response.results, 1):
         aid = r.article.id
-        mask = cards.word_mask(r.article.text, qwords, to_simplified)
-        blocks.append(cards.card(rank, r, mask, context_articles(eng.retriever, aid),
-                                 related_articles(eng.retriever, aid, RELATED_K)))
+        mask = cards.word_mask(r.article.text, response.words, to_simplified)
+        blocks.append(cards.card(rank, r, mask, eng.retriever.context(aid), eng.retriever.related(aid, RELATED_K)))
     return cards.answer(response, blocks)
 
 

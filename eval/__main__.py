@@ -3,7 +3,7 @@
 run:       [--index DIR] --questions FILE [--mode hybrid|dense|lexical|all] [-k K] [--json] [--report DIR]
            [--fail-under METRIC=VALUE ...]
 calibrate: [--index DIR] --questions FILE (the development split) [--json] [--min-abstain X]
-           [--max-false-abstain Y] [--cache FILE]
+           [--max-false-abstain Y] [--cache FILE] [--save]
 """
 
 from __future__ import annotations
@@ -56,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="allowed false-abstain rate (default 0.03)")
     c.add_argument("--cache", type=Path, help="file that keeps query vectors between calibration runs")
     c.add_argument("--json", action="store_true")
+    c.add_argument("--save", action="store_true",
+                   help="store the fitted weight and abstain rule with the index (its manifest)")
+    c.add_argument("--if-stale", action="store_true",
+                   help="with --save: do nothing when the index was calibrated on these questions already")
     c.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
@@ -131,10 +135,17 @@ def _print_table(summary: dict[str, dict]) -> None:
 
 
 def _calibrate(args: argparse.Namespace, progress: bool | None) -> int:
-    from eval.calibrate import calibrate
+    from eval.calibrate import calibrate, calibrate_and_save
 
-    result = calibrate(args.index, args.questions, min_abstain=args.min_abstain,
-                       max_false_abstain=args.max_false_abstain, cache=args.cache, progress=progress)
+    options = dict(min_abstain=args.min_abstain, max_false_abstain=args.max_false_abstain, cache=args.cache,
+                   progress=progress)
+    if args.save:
+        result = calibrate_and_save(args.index, args.questions, only_if_stale=args.if_stale, **options)
+        if result is None:
+            print(f"the index is already calibrated on {args.questions}", file=sys.stderr)
+            return 0
+    else:
+        result = calibrate(args.index, args.questions, **options)
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     else:
@@ -143,11 +154,11 @@ def _calibrate(args: argparse.Namespace, progress: bool | None) -> int:
         print(f"abstain rule     {best['abstain_rule']}")
         print(f"dev metrics      {best['metrics']}")
         print(f"feasible         {result['feasible']}")
-        print("per weight (best feasible abstain rule each):")
+        print("ranking per weight:")
         for row in result["grid"]:
-            print(f"  w={row['dense_weight']:.2f}  mrr@10={row['mrr@10']:.4f}  "
-                  f"recall@5={row['recall@5']:.4f}  abstain={row['abstain_accuracy']}  "
-                  f"false_abstain={row['false_abstain_rate']}")
+            print(f"  w={row['dense_weight']:.2f}  mrr@10={row['mrr@10']:.4f}  recall@5={row['recall@5']:.4f}")
+    if args.save:
+        print("saved with the index (manifest.json, \"search\")", file=sys.stderr)
     return 0
 
 

@@ -1,15 +1,17 @@
 """Grid-search the hybrid dense weight (retrieval/fuse.py) and the AbstainRule thresholds
 (retrieval/abstain.py) on the DEVELOPMENT questions. Never run it on the test split.
 
-Objective: the highest MRR@10 (then Recall@5) among weights for which some abstain rule meets the
-constraints (abstain accuracy >= min_abstain on unanswerable questions, false-abstain rate <=
-max_false_abstain on answerable ones); for that weight, the rule with the widest margin (see abstain_grid
-for what happens when no rule meets both).
+Objective: the weight with the highest MRR@10 (then Recall@5); at that weight, the abstain rule that meets the
+constraints (abstain accuracy >= min_abstain on unanswerable questions, false-abstain rate <= max_false_abstain
+on answerable ones) with the widest margin (see abstain_grid for what happens when no rule meets both).
+`python -m eval calibrate --save` stores the result in the index's manifest ("search"), where every Retriever
+that loads the index finds it: calibration belongs to a corpus, not to the code.
 
-It is fast because the expensive part is done once: one Retriever, query vectors cached (in memory, and on
-disk with --cache); for each weight the hybrid search runs with the cached vectors, and a recording rule
-captures the evidence the Retriever hands to AbstainRule.abstain so every threshold triple is scored
-without searching again.
+It is fast because the expensive part is done once: one loaded index, query vectors cached (in memory, and
+on disk with --cache); for each weight the hybrid search runs with the cached vectors and its own
+SearchSettings (passed per call: the Retriever is never changed), and a recording rule captures the
+evidence the Retriever hands to AbstainRule.abstain so every threshold setting is scored without searching
+again.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ import numpy as np
 from eval.metrics import qrels_from, ranking_metrics, run_from
 from eval.questions import Catalogue, Question, doc_id, read_questions
 from ingest.errors import QueryError
-from retrieval.abstain import AbstainRule
+from retrieval.abstain import AbstainRule, Evidence
+from retrieval.settings import SearchSettings
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +37,11 @@ WEIGHTS = tuple(round(x, 2) for x in np.arange(0.0, 1.0001, 0.05))
 FLOORS = tuple(round(x, 4) for x in np.arange(0.80, 0.9201, 0.0025))
 SURES = tuple(round(x, 4) for x in np.arange(0.82, 0.9501, 0.0025))
 COVERAGES = tuple(round(x, 3) for x in np.arange(0.0, 1.0001, 0.025))
-XFLOORS = tuple(round(x, 4) for x in np.arange(0.74, 0.8401, 0.0025))  # questions in another script
+XFLOORS = tuple(round(x, 4) for x in np.arange(0.70, 0.8401, 0.0025))  # questions in another script
+# Background-margin floors (retrieval/signals.py); -1.0 leaves the signal out.
+BACKGROUNDS = (-1.0, *(round(x, 4) for x in np.arange(-0.10, 0.0601, 0.005)))
 K = 10
+RANKING = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")
 
 
 class CachingEmbedder:
@@ -88,13 +94,13 @@ class CachingEmbedder:
 
 @dataclass(frozen=True)
 class RecordingRule(AbstainRule):
-    """An AbstainRule that also records each (dense_top, coverage) it is asked about."""
+    """An AbstainRule that also records the Evidence it is asked about."""
 
-    seen: list[tuple[float, float]] = field(default_factory=list, compare=False, repr=False)
+    seen: list[Evidence] = field(default_factory=list, compare=False, repr=False)
 
-    def abstain(self, dense_top: float, coverage: float) -> bool:
-        self.seen.append((float(dense_top), float(coverage)))
-        return super().abstain(dense_top, coverage)
+    def abstain(self, e: Evidence) -> bool:
+        self.seen.append(e)
+        return super().abstain(e)
 
 
 @dataclass
@@ -104,100 +110,108 @@ class WeightRun:
     weight: float
     metrics: dict[str, float | None]
     answerable: np.ndarray  # bool per question
-    fixed: np.ndarray  # decided without the rule (reference hit, no result): 1/0; -1 when the rule decides
+    fixed: np.ndarray  # decided without the rule (reference hit, refusal, no result): 1/0; -1 when the rule decides
     dense_top: np.ndarray
     coverage: np.ndarray
+    background: np.ndarray
 
 
 def collect(retriever, questions: Sequence[Question], weight: float,
             progress: bool | None = None) -> WeightRun:
     from tqdm import tqdm
 
-    rule = RecordingRule(**_rule_fields(retriever.abstain_rule))
-    retriever.dense_weight, retriever.abstain_rule = weight, rule
+    rule = RecordingRule(**_rule_fields(retriever.settings.abstain_rule))
+    settings = SearchSettings(weight, rule)
     ranked: dict[str, list[str]] = {}
-    fixed, top, cov = [], [], []
+    fixed, seen = [], []
     for q in tqdm(questions, desc=f"w={weight:.2f}", unit="q", leave=False,
                   disable=(None if progress is None else not progress)):
         rule.seen.clear()
         try:
-            resp = retriever.search(q.question, k=K, mode="hybrid")
+            resp = retriever.search(q.question, k=K, mode="hybrid", settings=settings)
         except QueryError:
             ranked[q.id] = []
             fixed.append(1)
-            top.append(0.0)
-            cov.append(0.0)
+            seen.append(Evidence(0.0, 0.0, 0.0))
             continue
         ranked[q.id] = [doc_id(r.article.regulation_title, r.article.label) for r in resp.results]
-        if rule.seen:
-            fixed.append(-1)
-            top.append(rule.seen[-1][0])
-            cov.append(rule.seen[-1][1])
-        else:
-            fixed.append(int(resp.abstained))
-            top.append(0.0)
-            cov.append(0.0)
+        # The rule was asked (and its answer stood) unless a reference or a refusal decided first.
+        asked = bool(rule.seen) and resp.message is None
+        fixed.append(-1 if asked else int(resp.abstained))
+        seen.append(rule.seen[-1] if asked else Evidence(0.0, 0.0, 0.0))
     qrels = qrels_from({q.id: [g.doc_id for g in q.relevant] for q in questions})
     metrics = ranking_metrics(qrels, run_from(ranked))
     return WeightRun(weight, metrics, np.array([q.answerable for q in questions]), np.array(fixed),
-                     np.array(top), np.array(cov))
+                     np.array([e.dense_top for e in seen]), np.array([e.coverage for e in seen]),
+                     np.array([e.background for e in seen]))
 
 
 def _rule_fields(rule: AbstainRule) -> dict[str, Any]:
     return {k: v for k, v in asdict(rule).items() if k != "seen"}
 
 
-def abstain_grid(wr: WeightRun, min_abstain: float, max_false_abstain: float) -> dict[str, Any]:
-    """The best AbstainRule for one weight run, searched over FLOORS x SURES x COVERAGES x XFLOORS.
+def _cross_script_floors(top: np.ndarray, background: np.ndarray, answerable: np.ndarray,
+                         max_false_abstain: float) -> tuple[float, float, int, int]:
+    """Dense and background floors for questions in another script than the articles: the most unanswerable
+    ones abstained on while this group alone keeps the false-abstain bar (or a few English questions could be
+    sacrificed for the overall figure). Among equals, the middle of the tied settings, away from both edges."""
+    floors, bgs = np.array(XFLOORS), np.array(BACKGROUNDS)
+    decided = (top[:, None, None] < floors[None, :, None]) | (background[:, None, None] < bgs[None, None, :])
+    u, a = decided[~answerable].sum(0), decided[answerable].sum(0)
+    ok = a <= max_false_abstain * int(answerable.sum())
+    ok[0, 0] = True  # the lowest floors abstain on nothing: always allowed
+    score = np.where(ok, u * 10_000 - a, -1)
+    tied = np.argwhere(score == score.max())
+    i, j = tied[len(tied) // 2]
+    return float(floors[i]), float(bgs[j]), int(u[i, j]), int(a[i, j])
 
-    Where both bars can be met: the widest margin over both. Where they cannot: the highest abstain accuracy
-    that keeps the false-abstain bar (abstaining on an answerable question is the worse error), else the
-    lowest false-abstain rate. Ties: accuracy minus false-abstain rate. Questions in another script than the
-    articles (coverage NaN) must also meet the false-abstain bar as a group.
+
+def abstain_grid(wr: WeightRun, min_abstain: float, max_false_abstain: float) -> dict[str, Any]:
+    """The best AbstainRule for one weight run.
+
+    Questions in another script get their floors first (see _cross_script_floors). For the rest, FLOORS x
+    BACKGROUNDS x SURES x COVERAGES is searched: where both bars can be met, the widest margin over both; where
+    they cannot, the highest abstain accuracy that keeps the false-abstain bar (abstaining on an answerable
+    question is the worse error), else the lowest false-abstain rate. Ties: accuracy minus false-abstain rate.
     """
     ans = wr.answerable
     n_ans, n_unans = max(1, int(ans.sum())), max(1, int((~ans).sum()))
     ruled = wr.fixed < 0
-    nan = ruled & np.isnan(wr.coverage)
-    box = ruled & ~nan
+    cross = ruled & np.isnan(wr.coverage)
+    box = ruled & ~cross
     base_u = int(((wr.fixed == 1) & ~ans).sum())
     base_a = int(((wr.fixed == 1) & ans).sum())
-    xfloors = np.array(XFLOORS)
-    below_x = wr.dense_top[nan][:, None] < xfloors[None, :]
-    x_u, x_a = below_x[~ans[nan]].sum(0), below_x[ans[nan]].sum(0)
-    # The cross-lingual floor decides only for questions in another script; hold that group to the
-    # false-abstain bar on its own, or a few English questions could be sacrificed for the overall figure.
-    n_x = int(ans[nan].sum())
-    keep = x_a <= max_false_abstain * n_x if n_x else np.ones(len(xfloors), dtype=bool)
-    keep[0] = keep[0] or not keep.any()
-    xfloors, x_u, x_a = xfloors[keep], x_u[keep], x_a[keep]
-    top, cov, a = wr.dense_top[box], wr.coverage[box], ans[box]
-    covs = np.array(COVERAGES)
-    low_cov = cov[:, None] < covs[None, :]
-    triples: list[tuple[float, float, float]] = []
+    xfloor, xbg, x_u, x_a = _cross_script_floors(wr.dense_top[cross], wr.background[cross], ans[cross],
+                                                 max_false_abstain)
+    top, cov, bg, a = wr.dense_top[box], wr.coverage[box], wr.background[box], ans[box]
+    sures = np.array(SURES)
+    low_cov = cov[:, None] < np.array(COVERAGES)[None, :]  # [n, C]
+    below_sure = top[:, None] < sures[None, :]  # [n, S]
+    settings: list[tuple[float, float]] = []
     b_u: list[np.ndarray] = []
     b_a: list[np.ndarray] = []
     for floor in FLOORS:
-        below = top < floor
-        for sure in SURES:
-            if sure < floor:
-                continue
-            decided = below[:, None] | ((~below & (top < sure))[:, None] & low_cov)
-            b_u.append(decided[~a].sum(0))
-            b_a.append(decided[a].sum(0))
-            triples.extend((floor, sure, c) for c in COVERAGES)
-    acc = (base_u + np.concatenate(b_u)[:, None] + x_u[None, :]) / n_unans
-    far = (base_a + np.concatenate(b_a)[:, None] + x_a[None, :]) / n_ans
+        for bg_floor in BACKGROUNDS:
+            below = (top < floor) | (bg < bg_floor)
+            doubtful = (~below[:, None] & below_sure)[:, :, None] & low_cov[:, None, :]  # [n, S, C]
+            decided = below[:, None, None] | doubtful
+            decided[:, sures < floor, :] = True  # a "sure" under the floor is no setting: never chosen below
+            b_u.append(decided[~a].sum(0).ravel())
+            b_a.append(decided[a].sum(0).ravel())
+            settings.append((floor, bg_floor))
+    acc = (base_u + x_u + np.stack(b_u)) / n_unans  # [floor x background, sure x coverage]
+    far = (base_a + x_a + np.stack(b_a)) / n_ans
     slack = np.minimum(acc - min_abstain, max_false_abstain - far)
     meets_far = far <= max_false_abstain + 1e-12
     tier = np.where(slack >= -1e-12, 2, np.where(meets_far, 1, 0))
     primary = np.where(tier == 2, slack, np.where(tier == 1, acc, -far))
     order = np.lexsort(((acc - far).ravel(), np.round(primary, 9).ravel(), tier.ravel()))
-    t, x = np.unravel_index(order[-1], acc.shape)
-    floor, sure, min_cov = triples[t]
-    rule = AbstainRule(float(floor), float(sure), float(min_cov), float(xfloors[x]))
-    return {"rule": rule, "feasible": bool(slack[t, x] >= 0), "abstain_accuracy": round(float(acc[t, x]), 4),
-            "false_abstain_rate": round(float(far[t, x]), 4)}
+    t, sc = np.unravel_index(order[-1], acc.shape)
+    floor, bg_floor = settings[t]
+    sure, min_cov = SURES[sc // len(COVERAGES)], COVERAGES[sc % len(COVERAGES)]
+    rule = AbstainRule(float(floor), float(max(sure, floor)), float(min_cov), xfloor, float(bg_floor), xbg)
+    return {"rule": rule, "feasible": bool(slack[t, sc] >= 0), "abstain_accuracy": round(float(acc[t, sc]), 4),
+            "false_abstain_rate": round(float(far[t, sc]), 4)}
 
 
 def calibrate(index_dir: Path | str, questions_path: Path | str, min_abstain: float = 0.90,
@@ -207,27 +221,24 @@ def calibrate(index_dir: Path | str, questions_path: Path | str, min_abstain: fl
         from retrieval.retriever import Retriever
 
         retriever = Retriever(index_dir)
-    original = (retriever.dense_weight, retriever.abstain_rule, retriever.embedder)
-    retriever.embedder = CachingEmbedder(original[2], cache)
-    try:
-        questions = read_questions(questions_path, Catalogue.from_index(retriever.index))
-        grid = []
-        for w in weights:
-            wr = collect(retriever, questions, float(w), progress)
-            if w == weights[0]:
-                retriever.embedder.save()
-            choice = abstain_grid(wr, min_abstain, max_false_abstain)
-            ranking = {m: wr.metrics[m] for m in ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")}
-            grid.append({"dense_weight": float(w), **ranking,
-                         "abstain_rule": asdict(choice["rule"]), "feasible": choice["feasible"],
-                         "abstain_accuracy": choice["abstain_accuracy"],
-                         "false_abstain_rate": choice["false_abstain_rate"]})
-            log.info("w=%.2f mrr@10=%.4f feasible=%s", w, wr.metrics["mrr@10"], choice["feasible"])
-    finally:
-        retriever.dense_weight, retriever.abstain_rule, retriever.embedder = original
-    pool = [g for g in grid if g["feasible"]] or grid
-    best = max(pool, key=lambda g: (round(g["mrr@10"], 4), round(g["recall@5"], 4),
-                                    -abs(g["dense_weight"] - 0.5)))
+    embedder = CachingEmbedder(retriever.embedder, cache)
+    searcher = retriever.with_embedder(embedder)  # the given Retriever is left as it is
+    questions = read_questions(questions_path, Catalogue.from_index(searcher.index))
+    # The fusion weight is chosen on ranking alone (MRR@10, then Recall@5, then nearest 0.5): the abstain
+    # evidence barely moves with it, and the abstain grid then runs once, at that weight.
+    runs = []
+    for w in weights:
+        runs.append(collect(searcher, questions, float(w), progress))
+        if w == weights[0]:
+            embedder.save()
+        log.info("w=%.2f mrr@10=%.4f", w, runs[-1].metrics["mrr@10"])
+    grid = [{"dense_weight": r.weight, **{m: r.metrics[m] for m in RANKING}} for r in runs]
+    chosen = max(runs, key=lambda r: (round(r.metrics["mrr@10"], 4), round(r.metrics["recall@5"], 4),
+                                      -abs(r.weight - 0.5)))
+    choice = abstain_grid(chosen, min_abstain, max_false_abstain)
+    best = {"dense_weight": chosen.weight, "abstain_rule": asdict(choice["rule"]), "feasible": choice["feasible"],
+            **{m: chosen.metrics[m] for m in RANKING}, "abstain_accuracy": choice["abstain_accuracy"],
+            "false_abstain_rate": choice["false_abstain_rate"]}
     return {
         "questions": len(questions),
         "constraints": {"min_abstain_accuracy": min_abstain, "max_false_abstain_rate": max_false_abstain},
@@ -237,3 +248,24 @@ def calibrate(index_dir: Path | str, questions_path: Path | str, min_abstain: fl
                                                   "abstain_accuracy", "false_abstain_rate")}},
         "grid": grid,
     }
+
+
+def calibrate_and_save(index_dir: Path | str, questions_path: Path | str, only_if_stale: bool = False,
+                       **options: Any) -> dict[str, Any] | None:
+    """Calibrate on a corpus's development questions and store the result in the index's manifest, where
+    every Retriever that loads the index finds it. With only_if_stale, nothing is done (None is returned)
+    when the serving build was already calibrated on these very questions."""
+    from ingest.index_io import read_manifest, record_in_manifest, sha256_file
+    from retrieval.settings import MANIFEST_KEY
+
+    digest = sha256_file(Path(questions_path))
+    stored = (read_manifest(Path(index_dir), verify=False) or {}).get(MANIFEST_KEY) or {}
+    if only_if_stale and (stored.get("calibrated_on") or {}).get("sha256") == digest:
+        return None
+    result = calibrate(index_dir, questions_path, **options)
+    best = result["best"]
+    record_in_manifest(Path(index_dir), MANIFEST_KEY, {
+        "dense_weight": best["dense_weight"], "abstain_rule": best["abstain_rule"],
+        "calibrated_on": {"questions": Path(questions_path).name, "count": result["questions"], "sha256": digest,
+                          "dev_metrics": best["metrics"]}})
+    return result

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 import shutil
 import time
 from dataclasses import dataclass
@@ -30,18 +29,13 @@ from ingest.index_io import (
 )
 from ingest.schema import Article, Chunk, Regulation
 from ingest.sources import discover, load_source
+from ingest.vector_store import build_store
 from ingest.words import TOKENS_VERSION, words
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SOURCES = (Path("data/regulations"),)
 DEFAULT_INDEX = Path("data/index")
-# Exact search up to 50k chunks (single-thread p95 ~6 ms there); above, IVF with nprobe 8 keeps recall@10
-# ~0.97 at ~1.4 ms for 1M vectors, where Flat takes ~120 ms and HNSW32 builds for 5 minutes
-# (figures: `python -m eval.bench.scale`, README "Scale").
-EXACT_SEARCH_LIMIT = 50_000
-IVF_NPROBE = 8
-HNSW_EF_SEARCH = 256
 EMBED_BATCH = 128  # texts per call (progress granularity); the engine batches inside (32 for ST)
 
 
@@ -54,15 +48,6 @@ class BuildReport:
     chunks: int
     embedded: int  # chunks embedded in this build (others were reused by content)
     seconds: float
-
-
-def choose_factory(n_vectors: int, requested: str = "auto") -> str:
-    if requested != "auto":
-        return requested
-    if n_vectors <= EXACT_SEARCH_LIMIT:
-        return "Flat"
-    nlist = 2 ** round(math.log2(math.sqrt(n_vectors)))
-    return f"IVF{nlist},Flat"
 
 
 def embedder_spec(name: str | None) -> str:
@@ -116,13 +101,13 @@ def build_index(
     with build_lock(out):
         reuse = _previous_vectors(out, emb.model_id)
         vectors, embedded = _embed(emb, chunks, reuse, progress)
-        factory = choose_factory(len(chunks), faiss_factory)
-        dense = make_faiss(vectors, factory)
+        regulation_of = {a.id: a.regulation_id for a in articles}
+        store = build_store(vectors, [regulation_of[c.article_id] for c in chunks], faiss_factory)
         bm25 = make_bm25([c.embed_text for c in chunks])
         manifest: dict[str, Any] = {
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "embedder": {"model_id": emb.model_id, "spec": spec, "engine": emb.engine, "dim": emb.dim},
-            "faiss": {"factory": factory, "metric": "inner_product"},
+            store.kind: store.settings,
             "chunking": {"max_chars": max_chars, "overlap": overlap},
             "counts": {"regulations": len(regulations), "articles": len(articles), "chunks": len(chunks)},
             "sources": fingerprint,
@@ -130,7 +115,7 @@ def build_index(
         }
         folder = new_build_dir(out)
         try:
-            write_build(folder, manifest, regulations, articles, chunks, vectors, dense, bm25)
+            write_build(folder, manifest, regulations, articles, chunks, vectors, store, bm25)
             load_build(folder)  # load it exactly as a searcher would before it may serve
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
@@ -193,22 +178,6 @@ def _embed(emb: Embedder, chunks: list[Chunk], reuse: dict[str, np.ndarray], pro
         bar.update(len(idx))
     bar.close()
     return vectors, len(todo)
-
-
-def make_faiss(vectors: np.ndarray, factory: str) -> Any:
-    import faiss
-
-    index = faiss.index_factory(vectors.shape[1], factory, faiss.METRIC_INNER_PRODUCT)
-    if not index.is_trained:
-        index.train(vectors)
-    index.add(vectors)
-    # Search-time settings are saved with the index; FAISS's defaults (nprobe 1, efSearch 16) lose recall.
-    params = faiss.ParameterSpace()
-    if "IVF" in factory:
-        params.set_index_parameter(index, "nprobe", IVF_NPROBE)
-    if "HNSW" in factory:
-        params.set_index_parameter(index, "efSearch", HNSW_EF_SEARCH)
-    return index
 
 
 def make_bm25(texts: list[str]) -> Any:

@@ -2,8 +2,8 @@
 
 Layout of an index directory (default data/index):
     CURRENT                  name of the build that is serving (replaced atomically)
-    builds/<name>/           manifest.json, dense.faiss, embeddings.npy, bm25/, chunks.jsonl,
-                             articles.jsonl, regulations.jsonl
+    builds/<name>/           manifest.json, the vector store's files (dense.faiss), embeddings.npy, bm25/,
+                             chunks.jsonl, articles.jsonl, regulations.jsonl
     .lock                    held while a build runs
 A build is written into a fresh folder, checked by loading it, then CURRENT is switched with os.replace;
 a failed or killed build leaves the previous one serving.
@@ -29,6 +29,7 @@ import numpy as np
 
 from ingest.errors import IndexFault
 from ingest.schema import Article, Chunk, Regulation
+from ingest.vector_store import VectorStore, load_store
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ class LoadedIndex:
     regulations: tuple[Regulation, ...]
     articles: tuple[Article, ...]
     chunks: tuple[Chunk, ...]
-    dense: Any  # faiss.Index
+    store: VectorStore  # one vector per chunk, in chunk order
     bm25: Any  # bm25s.BM25
 
     @property
@@ -117,17 +118,15 @@ def write_build(
     articles: list[Article],
     chunks: list[Chunk],
     vectors: np.ndarray,
-    dense: Any,
+    store: VectorStore,
     bm25: Any,
 ) -> None:
-    import faiss
-
     try:
         _write_jsonl(folder / "regulations.jsonl", [r.to_json() for r in regulations])
         _write_jsonl(folder / "articles.jsonl", [a.to_json() for a in articles])
         _write_jsonl(folder / "chunks.jsonl", [c.to_json() for c in chunks])
         np.save(folder / "embeddings.npy", vectors.astype(np.float32), allow_pickle=False)
-        faiss.write_index(dense, str(folder / "dense.faiss"))
+        store.save(folder)
         bm25.save(str(folder / "bm25"), show_progress=False)
         files = {
             f.relative_to(folder).as_posix(): sha256_file(f)
@@ -184,6 +183,26 @@ def read_manifest(root: Path, verify: bool = True) -> dict[str, Any] | None:
         return manifest
     except (IndexFault, OSError, ValueError):
         return None
+
+
+def record_in_manifest(root: Path, key: str, value: Any) -> Path:
+    """Store `value` under `key` in the serving build's manifest (e.g. the settings calibrated on the corpus's
+    questions), atomically, under the build lock. The manifest is not among the checksummed files, so the
+    build stays intact; a build that replaces this one starts without the value."""
+    with build_lock(root):
+        folder = current_build(root)
+        path = folder / MANIFEST
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+            manifest[key] = value
+            tmp = root / f".{MANIFEST}.{uuid.uuid4().hex[:8]}"  # beside the builds: never a stray file in one
+            tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+            with tmp.open("rb") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except (OSError, ValueError) as exc:
+            raise IndexFault(f"cannot update {path.name} of {folder.name}: {exc}") from exc
+    return folder
 
 
 def prune_builds(root: Path, keep: int = 2) -> None:
@@ -250,7 +269,6 @@ def check_files(folder: Path, manifest: Any, checksums: bool = True) -> None:
 def load_build(folder: Path, verify: bool = True) -> LoadedIndex:
     """Load one build; every file is checked against the manifest before it is used."""
     import bm25s
-    import faiss
 
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
@@ -261,21 +279,24 @@ def load_build(folder: Path, verify: bool = True) -> LoadedIndex:
         regulations = tuple(Regulation.from_json(r) for r in _read_jsonl(folder / "regulations.jsonl"))
         articles = tuple(Article.from_json(a) for a in _read_jsonl(folder / "articles.jsonl"))
         chunks = tuple(Chunk.from_json(c) for c in _read_jsonl(folder / "chunks.jsonl"))
-        dense = faiss.read_index(str(folder / "dense.faiss"))
-        bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False, verbosity=0)
     except Exception as exc:  # a damaged file that slipped past (verify=False): refuse, never guess
+        raise IndexFault(f"the index cannot be read ({type(exc).__name__}); {REBUILD_HINT}") from exc
+    regulation_of = {a.id: a.regulation_id for a in articles}
+    if any(c.article_id not in regulation_of for c in chunks):
+        raise IndexFault(f"the index files disagree with each other (a chunk of an unknown article); "
+                         f"{REBUILD_HINT}")
+    try:
+        store = load_store(folder, manifest, [regulation_of[c.article_id] for c in chunks])
+        bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False, verbosity=0)
+    except Exception as exc:  # as above
         raise IndexFault(f"the index cannot be read ({type(exc).__name__}); {REBUILD_HINT}") from exc
     counts = manifest.get("counts", {})
     dim = manifest.get("embedder", {}).get("dim")
     if (counts.get("articles"), counts.get("chunks"), counts.get("regulations")) != (
         len(articles), len(chunks), len(regulations)
-    ) or dense.ntotal != len(chunks) or dense.d != dim:
+    ) or store.count != len(chunks) or store.dim != dim:
         raise IndexFault(f"the index files disagree with its manifest (counts or dimension); {REBUILD_HINT}")
-    article_ids = {a.id for a in articles}
-    if any(c.article_id not in article_ids for c in chunks):
-        raise IndexFault(f"the index files disagree with each other (a chunk of an unknown article); "
-                         f"{REBUILD_HINT}")
-    return LoadedIndex(folder, manifest, regulations, articles, chunks, dense, bm25)
+    return LoadedIndex(folder, manifest, regulations, articles, chunks, store, bm25)
 
 
 def load_embeddings(folder: Path) -> tuple[list[Chunk], np.ndarray] | None:
@@ -288,3 +309,32 @@ def load_embeddings(folder: Path) -> tuple[list[Chunk], np.ndarray] | None:
     if vectors.ndim != 2 or len(vectors) != len(chunks):
         return None
     return chunks, vectors
+
+
+def load_texts(root: Path, verify: bool = True) -> tuple[tuple[Regulation, ...], tuple[Article, ...]]:
+    """Only the regulations and articles of the serving build: what needs the texts but not the search
+    (the citation checker). Reads two JSONL files and checks just those against the manifest."""
+    folder = current_build(root)
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexFault(f"the index manifest is missing or unreadable; {REBUILD_HINT}") from exc
+    names = ("regulations.jsonl", "articles.jsonl")
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    if (not isinstance(files, dict) or manifest.get("format_version") != FORMAT_VERSION
+            or not all(isinstance(files.get(n), str) for n in names)):
+        raise IndexFault(f"the index manifest is incomplete or written in another format version; {REBUILD_HINT}")
+    try:
+        if verify and any(sha256_file(folder / n) != files[n] for n in names):
+            raise IndexFault(f"the index's article files are damaged (checksum mismatch); {REBUILD_HINT}")
+        regulations = tuple(Regulation.from_json(r) for r in _read_jsonl(folder / "regulations.jsonl"))
+        articles = tuple(Article.from_json(a) for a in _read_jsonl(folder / "articles.jsonl"))
+    except IndexFault:
+        raise
+    except Exception as exc:  # unreadable or malformed rows: refuse, never guess
+        raise IndexFault(f"the index's article files cannot be read ({type(exc).__name__}); {REBUILD_HINT}") from exc
+    counts = manifest.get("counts")
+    counts = counts if isinstance(counts, dict) else {}
+    if (counts.get("regulations"), counts.get("articles")) != (len(regulations), len(articles)):
+        raise IndexFault(f"the index files disagree with its manifest (counts); {REBUILD_HINT}")
+    return regulations, articles

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-__all__ = ["MODES", "Retriever"]
+from retrieval.settings import MODES, SearchSettings
+
+__all__ = ["MODES", "Retriever", "SearchSettings"]
 
 
-def __getattr__(name: str):  # import lazily: `python -m retrieval --help` should not load faiss
-    if name in __all__:
-        from retrieval import retriever
+def __getattr__(name: str):  # import lazily: `python -m retrieval --help` should not load the index code
+    if name == "Retriever":
+        from retrieval.retriever import Retriever
 
-        return getattr(retriever, name)
+        return Retriever
     raise AttributeError(name)

@@ -1,10 +1,12 @@
-"""python -m retrieval search [--index DIR] [-k K] [--mode M] [--json] (QUESTION | --batch FILE)"""
+"""python -m retrieval search [--index DIR] [-k K] [--mode M] [--json] (QUESTION | --batch FILE)
+python -m retrieval check [--index DIR | --source PATH ...] [--json] FILE   (FILE may be - for stdin)"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -22,8 +24,18 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default="hybrid")
     s.add_argument("--regulation", action="append", help="search only this regulation (title or short name)")
     s.add_argument("--json", action="store_true", help="print the result as JSON")
+    c = sub.add_parser("check", help="verify the article citations in a draft against the verbatim texts",
+                       description="Exit status: 0 every citation checks out, 1 some citation failed, 2 error.")
+    c.add_argument("file", help="the draft (UTF-8 text); - reads standard input")
+    c.add_argument("--index", type=Path, default=None,
+                   help="index directory to check against (default $REGQA_INDEX or data/index)")
+    c.add_argument("--source", type=Path, action="append",
+                   help="check against these regulation files or folders instead of an index")
+    c.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    if args.command == "check":
+        return _check(args)
     if (args.question is None) == (args.batch is None):
         parser.error("give either a QUESTION or --batch FILE")
     try:
@@ -65,6 +77,57 @@ def _batch(retriever, args: argparse.Namespace) -> int:
                   flush=True)
             status = 1
     return status
+
+
+def _check(args: argparse.Namespace) -> int:
+    from retrieval.catalogue import Catalogue
+    from retrieval.checker import check_citations
+
+    try:
+        draft = _read_draft(args.file)
+        if args.source:
+            catalogue = Catalogue.from_sources(args.source)
+        else:
+            catalogue = Catalogue.from_index(args.index or Path(os.environ.get("REGQA_INDEX") or "data/index"))
+        report = check_citations(draft, catalogue)
+    except RegQAError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False))
+    else:
+        _print_check(report)
+    return 0 if report.ok else 1
+
+
+def _read_draft(name: str) -> str:
+    from ingest.errors import QueryError
+
+    try:
+        raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+    except OSError as exc:
+        raise QueryError(f"cannot read {name}: {exc.strerror or exc}") from exc
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise QueryError(f"{'standard input' if name == '-' else name} is not UTF-8 text "
+                         f"(invalid byte at {exc.start})") from exc
+
+
+MARKS = {"found": "✓", "unknown_regulation": "✗", "no_such_article": "✗", "quote_differs": "≠"}
+
+
+def _print_check(report) -> None:
+    for r in report.citations:
+        c = r.citation
+        print(f"{MARKS[r.verdict]} {c.cited}  [{r.verdict}]  {r.message}")
+        if r.closest is not None:
+            print(f"    最接近 closest: {r.closest.text}")
+            print(f"    差异 diff: {r.closest.diff_text}")
+    for c in report.unattributed:
+        print(f"? {c.cited}  未指明法规 (no regulation named before it; not checked)")
+    counts = ", ".join(f"{v} {n}" for v, n in report.counts().items() if n)
+    print(f"\n{len(report.citations)} citations checked" + (f": {counts}" if counts else ""))
 
 
 def _print_human(response) -> None:

@@ -5,7 +5,8 @@ the batching thread and blocks until their vectors are ready, so a Retriever use
 thread takes whatever has arrived, waits at most `max_wait_s` for more while the batch is small, embeds
 at most `max_batch` texts in one call, and gives each caller its own rows. A batch that fails is embedded
 again one request at a time, so a bad question fails only its own caller. Long questions go in a call
-of their own, so one of them does not pad a batch of short ones to its length.
+of their own, so one of them does not pad a batch of short ones to its length. `embed_documents` runs on
+the same thread (its own call), so the model is only ever used by one thread.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ RESULT_TIMEOUT_S = 120.0  # only reached if the model hangs; a batch takes well 
 @dataclass
 class _Request:
     texts: list[str]
+    documents: bool = False  # passages (e.g. the Retriever's background sentences), embedded on their own
+    batch_size: int = 16
     future: Future = field(default_factory=Future)
 
 
@@ -63,20 +66,21 @@ class BatchingEmbedder:
 
     # -- the Embedder protocol ------------------------------------------------------------------------
     def embed_queries(self, texts: list[str]) -> np.ndarray:
-        texts = list(texts)
-        if not texts:
+        return self._submit(_Request(list(texts)))
+
+    def embed_documents(self, texts: list[str], batch_size: int = 16) -> np.ndarray:
+        return self._submit(_Request(list(texts), documents=True, batch_size=batch_size))
+
+    def _submit(self, request: _Request) -> np.ndarray:
+        if not request.texts:
             return np.zeros((0, self.dim), np.float32)
         if self._closed:
             raise EmbedderError("the query embedder has been shut down")
-        request = _Request(texts)
         self._queue.put(request)
         try:
             return request.future.result(timeout=RESULT_TIMEOUT_S)
         except FutureTimeout:
             raise EmbedderError("embedding the question took too long; please try again") from None
-
-    def embed_documents(self, texts: list[str], batch_size: int = 16) -> np.ndarray:
-        return self.inner.embed_documents(texts, batch_size)
 
     def close(self) -> None:
         """Stop the thread after the requests already queued; later calls are refused."""
@@ -123,11 +127,18 @@ class BatchingEmbedder:
         return batch, False
 
     def _embed(self, batch: list[_Request]) -> None:
-        short = [r for r in batch if max(len(t) for t in r.texts) <= LONG_TEXT_CHARS]
-        long = [r for r in batch if r not in short]
+        queries = [r for r in batch if not r.documents]
+        short = [r for r in queries if max(len(t) for t in r.texts) <= LONG_TEXT_CHARS]
+        long = [r for r in queries if r not in short]
         for group in (short, long):
             if group:
                 self._embed_group(group)
+        for r in batch:
+            if r.documents:
+                try:
+                    r.future.set_result(self._call(r.texts, r))
+                except Exception as exc:
+                    self._fail(r, exc)
 
     def _embed_group(self, group: list[_Request]) -> None:
         texts = [t for r in group for t in r.texts]
@@ -154,10 +165,14 @@ class BatchingEmbedder:
         log.warning("a question could not be embedded: %s: %s", type(exc).__name__, exc)
         request.future.set_exception(exc)
 
-    def _call(self, texts: list[str]) -> np.ndarray:
-        vectors = np.asarray(self.inner.embed_queries(texts), dtype=np.float32)
+    def _call(self, texts: list[str], documents: _Request | None = None) -> np.ndarray:
+        if documents is not None:
+            vectors = np.asarray(self.inner.embed_documents(texts, documents.batch_size), dtype=np.float32)
+        else:
+            vectors = np.asarray(self.inner.embed_queries(texts), dtype=np.float32)
         if vectors.shape != (len(texts), self.dim):
             raise EmbedderError(f"the model returned {vectors.shape} for {len(texts)} texts")
-        self.batches += 1
-        self.texts += len(texts)
+        if documents is None:
+            self.batches += 1
+            self.texts += len(texts)
         return vectors

@@ -12,7 +12,8 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 
-from ingest.schema import Article, Result, SearchResponse
+from ingest.schema import Article
+from retrieval.results import Result, SearchResponse
 
 NO_ANSWER = "未找到直接相关的条文"
 FOUND_BY = {"reference": "条号 article no.", "dense": "语义 meaning", "lexical": "关键词 words"}

@@ -26,7 +26,7 @@ def clean_query(text: object, max_chars: int = MAX_QUERY_CHARS) -> str:
     text = _CONTROL_RE.sub(" ", text)
     text = re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
     if not text or not any(ch.isalnum() for ch in text):
-        raise QueryError("请输入问题，例如“个体工商户的债务怎么承担？” (please type a question)")
+        raise QueryError("请输入问题，例如“企业要不要配专门管质量的人？” (please type a question)")
     return text
 
 

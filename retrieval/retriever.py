@@ -1,28 +1,44 @@
-"""The Retriever: a question in, cited articles out. Loads the model and the index once."""
+"""The Retriever: a question in, cited articles out. Loads the model and the index once.
+
+It owns the query side: search, the articles around a result (`context`), its closest articles in other
+regulations (`related`), and whether a newer build has been switched in (`newer_build_current`,
+`reloaded`).
+"""
 
 from __future__ import annotations
 
+import copy
 import logging
+import re
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ingest.embed import Embedder, make_embedder
-from ingest.errors import EmbedderError, QueryError
-from ingest.index_io import LoadedIndex, load_index
-from ingest.schema import Article, Result, SearchResponse
+from ingest.errors import EmbedderError, IndexFault, QueryError
+from ingest.index_io import LoadedIndex, current_build, load_index, read_manifest
+from ingest.schema import Article, Regulation
 from ingest.words import normalise, to_simplified, warm_up, words
-from retrieval.abstain import AbstainRule, coverage
+from retrieval.abstain import Evidence, coverage
 from retrieval.dense import dense_scores
-from retrieval.fuse import DEFAULT_DENSE_WEIGHT, fuse
+from retrieval.fuse import fuse
 from retrieval.highlight import best_sentence
+from retrieval.lookup import IndexMaps
 from retrieval.query import clean_query
-from retrieval.references import find_reference, name_table
+from retrieval.references import Reference, find_reference, name_table
+from retrieval.related import context_articles, related_articles
+from retrieval.results import Result, SearchResponse
+from retrieval.settings import DEFAULT_MODE, MODES, SearchSettings
+from retrieval.signals import BACKGROUND, background_margin, foreign_names, looks_like_words, places_in
 
 log = logging.getLogger(__name__)
 
-MODES = ("hybrid", "dense", "lexical")
+# 第X条 with a number that is no article number (第〇条, 第-3条, 第一二三条): the citation matcher reads no number.
+_ARTICLE_LIKE_RE = re.compile(r"第\s*-?\s*[0-9〇零一二三四五六七八九十百千两]{1,9}\s*条|\b(?:article|art\.?)\s*-?\d+\b")
+
 MAX_K = 50
 CANDIDATES = 100  # chunks taken from each retriever before fusion
 NAMED_REGULATION_BOOST = 0.15  # a regulation named in the question ranks its articles higher
@@ -38,69 +54,120 @@ class Scored:
 
 class Retriever:
     def __init__(self, index_dir: Path | str = Path("data/index"), embedder: Embedder | None = None,
-                 dense_weight: float = DEFAULT_DENSE_WEIGHT, abstain_rule: AbstainRule | None = None,
-                 verify: bool = True) -> None:
-        import faiss
-
+                 settings: SearchSettings | None = None, verify: bool = True) -> None:
+        self.root = Path(index_dir)
+        self.index: LoadedIndex = load_index(self.root, verify=verify)
         # One search is small; a second thread costs more in hand-off than it gains (2.7x slower at 1M).
-        faiss.omp_set_num_threads(1)
-        self.index: LoadedIndex = load_index(Path(index_dir), verify=verify)
+        self.index.store.limit_threads(1)
         expected = self.index.model_id
         self.embedder = embedder or make_embedder(self.index.manifest["embedder"]["spec"], job="query")
-        if self.embedder.model_id != expected or self.embedder.dim != self.index.dense.d:
-            raise EmbedderError(
-                f"the index was built with {expected} ({self.index.dense.d} dims) but the embedder is "
-                f"{self.embedder.model_id} ({self.embedder.dim} dims); rebuild with `python -m ingest build "
-                f"--embedder ...` or search with the model the index was built with")
-        self.dense_weight = dense_weight
-        self.abstain_rule = abstain_rule or AbstainRule()
-        arts = self.index.articles
-        pos = {a.id: i for i, a in enumerate(arts)}
-        self._chunk_article = np.array([pos[c.article_id] for c in self.index.chunks], dtype=np.int64)
-        self._by_label = {(a.regulation_id, a.number, a.sub_number): i for i, a in enumerate(arts)}
-        self._article_reg = np.array([a.regulation_id for a in arts], dtype=object)
+        self._check_embedder(self.embedder)
+        self._given_settings = settings
+        self._verify = verify
+        # Defaults: what the caller gave, else what the index was calibrated with, else the code's defaults.
+        self.settings = settings or SearchSettings.from_manifest(self.index.manifest)
+        self._maps = IndexMaps.of(self.index)
         self._names = name_table(self.index.regulations)
-        self._norm_text = [normalise(f"{a.regulation_title}{a.label}{a.text}") for a in arts]
+        self._norm_text = [normalise(f"{a.regulation_title}{a.label}{a.text}") for a in self.index.articles]
+        self._held_names = list(self._names.exact)
+        self._article_counts = Counter(a.regulation_id for a in self.index.articles)
+        self._held_places = places_in("".join(self._norm_text), self._held_names)
+        # Unrelated sentences as passages: the yardstick of the background margin (≈0.3 s, once per load).
+        self._background = self.embedder.embed_documents(list(BACKGROUND))
+        log.debug("loaded %s (%s)", self.index.path, expected)
         warm_up()
 
-    # -- public API ---------------------------------------------------------------------------------
+    def _check_embedder(self, embedder: Embedder) -> None:
+        expected, dim = self.index.model_id, self.index.store.dim
+        if embedder.model_id != expected or embedder.dim != dim:
+            raise EmbedderError(
+                f"the index was built with {expected} ({dim} dims) but the embedder is "
+                f"{embedder.model_id} ({embedder.dim} dims); rebuild with `python -m ingest build "
+                f"--embedder ...` or search with the model the index was built with")
+
+    # -- the index ------------------------------------------------------------------------------------
     @property
-    def regulations(self):
+    def regulations(self) -> tuple[Regulation, ...]:
         return self.index.regulations
 
     def article(self, regulation_id: str, number: int, sub_number: int = 0) -> Article | None:
-        i = self._by_label.get((regulation_id, number, sub_number))
+        i = self._maps.by_label.get((regulation_id, number, sub_number))
         return None if i is None else self.index.articles[i]
 
-    def search(self, question: str, k: int = 5, mode: str = "hybrid",
-               regulations: list[str] | None = None) -> SearchResponse:
+    def article_by_id(self, article_id: str) -> Article | None:
+        i = self._maps.position.get(article_id)
+        return None if i is None else self.index.articles[i]
+
+    def context(self, article_id: str, before: int = 2, after: int = 2) -> list[Article]:
+        """The article between its neighbours: same regulation and chapter, in article order."""
+        return context_articles(self.index, self._maps, article_id, before, after)
+
+    def related(self, article_id: str, k: int = 3) -> list[Result]:
+        """The k closest articles of other regulations (by stored chunk vectors)."""
+        return related_articles(self.index, self._maps, article_id, k)
+
+    def newer_build_current(self) -> bool:
+        """Has another build been switched in since this one was loaded? A pointer that is being switched
+        or is damaged counts as no: keep serving what is loaded."""
+        try:
+            return current_build(self.root).name != self.index.path.name
+        except IndexFault:
+            return False
+
+    def reloaded(self) -> Retriever:
+        """A Retriever on the build that is current now, reusing this one's model when the build was made
+        with the same model (the usual rebuild)."""
+        manifest = read_manifest(self.root, verify=False) or {}
+        same_model = manifest.get("embedder", {}).get("model_id") == self.index.model_id
+        return Retriever(self.root, embedder=self.embedder if same_model else None,
+                         settings=self._given_settings, verify=self._verify)
+
+    def with_embedder(self, embedder: Embedder) -> Retriever:
+        """The same loaded index searched with another engine of the same model (e.g. a caching wrapper);
+        this Retriever is left as it is."""
+        self._check_embedder(embedder)
+        other = copy.copy(self)
+        other.embedder = embedder
+        return other
+
+    # -- search ---------------------------------------------------------------------------------------
+    def search(self, question: str, k: int = 5, mode: str = DEFAULT_MODE,
+               regulations: Sequence[str] | None = None,
+               settings: SearchSettings | None = None) -> SearchResponse:
+        """The k articles that best answer the question. `settings` replaces the Retriever's for this call."""
         if mode not in MODES:
             raise QueryError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
         if not isinstance(k, int) or not 1 <= k <= MAX_K:
             raise QueryError(f"k must be between 1 and {MAX_K}")
+        use = settings or self.settings
         q = clean_query(question)
-        allowed = self._allowed(regulations)
+        wanted, allowed = self._allowed(regulations)
         qwords = words(q)
         dense: dict[int, tuple[float, int]] = {}
         lexical: dict[int, tuple[float, int]] = {}
+        qvec = None
         if mode in ("hybrid", "dense"):
             qvec = self.embedder.embed_queries([to_simplified(q)])[0]
-            dense = dense_scores(self.index, self._chunk_article, qvec, CANDIDATES, allowed)
+            dense = dense_scores(self.index, self._maps.chunk_article, qvec, CANDIDATES, wanted)
         if mode in ("hybrid", "lexical"):
             from retrieval.lexical import lexical_scores
 
-            lexical = lexical_scores(self.index, self._chunk_article, qwords, CANDIDATES, allowed)
-        ranked = self._rank(mode, dense, lexical)
-        ranked = self._apply_reference(q, ranked, allowed)
+            lexical = lexical_scores(self.index, self._maps.chunk_article, qwords, CANDIDATES, allowed)
+        ranked = self._rank(mode, dense, lexical, use.dense_weight)
+        ref = find_reference(q, self._names)
+        ranked = self._apply_reference(ref, ranked, allowed)
         top = ranked[:k]
-        abstained = self._abstain(top, dense, qwords, mode)
+        refusal = self._refusal(q, ref, top)
+        abstained = refusal is not None or self._abstain(top, dense, qwords, qvec, mode, use)
         results = tuple(self._result(s, q, qwords) for s in top)
-        return SearchResponse(query=q, abstained=abstained, results=results, mode=mode)
+        return SearchResponse(query=q, abstained=abstained, results=results, mode=mode, words=tuple(qwords),
+                              message=refusal or None)
 
     # -- steps ----------------------------------------------------------------------------------------
-    def _allowed(self, regulations: list[str] | None) -> np.ndarray | None:
+    def _allowed(self, regulations: Sequence[str] | None) -> tuple[frozenset[str] | None, np.ndarray | None]:
+        """The regulation ids a filter names, and which articles they hold (None, None: no filter)."""
         if not regulations:
-            return None
+            return None, None
         wanted = set()
         for r in regulations:
             for reg in self.index.regulations:
@@ -108,17 +175,17 @@ class Retriever:
                     wanted.add(reg.id)
         if not wanted:
             raise QueryError("none of the chosen regulations is in the index")
-        return np.array([rid in wanted for rid in self._article_reg], dtype=bool)
+        return frozenset(wanted), np.array([rid in wanted for rid in self._maps.article_regulation], dtype=bool)
 
-    def _rank(self, mode: str, dense: dict[int, tuple[float, int]],
-              lexical: dict[int, tuple[float, int]]) -> list[Scored]:
+    def _rank(self, mode: str, dense: dict[int, tuple[float, int]], lexical: dict[int, tuple[float, int]],
+              dense_weight: float) -> list[Scored]:
         if mode == "dense":
             scores = {a: s for a, (s, _) in dense.items()}
         elif mode == "lexical":
             scores = {a: s for a, (s, _) in lexical.items()}
         else:
             scores = fuse({a: s for a, (s, _) in dense.items()}, {a: s for a, (s, _) in lexical.items()},
-                          self.dense_weight)
+                          dense_weight)
         out = []
         for a, s in scores.items():
             by = tuple(name for name, hits in (("dense", dense), ("lexical", lexical)) if a in hits)
@@ -127,19 +194,20 @@ class Retriever:
         out.sort(key=lambda x: (-x.score, x.article))
         return out
 
-    def _apply_reference(self, q: str, ranked: list[Scored], allowed: np.ndarray | None) -> list[Scored]:
-        ref = find_reference(q, self._names)
-        if ref is None:
+    def _apply_reference(self, ref: Reference | None, ranked: list[Scored],
+                         allowed: np.ndarray | None) -> list[Scored]:
+        if ref is None or ref.unknown:  # an article of a regulation the index does not hold pins nothing
             return ranked
         top = ranked[0].score if ranked else 1.0
+        regulation_of = self._maps.article_regulation
         if ref.number is None:
             # A regulation is named but no article: prefer that regulation's articles.
             named = set(ref.regulation_ids)
-            boosted = [Scored(s.article, s.score + NAMED_REGULATION_BOOST * (self._article_reg[s.article] in named),
+            boosted = [Scored(s.article, s.score + NAMED_REGULATION_BOOST * (regulation_of[s.article] in named),
                               s.found_by, s.chunk) for s in ranked]
             return sorted(boosted, key=lambda x: (-x.score, x.article))
         regs = ref.regulation_ids or tuple(r.id for r in self.index.regulations)
-        exact = [self._by_label.get((rid, ref.number, ref.sub_number)) for rid in regs]
+        exact = [self._maps.by_label.get((rid, ref.number, ref.sub_number)) for rid in regs]
         exact = [i for i in exact if i is not None and (allowed is None or allowed[i])]
         if not exact:
             return ranked
@@ -150,17 +218,48 @@ class Retriever:
                        prior[i].chunk if i in prior else None) for n, i in enumerate(pinned)]
         return head + [s for s in ranked if s.article not in set(exact)]
 
-    def _abstain(self, top: list[Scored], dense: dict[int, tuple[float, int]], qwords: list[str], mode: str) -> bool:
+    def _refusal(self, q: str, ref: Reference | None, top: list[Scored]) -> str | None:
+        """Why no article can answer, when that needs no threshold: "" for a question with no words, else a
+        message for a law or place the index does not hold (when it names none it holds; 第十条 then belongs to
+        that other law) or an article number that does not exist."""
+        if ref is not None and ref.unknown:
+            return f"索引中没有“{ref.unknown}”· the index does not hold {ref.unknown}"
+        if ref is None or not ref.regulation_ids:
+            foreign = foreign_names(normalise(q), self._held_names, self._held_places)
+            if foreign:
+                return (f"索引中没有“{'、'.join(foreign)}”的规定 · the index holds no rules of "
+                        f"{', '.join(foreign)}")
+        if top and "reference" in top[0].found_by:
+            return None
+        if ref is not None and ref.number is not None:
+            regs = [r for r in self.index.regulations if not ref.regulation_ids or r.id in ref.regulation_ids]
+            if not any((r.id, ref.number, ref.sub_number) in self._maps.by_label for r in regs):
+                label = f"第{ref.number}条" + (f"之{ref.sub_number}" if ref.sub_number else "")
+                counts = "、".join(f"《{r.title}》共 {self._article_counts[r.id]} 条" for r in regs)
+                return f"没有{label}（{counts}）· no such article"
+            return None
+        if _ARTICLE_LIKE_RE.search(normalise(q)) and (ref is None or ref.number is None):
+            return "没有这样的条文（条号不成立）· no such article (the article number is malformed)"
+        if not looks_like_words(q):
+            return ""
+        return None
+
+    def _abstain(self, top: list[Scored], dense: dict[int, tuple[float, int]], qwords: list[str],
+                 qvec: np.ndarray | None, mode: str, settings: SearchSettings) -> bool:
         if not top:
             return True
         if "reference" in top[0].found_by:
             return False
-        best = top[0].article
-        cov = coverage(qwords, self._norm_text[best])
-        if mode == "lexical":
-            return cov < self.abstain_rule.min_coverage
+        if qvec is None:  # lexical mode: words are all the evidence there is
+            return coverage(qwords, self._norm_text[top[0].article]) < settings.abstain_rule.min_coverage
+        return settings.abstain_rule.abstain(self.evidence(top[0].article, dense, qwords, qvec))
+
+    def evidence(self, best: int, dense: dict[int, tuple[float, int]], qwords: list[str],
+                 qvec: np.ndarray) -> Evidence:
+        """The signals the abstain rule weighs for the best article of one search."""
         dense_top = max((s for s, _ in dense.values()), default=0.0)
-        return self.abstain_rule.abstain(dense_top, cov)
+        return Evidence(dense_top, coverage(qwords, self._norm_text[best]),
+                        background_margin(qvec, dense_top, self._background))
 
     def _result(self, s: Scored, q: str, qwords: list[str]) -> Result:
         art = self.index.articles[s.article]

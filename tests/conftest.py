@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 REGULATIONS = ROOT / "data" / "regulations"
 REAL_INDEX = ROOT / "data" / "index"
+QUESTIONS = ROOT / "data" / "questions"
 STARD = ROOT / "data" / "benchmarks" / "stard"
 STARD_CORPUS = STARD / "corpus.jsonl"
 STARD_INDEX = ROOT / "data" / "index-stard"
@@ -23,10 +24,13 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 @pytest.fixture(scope="session")
 def real_index() -> Path:
-    """The index of data/regulations built with the bundled model (no-op when already up to date)."""
+    """The index of data/regulations built with the bundled model and calibrated on the development questions,
+    as `make run` serves it (each step a no-op when already up to date)."""
+    from eval.calibrate import calibrate_and_save
     from ingest.build import build_index
 
     build_index([REGULATIONS], REAL_INDEX, progress=False)
+    calibrate_and_save(REAL_INDEX, QUESTIONS / "dev.jsonl", only_if_stale=True, progress=False)
     return REAL_INDEX
 
 

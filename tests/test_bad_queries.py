@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from ingest.errors import QueryError
-from ingest.schema import SearchResponse
+from retrieval.results import SearchResponse
 from tests.conftest import ROOT
 
 HANG_BOUND_S = 120  # generous: a search takes well under a second; this only catches hangs

@@ -199,12 +199,12 @@ def test_an_embedder_crash_mid_build_leaves_the_serving_index_untouched(serving)
 
 
 def test_a_full_disk_while_writing_is_one_clear_error_and_changes_nothing(serving, monkeypatch):
-    import faiss
+    from ingest import faiss_store
 
     def no_space(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(faiss, "write_index", no_space)
+    monkeypatch.setattr(faiss_store.faiss, "write_index", no_space)
     before = snapshot(serving)
     with pytest.raises(IndexFault, match="No space left on device") as info:
         build_index([FIXTURES / "sample_regulation.txt"], serving, FakeEmbedder(), force=True, progress=False)

@@ -125,6 +125,27 @@ def test_a_request_of_several_texts_gets_its_rows_in_order() -> None:
         batcher.close()
 
 
+def test_passages_are_embedded_on_the_same_thread_as_the_questions() -> None:
+    threads: list[str] = []
+
+    class Recording(FakeModel):
+        def embed_queries(self, texts: list[str]) -> np.ndarray:
+            threads.append(threading.current_thread().name)
+            return super().embed_queries(texts)
+
+        def embed_documents(self, texts: list[str], batch_size: int = 16) -> np.ndarray:
+            threads.append(threading.current_thread().name)
+            return super().embed_queries(texts)
+
+    batcher = BatchingEmbedder(Recording())
+    try:
+        assert batcher.embed_documents(["p-5", "p-6"])[:, 0].tolist() == [5.0, 6.0]
+        assert batcher.embed_queries(["q-1"])[0, 0] == 1.0
+    finally:
+        batcher.close()
+    assert threads == ["query-batcher", "query-batcher"]  # the model is never used from two threads
+
+
 def test_a_model_answering_the_wrong_shape_is_an_error_not_a_wrong_vector() -> None:
     class Short(FakeModel):
         def embed_queries(self, texts: list[str]) -> np.ndarray:

