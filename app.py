@@ -335,7 +335,9 @@ def build() -> gr.Blocks:
             event.then(None, js=SHOW_REPLY_JS)
         page.load(on_load, None, [regulations, table, status, outline], api_visibility="private")
         gr.api(search, api_name="search")
-    # Gradio's queue lets every event through; the search pool (shared with the JSON API) decides who waits.
+    # Gradio's queue lets more events run than the search pool (shared with the JSON API) admits, so the
+    # pool decides: a question beyond it is told at once to try again instead of waiting in Gradio's queue.
+    page.max_threads = max(40, 2 * SERVICE.settings.max_inflight)  # read by queue(): events run at once
     page.queue(default_concurrency_limit=None, max_size=4 * SERVICE.settings.max_inflight)
     return page
 

@@ -1,12 +1,17 @@
-"""Questions from concurrent searches embedded together: one thread owns the model and embeds in batches.
+"""Questions from concurrent searches embedded together by batching threads that own the model.
 
-`BatchingEmbedder` wraps any `Embedder` and keeps its protocol: `embed_queries(texts)` hands the texts to
-the batching thread and blocks until their vectors are ready, so a Retriever uses it unchanged. The
-thread takes whatever has arrived, waits at most `max_wait_s` for more while the batch is small, embeds
-at most `max_batch` texts in one call, and gives each caller its own rows. A batch that fails is embedded
-again one request at a time, so a bad question fails only its own caller. Long questions go in a call
-of their own, so one of them does not pad a batch of short ones to its length. `embed_documents` runs on
-the same thread (its own call), so the model is only ever used by one thread.
+`BatchingEmbedder` wraps an `Embedder` (or several instances of one model, one thread each) and keeps
+its protocol: `embed_queries(texts)` hands the texts to the batching threads and blocks until their
+vectors are ready, so a Retriever uses it unchanged. A thread takes whatever has arrived, waits at most
+`max_wait_s` for more while the batch is small, embeds at most `max_batch` texts in one call, and gives
+each caller its own rows. A batch that fails is embedded again one request at a time, so a bad question
+fails only its own caller. Long questions go in a call of their own, so one of them does not pad a batch
+of short ones to its length. `embed_documents` runs on the same threads (a call of its own), so each
+engine instance is only ever used by its one thread.
+
+Several single-threaded instances beat one instance on several threads on a shared machine: an engine
+that splits each call across cores stalls whenever one of them is busy with something else, while
+independent instances just go on (see `python -m eval.bench.batching`).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
@@ -44,13 +50,18 @@ _STOP = object()
 
 
 class BatchingEmbedder:
-    """An Embedder whose `embed_queries` is served in batches by one background thread."""
+    """An Embedder whose `embed_queries` is served in batches by one background thread per engine instance."""
 
-    def __init__(self, inner: Embedder, max_batch: int = DEFAULT_MAX_BATCH,
+    def __init__(self, inner: Embedder | Sequence[Embedder], max_batch: int = DEFAULT_MAX_BATCH,
                  max_wait_s: float = DEFAULT_MAX_WAIT_S) -> None:
-        if max_batch < 1 or max_wait_s < 0:
-            raise ValueError("max_batch must be at least 1 and max_wait_s not negative")
+        engines = list(inner) if isinstance(inner, Sequence) else [inner]
+        if not engines or max_batch < 1 or max_wait_s < 0:
+            raise ValueError("need an engine, max_batch at least 1 and max_wait_s not negative")
+        if len({(e.model_id, e.dim) for e in engines}) != 1:
+            raise EmbedderError("the batcher's engines must all run the same model")
+        inner = engines[0]
         self.inner = inner
+        self.engines = engines
         self.model_id = inner.model_id
         self.engine = inner.engine
         self.dim = inner.dim
@@ -59,10 +70,13 @@ class BatchingEmbedder:
         self.max_wait_s = max_wait_s
         self.batches = 0  # counters for benchmarks and tests
         self.texts = 0
+        self._counts = threading.Lock()
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._closed = False
-        self._thread = threading.Thread(target=self._run, name="query-batcher", daemon=True)
-        self._thread.start()
+        self._threads = [threading.Thread(target=self._run, args=(e,), name=f"query-batcher-{i}", daemon=True)
+                         for i, e in enumerate(engines)]
+        for t in self._threads:
+            t.start()
 
     # -- the Embedder protocol ------------------------------------------------------------------------
     def embed_queries(self, texts: list[str]) -> np.ndarray:
@@ -83,14 +97,16 @@ class BatchingEmbedder:
             raise EmbedderError("embedding the question took too long; please try again") from None
 
     def close(self) -> None:
-        """Stop the thread after the requests already queued; later calls are refused."""
+        """Stop the threads after the requests already queued; later calls are refused."""
         if not self._closed:
             self._closed = True
-            self._queue.put(_STOP)
-            self._thread.join(timeout=10)
+            for _ in self._threads:
+                self._queue.put(_STOP)
+            for t in self._threads:
+                t.join(timeout=10)
 
     # -- the batching thread --------------------------------------------------------------------------
-    def _run(self) -> None:
+    def _run(self, engine: Embedder) -> None:
         stopping = False
         while not stopping:
             first = self._queue.get()
@@ -98,7 +114,7 @@ class BatchingEmbedder:
                 return
             batch, stopping = self._gather(first)
             try:
-                self._embed(batch)
+                self._embed(batch, engine)
             except BaseException as exc:  # never let the thread die: callers would wait forever
                 log.exception("query batch failed")
                 for r in batch:
@@ -126,24 +142,24 @@ class BatchingEmbedder:
             size += len(item.texts)
         return batch, False
 
-    def _embed(self, batch: list[_Request]) -> None:
+    def _embed(self, batch: list[_Request], engine: Embedder) -> None:
         queries = [r for r in batch if not r.documents]
         short = [r for r in queries if max(len(t) for t in r.texts) <= LONG_TEXT_CHARS]
         long = [r for r in queries if r not in short]
         for group in (short, long):
             if group:
-                self._embed_group(group)
+                self._embed_group(group, engine)
         for r in batch:
             if r.documents:
                 try:
-                    r.future.set_result(self._call(r.texts, r))
+                    r.future.set_result(self._call(engine, r.texts, r))
                 except Exception as exc:
                     self._fail(r, exc)
 
-    def _embed_group(self, group: list[_Request]) -> None:
+    def _embed_group(self, group: list[_Request], engine: Embedder) -> None:
         texts = [t for r in group for t in r.texts]
         try:
-            vectors = self._call(texts)
+            vectors = self._call(engine, texts)
         except Exception as exc:
             if len(group) == 1:
                 self._fail(group[0], exc)
@@ -151,7 +167,7 @@ class BatchingEmbedder:
             # Someone's text broke the batch: embed each request alone so only that one fails.
             for r in group:
                 try:
-                    r.future.set_result(self._call(r.texts))
+                    r.future.set_result(self._call(engine, r.texts))
                 except Exception as each:
                     self._fail(r, each)
             return
@@ -165,14 +181,15 @@ class BatchingEmbedder:
         log.warning("a question could not be embedded: %s: %s", type(exc).__name__, exc)
         request.future.set_exception(exc)
 
-    def _call(self, texts: list[str], documents: _Request | None = None) -> np.ndarray:
+    def _call(self, engine: Embedder, texts: list[str], documents: _Request | None = None) -> np.ndarray:
         if documents is not None:
-            vectors = np.asarray(self.inner.embed_documents(texts, documents.batch_size), dtype=np.float32)
+            vectors = np.asarray(engine.embed_documents(texts, documents.batch_size), dtype=np.float32)
         else:
-            vectors = np.asarray(self.inner.embed_queries(texts), dtype=np.float32)
+            vectors = np.asarray(engine.embed_queries(texts), dtype=np.float32)
         if vectors.shape != (len(texts), self.dim):
             raise EmbedderError(f"the model returned {vectors.shape} for {len(texts)} texts")
         if documents is None:
-            self.batches += 1
-            self.texts += len(texts)
+            with self._counts:
+                self.batches += 1
+                self.texts += len(texts)
         return vectors

