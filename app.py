@@ -381,7 +381,9 @@ def main() -> int:
     import uvicorn
 
     print(f"* Running on http://127.0.0.1:{port} (page), JSON API at /api/search, docs at /docs", flush=True)
-    uvicorn.run(server(port), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    # A page keeps an event stream open; on shutdown give such connections a few seconds, not forever.
+    uvicorn.run(server(port), host="127.0.0.1", port=port, log_level="warning", access_log=False,
+                timeout_graceful_shutdown=5)
     return 0
 
 

@@ -83,14 +83,28 @@ class BatchingEmbedder:
         return self._submit(_Request(list(texts)))
 
     def embed_documents(self, texts: list[str], batch_size: int = 16) -> np.ndarray:
-        return self._submit(_Request(list(texts), documents=True, batch_size=batch_size))
+        """Passages in one part per engine instance, embedded side by side."""
+        texts = list(texts)
+        size = max(1, -(-len(texts) // len(self.engines)))
+        parts = [_Request(texts[i:i + size], documents=True, batch_size=batch_size)
+                 for i in range(0, len(texts), size)]
+        if not parts:
+            return np.zeros((0, self.dim), np.float32)
+        return np.vstack([self._wait(r) for r in [self._put(r) for r in parts]])
 
     def _submit(self, request: _Request) -> np.ndarray:
         if not request.texts:
             return np.zeros((0, self.dim), np.float32)
+        return self._wait(self._put(request))
+
+    def _put(self, request: _Request) -> _Request:
         if self._closed:
             raise EmbedderError("the query embedder has been shut down")
         self._queue.put(request)
+        return request
+
+    @staticmethod
+    def _wait(request: _Request) -> np.ndarray:
         try:
             return request.future.result(timeout=RESULT_TIMEOUT_S)
         except FutureTimeout:

@@ -99,6 +99,17 @@ def test_several_engines_share_the_work_and_answers_still_reach_their_callers() 
     assert sorted(t for m in models for call in m.calls for t in call) == sorted(texts)
 
 
+def test_passages_go_in_one_part_per_engine_and_come_back_in_order() -> None:
+    models = [FakeModel(), FakeModel()]
+    batcher = BatchingEmbedder(models)
+    try:
+        vecs = batcher.embed_documents([f"p-{i}" for i in range(7)])
+    finally:
+        batcher.close()
+    assert vecs[:, 0].tolist() == [float(i) for i in range(7)]
+    assert sorted(len(call) for m in models for call in m.calls) == [3, 4]
+
+
 def test_engines_of_different_models_are_refused() -> None:
     class Other(FakeModel):
         model_id = "other"
