@@ -5,7 +5,8 @@ In one process, like the app: a Retriever on the served index whose questions go
 searching distinct questions for a few seconds. Each engine runs in a fresh child process so one
 engine's threads do not slow the other. Prints per engine and number of users: answers/s, latency
 p50/p95, and the mean batch size; `--unbatched` adds the same load with each search embedding its own
-question (the engine called from every thread at once). JSON goes to bench-output/batching.json.
+question (the engine called from every thread at once). `--workers N` batches with N engine instances side by
+side; REGQA_EMBED_THREADS sets each instance's threads (default 1). JSON goes to bench-output/batching.json.
 """
 
 from __future__ import annotations
@@ -73,16 +74,19 @@ def _measure(retriever: Any, users: int, seconds: float, questions: list[str]) -
             "p95_ms": round(float(np.percentile(ms, 95)), 1) if len(ms) else None}
 
 
-def child(engine: str, users: list[int], seconds: float, index: Path, unbatched: bool) -> dict[str, Any]:
+def child(engine: str, users: list[int], seconds: float, index: Path, unbatched: bool,
+          workers: int) -> dict[str, Any]:
     from ingest.embed import make_embedder
     from retrieval.batcher import BatchingEmbedder
     from retrieval.retriever import Retriever
 
     os.environ["REGQA_ENGINE"] = engine
-    inner = make_embedder("bundled", job="batched-queries")
+    engines = [make_embedder("bundled", job="batched-queries") for _ in range(workers)]
+    inner = engines[0]
     questions = load_questions()
-    out: dict[str, Any] = {"engine": engine, "batched": [], "unbatched": []}
-    batcher = BatchingEmbedder(inner)
+    out: dict[str, Any] = {"engine": engine, "workers": workers, "threads": os.environ.get("REGQA_EMBED_THREADS"),
+                           "batched": [], "unbatched": []}
+    batcher = BatchingEmbedder(engines)
     retriever = Retriever(index, embedder=batcher, verify=False)
     retriever.search("企业质量管理", k=5)  # warm up
     offset = 0
@@ -112,17 +116,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=6.0, help="seconds per level")
     parser.add_argument("--index", type=Path, default=REPO / "data" / "index")
     parser.add_argument("--unbatched", action="store_true", help="also measure without the batcher")
+    parser.add_argument("--workers", type=int, default=2, help="engine instances batching side by side")
     parser.add_argument("--out", type=Path, default=REPO / "bench-output")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     users = [int(u) for u in args.users.split(",") if u.strip()]
     if args.child:
-        print(json.dumps(child(args.child, users, args.seconds, args.index, args.unbatched)))
+        print(json.dumps(child(args.child, users, args.seconds, args.index, args.unbatched, args.workers)))
         return 0
     results = []
     for engine in [e.strip() for e in args.engines.split(",") if e.strip()]:
         command = [sys.executable, "-m", "eval.bench.batching", "--child", engine, "--users", args.users,
-                   "--seconds", str(args.seconds), "--index", str(args.index)]
+                   "--seconds", str(args.seconds), "--index", str(args.index), "--workers", str(args.workers)]
         if args.unbatched:
             command.append("--unbatched")
         done = subprocess.run(command, cwd=REPO, stdout=subprocess.PIPE, text=True, check=True)
@@ -132,8 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     for r in results:
         for kind in ("batched", "unbatched"):
             for row in r[kind]:
-                print(f"{r['engine']:>22} {kind:>9} users {row['users']:>3}: {row['answers_per_s']:>6} answers/s  "
-                      f"p50 {row['p50_ms']} ms  p95 {row['p95_ms']} ms  errors {row['errors']}"
+                print(f"{r['engine']:>22} x{r['workers']} {kind:>9} users {row['users']:>3}: "
+                      f"{row['answers_per_s']:>6} answers/s  p50 {row['p50_ms']} ms  p95 {row['p95_ms']} ms  "
+                      f"errors {row['errors']}"
                       + (f"  mean batch {row['mean_batch']}" if "mean_batch" in row else ""))
     return 0
 

@@ -248,8 +248,9 @@ def make_user(route: str, url: str, timeout: float, chat_event: tuple[int, int] 
     return GradioApiUser(url, timeout)
 
 
-def _ask(user: Any, question: str, k: int) -> tuple[str, float, str]:
-    t0 = time.perf_counter()
+def _ask(user: Any, question: str, k: int, t0: float | None = None) -> tuple[str, float, str]:
+    """Ask and time it, from t0 when given (an open-loop arrival's scheduled time)."""
+    t0 = time.perf_counter() if t0 is None else t0
     try:
         outcome, detail = user.ask(question, k)
     except Exception as exc:  # a timeout or a broken connection: the load generator records it, goes on
@@ -322,13 +323,13 @@ def open_loop(url: str, route: str, rate: float, seconds: float, source: Questio
     made_lock = threading.Lock()
     records: list[tuple[str, float, str]] = []
 
-    def one(question: str, k: int) -> None:
+    def one(question: str, k: int, due: float) -> None:
         client = getattr(local, "client", None)
         if client is None:
             client = local.client = make_user(route, url, timeout, chat_event)
             with made_lock:
                 made.append(client)
-        result = _ask(client, question, k)
+        result = _ask(client, question, k, due)  # timed from its arrival, even if no sender was free
         with made_lock:
             records.append(result)
 
@@ -337,10 +338,11 @@ def open_loop(url: str, route: str, rate: float, seconds: float, source: Questio
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=400) as pool:
         for i in range(n):
-            delay = started + i / rate - time.perf_counter()
+            due = started + i / rate
+            delay = due - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
-            pool.submit(one, *source.take())
+            pool.submit(one, *source.take(), due)
     wall = time.perf_counter() - started
     for c in made:
         c.close()
