@@ -7,6 +7,7 @@ a new build empties the cache, and an answer that an older build finishes afterw
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import threading
 from collections import OrderedDict
@@ -29,11 +30,32 @@ def cache_key(question: object, k: int, mode: str, regulations: Iterable[str] | 
 
 
 def response_bytes(response: Any) -> int:
-    """Memory a cached SearchResponse holds on its own; its articles belong to the loaded index."""
-    size = sys.getsizeof(response) + sys.getsizeof(response.query) + sys.getsizeof(response.results)
-    for r in response.results:
-        size += sys.getsizeof(r) + sys.getsizeof(r.found_by) + 3 * 32  # score and match span
+    """Memory a cached answer holds on its own: everything it reaches except the articles, which belong
+    to the loaded index (a deep getsizeof over dataclasses, tuples, lists, dicts and strings)."""
+    from ingest.schema import Article
+
+    seen: set[int] = set()
+    size = 0
+    todo = [response]
+    while todo:
+        obj = todo.pop()
+        if id(obj) in seen or isinstance(obj, Article) or obj is None or isinstance(obj, bool):
+            continue
+        seen.add(id(obj))
+        size += sys.getsizeof(obj)
+        if dataclasses.is_dataclass(obj):
+            todo.extend(getattr(obj, f.name) for f in dataclasses.fields(obj))
+        elif isinstance(obj, tuple | list | set | frozenset):
+            todo.extend(obj)
+        elif isinstance(obj, dict):
+            todo.extend(obj.keys())
+            todo.extend(obj.values())
     return size
+
+
+def _key_bytes(key: Hashable) -> int:
+    parts = key if isinstance(key, tuple) else (key,)
+    return sys.getsizeof(key) + sum(sys.getsizeof(p) for p in parts)
 
 
 class AnswerCache:
@@ -63,7 +85,7 @@ class AnswerCache:
             return found[0]
 
     def put(self, build: str, key: Hashable, value: Any) -> None:
-        size = self._size_of(value)
+        size = self._size_of(value) + _key_bytes(key)
         if self.max_entries < 1 or size > self.max_bytes:
             return
         with self._lock:

@@ -55,12 +55,15 @@ def test_the_least_recently_used_answers_go_first_when_full() -> None:
 
 
 def test_the_cache_holds_at_most_its_bytes() -> None:
-    cache = AnswerCache(max_entries=100, max_bytes=10, size_of=_sized)
+    from retrieval.answer_cache import _key_bytes
+
+    entry = 4 + _key_bytes(1)  # a 4-character answer and its key
+    cache = AnswerCache(max_entries=100, max_bytes=2 * entry + entry // 2, size_of=_sized)
     cache.put("b", 1, "xxxx")
     cache.put("b", 2, "yyyy")
-    cache.put("b", 3, "zzzz")  # 12 bytes > 10: the oldest goes
-    assert cache.get("b", 1) is None and cache.stats()["bytes"] == 8
-    cache.put("b", 4, "w" * 11)  # larger than the whole cache: not kept, nothing evicted for it
+    cache.put("b", 3, "zzzz")  # three do not fit: the oldest goes
+    assert cache.get("b", 1) is None and cache.stats()["bytes"] == 2 * entry
+    cache.put("b", 4, "w" * 3 * entry)  # larger than the whole cache: not kept, nothing evicted for it
     assert cache.get("b", 4) is None and cache.stats()["entries"] == 2
 
 

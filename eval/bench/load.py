@@ -299,8 +299,16 @@ def closed_loop(url: str, route: str, users: int, seconds: float, source: Questi
             else:
                 question, k = source.take()
 
+    timeline: list[int] = []  # resident MB once a second: does memory level off under load?
+
+    def sample() -> None:
+        while time.monotonic() < stop_at:
+            timeline.append(round(monitor.current() / 2**20))
+            time.sleep(1.0)
+
     started = time.perf_counter()
     threads = [threading.Thread(target=user, args=(c,)) for c in clients]
+    threads.append(threading.Thread(target=sample))
     for t in threads:
         t.start()
     for t in threads:
@@ -311,7 +319,7 @@ def closed_loop(url: str, route: str, users: int, seconds: float, source: Questi
     row = {"route": route, "users": users, **summarise(records, wall),
            "cache_hits": sum(c.cache_hits for c in clients),
            "rss_start_mb": round(start_rss / 2**20), "rss_end_mb": round(monitor.current() / 2**20),
-           "peak_rss_mb": round(monitor.peak / 2**20)}
+           "peak_rss_mb": round(monitor.peak / 2**20), "rss_timeline_mb": timeline}
     return row
 
 
