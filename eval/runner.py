@@ -27,10 +27,10 @@ from eval.metrics import (
 )
 from eval.questions import Catalogue, Question, doc_id, read_questions
 from ingest.errors import QueryError
+from retrieval.settings import MODES
 
 log = logging.getLogger(__name__)
 
-MODES = ("hybrid", "dense", "lexical")
 DEFAULT_K = 10
 CURVE_K = 10
 

