@@ -70,10 +70,9 @@ class ApiError(Exception):
         self.retry_after_s = retry_after_s
 
 
-def error_response(status: int, message: str, retry_after_s: int | None = None,
-                   extra: dict[str, Any] | None = None) -> JSONResponse:
+def error_response(status: int, message: str, retry_after_s: int | None = None) -> JSONResponse:
     headers = {"Retry-After": str(retry_after_s)} if retry_after_s is not None else None
-    return JSONResponse({"error": message, **(extra or {})}, status_code=status, headers=headers)
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
 def _status_of(exc: RegQAError) -> tuple[int, int | None]:
@@ -112,6 +111,11 @@ def build_api(service: SearchService, title: str = "法规条文检索 API · Re
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value
         return response
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("API request failed", exc_info=exc)
+        return error_response(500, INTERNAL_ERROR)
 
     async def answer(question: Any, k: Any, mode: Any, regulation: Any, history: Any = None) -> JSONResponse:
         try:
@@ -169,9 +173,8 @@ def build_api(service: SearchService, title: str = "法规条文检索 API · Re
     async def health() -> JSONResponse:
         try:
             eng = await run_in_threadpool(service.engine)
-        except RegQAError as exc:
-            return error_response(503, str(exc), UNAVAILABLE_RETRY_S, {"status": "unavailable",
-                                                                       "index_loaded": False, "build": None})
+        except RegQAError as exc:  # no index loaded: a balancer's health check sees 503
+            return error_response(503, str(exc), UNAVAILABLE_RETRY_S)
         index = eng.retriever.index
         return JSONResponse({
             "status": "ok", "index_loaded": True, "build": index.path.name, "model": index.model_id,

@@ -168,3 +168,44 @@ def test_k_from_a_form_or_request(raw, expected) -> None:
 def test_k_that_is_not_a_number_is_refused(raw) -> None:
     with pytest.raises(QueryError, match="whole number"):
         as_k(raw, 5)
+
+
+# -- the JSON API on a fake engine (fast; the real app is tested in test_http_api.py) ----------------------
+class _NoIndex:
+    def __call__(self):
+        from ingest.errors import IndexFault
+
+        raise IndexFault("no index at data/index/: build it with `python -m ingest build`")
+
+
+def _broken():
+    """An engine whose search fails in an unexpected way."""
+    from types import SimpleNamespace
+
+    def search(*args, **kwargs):
+        raise RuntimeError("boom at 0x7f00")
+
+    index = SimpleNamespace(path=SimpleNamespace(name="build-1"))
+    return SimpleNamespace(retriever=SimpleNamespace(index=index, search=search), rows=[])
+
+
+def _client(engine):
+    from fastapi.testclient import TestClient
+
+    from retrieval.http_api import build_api
+    from retrieval.serving import SearchService
+
+    return TestClient(build_api(SearchService(engine, ServingSettings(max_inflight=2))), raise_server_exceptions=False)
+
+
+def test_without_an_index_every_route_says_so_with_503_and_retry_after() -> None:
+    client = _client(_NoIndex())
+    for r in (client.get("/api/health"), client.get("/api/regulations"), client.get("/api/search?q=质量")):
+        assert r.status_code == 503 and int(r.headers["retry-after"]) >= 1
+        assert list(r.json()) == ["error"] and "ingest build" in r.json()["error"]
+
+
+def test_an_unexpected_failure_is_a_short_json_500_without_internals() -> None:
+    r = _client(_broken).get("/api/search", params={"q": "质量"})
+    assert r.status_code == 500
+    assert r.json() == {"error": "检索时出错，请稍后再试 (something went wrong; please try again)"}
