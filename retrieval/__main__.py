@@ -6,11 +6,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 
 from ingest.errors import RegQAError
+from ingest.paths import INDEX_HELP, index_dir
+from retrieval.settings import DEFAULT_MODE, MODES
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,16 +22,15 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--batch", type=Path,
                    help="JSONL file of {\"question\": ..., \"history\": [earlier questions, oldest first]} objects "
                         "(history optional); one JSON result per line")
-    s.add_argument("--index", type=Path, default=Path("data/index"))
+    s.add_argument("--index", type=Path, default=None, help=INDEX_HELP)
     s.add_argument("-k", type=int, default=5, help="number of articles (default 5)")
-    s.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default="hybrid")
+    s.add_argument("--mode", choices=MODES, default=DEFAULT_MODE)
     s.add_argument("--regulation", action="append", help="search only this regulation (title or short name)")
     s.add_argument("--json", action="store_true", help="print the result as JSON")
     c = sub.add_parser("check", help="verify the article citations in a draft against the verbatim texts",
                        description="Exit status: 0 every citation checks out, 1 some citation failed, 2 error.")
     c.add_argument("file", help="the draft (UTF-8 text); - reads standard input")
-    c.add_argument("--index", type=Path, default=None,
-                   help="index directory to check against (default $REGQA_INDEX or data/index)")
+    c.add_argument("--index", type=Path, default=None, help=INDEX_HELP)
     c.add_argument("--source", type=Path, action="append",
                    help="check against these regulation files or folders instead of an index")
     c.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from retrieval.retriever import Retriever
 
-        retriever = Retriever(args.index)
+        retriever = Retriever(index_dir(args.index))
         if args.batch:
             return _batch(retriever, args)
         response = retriever.search(args.question, k=args.k, mode=args.mode, regulations=args.regulation)
@@ -98,7 +98,7 @@ def _check(args: argparse.Namespace) -> int:
         if args.source:
             catalogue = Catalogue.from_sources(args.source)
         else:
-            catalogue = Catalogue.from_index(args.index or Path(os.environ.get("REGQA_INDEX") or "data/index"))
+            catalogue = Catalogue.from_index(index_dir(args.index))
         report = check_citations(draft, catalogue)
     except RegQAError as exc:
         print(f"error: {exc}", file=sys.stderr)

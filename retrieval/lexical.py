@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from ingest.index_io import LoadedIndex
+if TYPE_CHECKING:  # the loaded index is only passed in; the Retriever loads it
+    from ingest.index_io import LoadedIndex
 
 
 def lexical_scores(index: LoadedIndex, chunk_article: np.ndarray, query_words: list[str], n: int,

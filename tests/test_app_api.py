@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+from tests.conftest import require
 
-gradio_client = pytest.importorskip("gradio_client")
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
 def client(app_url: str):
-    return gradio_client.Client(app_url, verbose=False)
+    return require("gradio_client").Client(app_url, verbose=False)
 
 
 def _cli(index: Path, *args: str) -> dict:

@@ -9,10 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import require, require_chromium
+
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.slow]
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
+try:
+    from playwright.sync_api import expect, sync_playwright
+except ImportError:  # every test below then fails at setup with the install command (see `browser`), no skip
+    expect = sync_playwright = None
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
@@ -21,11 +25,12 @@ ANSWER = "#regqa-chat .regqa-answer, #regqa-chat .regqa-error"
 
 @pytest.fixture(scope="module")
 def browser():
-    from app_server import CHROMIUM, launch_browser
+    from eval.app_server import launch_browser
 
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (apt-get install chromium fonts-noto-cjk)")
-    with playwright_api.sync_playwright() as p:
+    require("playwright.sync_api")
+    require_chromium()
+    assert sync_playwright is not None
+    with sync_playwright() as p:
         b = launch_browser(p)
         yield b
         b.close()

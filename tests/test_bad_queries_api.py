@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import require
 from tests.test_bad_queries import BAD_QUERIES
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -25,9 +26,7 @@ INTERNALS = re.compile(r"Traceback|File \"|object at 0x|\.py\b|Exception\b|Error
 
 @pytest.fixture(scope="module")
 def client(app_url: str):
-    from gradio_client import Client
-
-    return Client(app_url, verbose=False)
+    return require("gradio_client").Client(app_url, verbose=False)
 
 
 @pytest.fixture(scope="module")

@@ -133,8 +133,8 @@ def test_split_is_two_to_one_per_type_and_deterministic():
 
 
 @pytest.mark.parametrize("name", ["dev.jsonl", "test.jsonl"])
-def test_shipped_question_sets_parse(name):
-    path = Path(__file__).resolve().parent.parent / "data" / "questions" / name
+def test_shipped_stard_question_sets_parse(name):
+    path = Path(__file__).resolve().parent.parent / "data" / "benchmarks" / "stard" / name
     qs = read_questions(path)
     types = Counter(x.type for x in qs)
     assert types["stard"] > 0 and types["unanswerable"] > 0
