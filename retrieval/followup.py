@@ -49,7 +49,7 @@ from typing import Any
 from ingest.errors import QueryError
 from ingest.numerals import to_chinese
 from ingest.schema import Article, Regulation
-from ingest.words import STOPWORDS, _jieba, words
+from ingest.words import STOPWORDS, segments, words
 from retrieval.citations import Names, find_citations, fold, name_table
 from retrieval.query import clean_query
 from retrieval.references import Reference, find_reference
@@ -221,7 +221,7 @@ def _read(text: str, corpus: Corpus) -> _Turn:
     pointing = False
     kept: list[str] = []  # content tokens; "" keeps separate runs apart
     topic_before = topic_here = False
-    for tok in _jieba().lcut(rest):
+    for tok in segments(rest):
         t = tok.strip()
         if t in _CLAUSE_ENDS:
             topic_before = topic_before or topic_here
@@ -360,7 +360,7 @@ def _regulation(text: str, t: _Turn, ctx: _Context, corpus: Corpus) -> Understoo
             return _at_article(text, ctx.topic_article, corpus, "regulation")
         cited = f"《{corpus.title(ctx.topic_article[0])}》{article.label}"
         return Understood(_article_query(article, corpus), regs, None, True,
-                          _shown(corpus, regs, f"同{cited}"), text, "regulation")
+                          _shown(corpus, regs, f"对应{cited}"), text, "regulation")
     words = _words(ctx.topic, ctx.refinement)
     if not words:
         return _fresh(text)
