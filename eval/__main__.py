@@ -1,7 +1,7 @@
 """python -m eval run | calibrate
 
 run:       [--index DIR] --questions FILE [--mode hybrid|dense|lexical|all] [-k K] [--json] [--report DIR]
-           [--fail-under METRIC=VALUE ...]
+           [--fail-under METRIC=VALUE ...] [--part dev|test] [--no-history]
 calibrate: [--index DIR] --questions FILE (the development split) [--json] [--min-abstain X]
            [--max-false-abstain Y] [--cache FILE] [--save]
 """
@@ -48,6 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--report", type=Path, help="write report.md, per-question runs and charts into DIR")
     r.add_argument("--fail-under", type=_bar, action="append", default=[], metavar="METRIC=VALUE",
                    help="exit 1 when a metric of any mode is below VALUE (repeatable)")
+    r.add_argument("--part", choices=("dev", "test"),
+                   help="only the questions the dev/test split rule puts in this part (split within the file)")
+    r.add_argument("--no-history", action="store_true",
+                   help="search every question alone, ignoring a conversation's \"history\" (the baseline)")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
     c = sub.add_parser("calibrate",
                        help="grid-search the fusion weight and abstain thresholds on development questions")
@@ -92,7 +96,8 @@ def _run(args: argparse.Namespace, progress: bool | None) -> int:
         known = ", ".join(sorted(sample_keys))
         print(f"error: unknown metric {unknown[0]!r} in --fail-under; use one of {known}", file=sys.stderr)
         return EXIT_ERROR
-    results = evaluate_file(index_dir(args.index), args.questions, modes, k=args.k, progress=progress)
+    results = evaluate_file(index_dir(args.index), args.questions, modes, k=args.k, progress=progress,
+                            part=args.part, use_history=not args.no_history)
     summary = {m: results[m].summary for m in modes if m in MODES}
     if args.report:
         from eval.report import write_report
