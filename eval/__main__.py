@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--json", action="store_true", help="print the summary as JSON instead of the report")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    progress = False if args.no_progress else None
+    progress = False if getattr(args, "no_progress", False) else None
     try:
         if args.command == "run":
             return _run(args, progress)

@@ -19,7 +19,7 @@ TOP = 10
 
 def _key(question: str) -> str:
     """Questions counted together when they differ only in spacing or letter case."""
-    return " ".join(question.split()).casefold()
+    return "".join(question.split()).casefold()
 
 
 @dataclass
