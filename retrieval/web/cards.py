@@ -111,7 +111,8 @@ def _data(kind: str, text: str) -> str:
 
 
 def _votes(up: str, down: str) -> str:
-    """👍/👎 buttons; the script sends the vote with the question and article held in the reply."""
+    """👍/👎 buttons, with words too (a machine without an emoji font shows boxes); the script sends the vote
+    with the question and article held in the reply."""
     return (f'<span class="regqa-votes"><button type="button" class="regqa-vote regqa-up" title="{up}">{up}</button>'
             f'<button type="button" class="regqa-vote regqa-down" title="{down}">{down}</button></span>')
 
@@ -166,7 +167,8 @@ def card(rank: int, r: Result, words_mask: Sequence[bool] | None = None,
             f'<div class="regqa-text regqa-body">'
             f'{highlight(a.text, (r.match_start, r.match_end), words_mask)}</div>'
             f'{_context(a, neighbours)}{_related(related)}'
-            f'<div class="regqa-feedback">这条回答了问题吗？Did this answer it? {_votes("👍", "👎")}</div></div>')
+            f'<div class="regqa-feedback">这条回答了问题吗？Did this answer it? '
+            f'{_votes("👍 是 Yes", "👎 否 No")}</div></div>')
 
 
 def answer(response: SearchResponse, cards: Sequence[str], tools: str = "") -> str:
@@ -191,5 +193,6 @@ def answer(response: SearchResponse, cards: Sequence[str], tools: str = "") -> s
 def _no_answer_votes() -> str:
     return ('<div class="regqa-feedback regqa-feedback-none">'
             '<button type="button" class="regqa-vote regqa-down" title="这个问题应该有答案 It should have one">'
-            '这个问题应该有答案 👎</button>'
-            '<button type="button" class="regqa-vote regqa-up" title="确实没有 Indeed none">确实没有 👍</button></div>')
+            '👎 这个问题应该有答案 It should have one</button>'
+            '<button type="button" class="regqa-vote regqa-up" title="确实没有 Indeed none">'
+            '👍 确实没有 Indeed none</button></div>')
