@@ -160,7 +160,8 @@ def _feedback(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     summary = summarise(FeedbackLog(directory).read())
     if args.out:
-        if args.out.resolve().is_relative_to((Path("data") / "questions").resolve()):
+        sets = (Path("data") / "questions", Path(__file__).resolve().parents[1] / "data" / "questions")
+        if any(args.out.resolve().is_relative_to(d.resolve()) for d in sets):
             print("error: candidate rows are for review; write them outside data/questions", file=sys.stderr)
             return EXIT_ERROR
         args.out.parent.mkdir(parents=True, exist_ok=True)
