@@ -1,9 +1,14 @@
 """法规条文检索 · Ask the regulations: a chat whose replies are the articles themselves, verbatim and cited.
 
-Run `python app.py` (or `gradio app.py` to reload on edits). Settings come from the environment:
-REGQA_INDEX (index directory, default data/index) and GRADIO_SERVER_PORT (default 7860); the server
-binds 127.0.0.1 only. Programs call the `/search` endpoint, which returns the same JSON as
-`python -m retrieval search --json`:
+Run `python app.py` (or `gradio app.py` to reload the page on edits; that serves the page only). Settings
+come from the environment: REGQA_INDEX (index directory, default data/index), REGQA_FEEDBACK_DIR (the
+feedback log, default data/feedback; see `retrieval/feedback.py`) and GRADIO_SERVER_PORT
+(default 7860); the server binds 127.0.0.1 only; the serving settings (REGQA_MAX_INFLIGHT, ...) are in
+`retrieval/serving.py`. Programs call the plain JSON API (`retrieval/http_api.py`; docs at /docs):
+
+    curl 'http://127.0.0.1:7860/api/search?q=湖北条例第二十三条&k=3'
+
+or Gradio's `/search` endpoint; both return the same JSON as `python -m retrieval search --json`:
 
     from gradio_client import Client
     Client("http://127.0.0.1:7860/").predict("湖北条例第二十三条", 5, "hybrid", api_name="/search")
@@ -17,14 +22,17 @@ import os
 import sys
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from ingest import paths
-from ingest.errors import QueryError, RegQAError
+from ingest.errors import RegQAError
 from retrieval import web
+from retrieval.feedback import FeedbackLog, feedback_dir
+from retrieval.serving import SearchService, ServingSettings, as_k, query_embedder
 from retrieval.settings import DEFAULT_MODE, MODES
 from retrieval.web import cards, laws
 
@@ -59,14 +67,22 @@ def index_dir() -> Path:
 # -- the model and index: loaded once per process, on first use ----------------------------------------
 @dataclass
 class Engine:
-    retriever: Any  # retrieval.retriever.Retriever
+    retriever: Any  # retrieval.retriever.Retriever; its questions go through one batching embedder
     rows: list[dict[str, Any]]  # `python -m ingest list --json` rows
-    lock: threading.Lock  # one search at a time: the model uses both cores by itself
+
+
+def serving_settings() -> ServingSettings:
+    try:
+        return ServingSettings.from_env()
+    except RegQAError as exc:  # main() reports it and exits; `gradio app.py` serves with the defaults
+        log.error("%s; using the default serving settings", exc)
+        return ServingSettings()
 
 
 if gr.NO_RELOAD:  # `gradio app.py` re-runs this file on every edit; keep what was loaded
     _ENGINES: dict[str, Engine] = {}
     _ENGINES_LOCK = threading.Lock()
+    SERVICE = SearchService(lambda: engine(), serving_settings(), FeedbackLog(feedback_dir(base=ROOT)))
 
 
 def engine() -> Engine:
@@ -81,26 +97,15 @@ def engine() -> Engine:
         from retrieval.retriever import Retriever
 
         log.info("loading the index at %s", path)
-        # A newer build reuses the loaded model when it was made with the same one (the usual rebuild).
-        retriever = current.retriever.reloaded() if current is not None else Retriever(path)
-        _ENGINES[key] = Engine(retriever, regulation_rows(retriever.index), threading.Lock())
+        if current is None:
+            retriever = Retriever(path, embedder=query_embedder(path, SERVICE.settings))
+        else:
+            # A newer build reuses the loaded model when it was made with the same one (the usual rebuild).
+            retriever = current.retriever.reloaded()
+            if retriever.embedder is not current.retriever.embedder:  # another model: batch its questions too
+                retriever = retriever.with_embedder(query_embedder(path, SERVICE.settings))
+        _ENGINES[key] = Engine(retriever, regulation_rows(retriever.index))
         return _ENGINES[key]
-
-
-def _as_k(k: Any, default: int) -> int:
-    if k is None or k == "":
-        return default
-    try:
-        return round(float(k))
-    except (TypeError, ValueError, OverflowError):
-        raise QueryError("k 必须是整数 (k must be a whole number)") from None
-
-
-def _search(question: Any, k: int, mode: str | None, regulations: list[str] | None):
-    eng = engine()
-    with eng.lock:
-        response = eng.retriever.search(question, k=k, mode=mode or DEFAULT_MODE, regulations=regulations or None)
-    return eng, response
 
 
 # -- chat ------------------------------------------------------------------------------------------------
@@ -112,30 +117,36 @@ def render(eng: Engine, response) -> str:
         aid = r.article.id
         mask = cards.word_mask(r.article.text, response.words, to_simplified)
         blocks.append(cards.card(rank, r, mask, eng.retriever.context(aid), eng.retriever.related(aid, RELATED_K)))
-    return cards.answer(response, blocks)
+    build = eng.retriever.index.path.name
+    date = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    return cards.answer(response, blocks, cards.reply_tools(response, build, date))
 
 
-def ask(message: str, history: list[dict] | None, k: float, mode: str, regulations: list[str] | None):
-    """Chat turn: the question as typed, then the cited articles (or a short error)."""
+def reply(message: str, k: int, mode: str | None, regulations: list[str] | None) -> str:
+    found = SERVICE.search(message, k, mode, regulations)
+    return render(found.engine, found.response)
+
+
+async def ask(message: str, history: list[dict] | None, k: float, mode: str, regulations: list[str] | None):
+    """Chat turn: the question as typed, then the cited articles (or a short error, or "busy, try again")."""
     if not isinstance(message, str) or not message.strip():
         return gr.skip(), gr.skip()
     history = list(history or [])[-(MAX_HISTORY - 2):]
     history.append({"role": "user", "content": cards.user_message(message)})
     try:
-        eng, response = _search(message, _as_k(k, CHAT_K), mode, regulations)
-        reply = render(eng, response)
+        reply_html = await SERVICE.run(reply, message, as_k(k, CHAT_K), mode, regulations)
     except RegQAError as exc:
-        reply = cards.error_message(str(exc))
+        reply_html = cards.error_message(str(exc))
     except Exception:
         log.exception("search failed")
-        reply = cards.error_message(INTERNAL_ERROR)
-    history.append({"role": "assistant", "content": reply})
+        reply_html = cards.error_message(INTERNAL_ERROR)
+    history.append({"role": "assistant", "content": reply_html})
     return history, ""
 
 
-def ask_example(sample: list[str], history: list[dict] | None, k: float, mode: str,
-                regulations: list[str] | None):
-    return ask(sample[0] if sample else "", history, k, mode, regulations)
+async def ask_example(sample: list[str], history: list[dict] | None, k: float, mode: str,
+                      regulations: list[str] | None):
+    return await ask(sample[0] if sample else "", history, k, mode, regulations)
 
 
 def on_load():
@@ -150,20 +161,21 @@ def on_load():
 
 
 # -- API -------------------------------------------------------------------------------------------------
-def search(question: str, k: int = API_K, mode: str = DEFAULT_MODE, regulations: list[str] | None = None) -> dict:
+async def search(question: str, k: int = API_K, mode: str = DEFAULT_MODE,
+                 regulations: list[str] | None = None) -> dict:
     """Find the articles that answer a question.
 
     Returns {"query", "abstained", "results": [{"title", "article", "number", "chapter", "text", "score",
     "citation", ...}]}, the JSON of `python -m retrieval search --json`. `mode` is hybrid, dense or lexical;
     `regulations` limits the search (ids, titles or short names of regulations)."""
     try:
-        _, response = _search(question, _as_k(k, API_K), mode, regulations)
+        found = await SERVICE.search_async(question, as_k(k, API_K), mode or DEFAULT_MODE, regulations)
     except RegQAError as exc:
         raise gr.Error(html.escape(str(exc), quote=False), print_exception=False) from None
     except Exception:
         log.exception("search failed")
         raise gr.Error(INTERNAL_ERROR, print_exception=False) from None
-    return response.to_json()
+    return found.response.to_json()
 
 
 # -- page ------------------------------------------------------------------------------------------------
@@ -216,20 +228,31 @@ def build() -> gr.Blocks:
             event.then(None, js=show_reply)
         page.load(on_load, None, [regulations, table, status, outline], api_visibility="private")
         gr.api(search, api_name="search")
-    page.queue(default_concurrency_limit=2, max_size=32)
+    # Gradio's queue lets more events run than the search pool (shared with the JSON API) admits, so the
+    # pool decides: a question beyond it is told at once to try again instead of waiting in Gradio's queue.
+    page.max_threads = max(40, 2 * SERVICE.settings.max_inflight)  # read by queue(): events run at once
+    page.queue(default_concurrency_limit=None, max_size=4 * SERVICE.settings.max_inflight)
     return page
 
 
 demo = build()
 
 
-def launch_options(port: int) -> dict[str, Any]:
+def page_options(port: int) -> dict[str, Any]:
+    """Settings of the page, for `gr.mount_gradio_app` and for `launch` in reload mode."""
     return dict(
-        server_name="127.0.0.1", server_port=port, share=False, show_error=True,
+        server_name="127.0.0.1", server_port=port, show_error=True,
         allowed_paths=[], blocked_paths=[str(index_dir().resolve()), str((ROOT / "data").resolve())],
         enable_monitoring=False, max_file_size="1mb", ssr_mode=False, pwa=False, mcp_server=False,
         run_history=False, footer_links=["api"], theme=THEME, css_paths=[web.CSS],
-        js=web.asset("copy_citation.js"), head_paths=[web.HEAD])
+        js=web.scripts("copy_citation.js", "feedback.js"), head_paths=[web.HEAD])
+
+
+def server(port: int):
+    """One FastAPI app: the JSON API (and its /docs) first, the page mounted at "/" behind it."""
+    from retrieval.http_api import build_api
+
+    return gr.mount_gradio_app(build_api(SERVICE), demo, path="/", **page_options(port))
 
 
 def main() -> int:
@@ -240,13 +263,21 @@ def main() -> int:
     except ValueError:
         print("error: GRADIO_SERVER_PORT must be a port number", file=sys.stderr)
         return 2
-    if not os.environ.get("GRADIO_WATCH_DIRS"):  # plain `python app.py`: load now; the first question is fast
-        try:
-            engine()
-        except RegQAError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-    demo.launch(**launch_options(port))
+    if os.environ.get("GRADIO_WATCH_DIRS"):  # `gradio app.py`: the page alone, reloaded on edits
+        demo.launch(share=False, **page_options(port))
+        return 0
+    try:
+        ServingSettings.from_env()
+        engine()  # load now, so the first question is fast
+    except RegQAError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    import uvicorn
+
+    print(f"* Running on http://127.0.0.1:{port} (page), JSON API at /api/search, docs at /docs", flush=True)
+    # A page keeps an event stream open; on shutdown give such connections a few seconds, not forever.
+    uvicorn.run(server(port), host="127.0.0.1", port=port, log_level="warning", access_log=False,
+                timeout_graceful_shutdown=5)
     return 0
 
 

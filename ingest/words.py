@@ -87,6 +87,12 @@ def words(text: str) -> list[str]:
     return out
 
 
+def segments(text: str) -> list[str]:
+    """jieba's words of a text as given, filler and punctuation included (for rules that read how a question
+    is put, such as retrieval/followup.py); `words` is what gets indexed."""
+    return _jieba().lcut(text)
+
+
 def has_cjk(text: str) -> bool:
     """Whether the text holds a Chinese character."""
     return _CJK_RE.search(text) is not None

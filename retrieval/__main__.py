@@ -19,7 +19,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     s = sub.add_parser("search", help="find the articles that answer a question")
     s.add_argument("question", nargs="?", help="the question, in plain words")
-    s.add_argument("--batch", type=Path, help="JSONL file of {\"question\": ...} objects; one JSON result per line")
+    s.add_argument("--batch", type=Path,
+                   help="JSONL file of {\"question\": ..., \"history\": [earlier questions, oldest first]} objects "
+                        "(history optional); one JSON result per line")
     s.add_argument("--index", type=Path, default=None, help=INDEX_HELP)
     s.add_argument("-k", type=int, default=5, help="number of articles (default 5)")
     s.add_argument("--mode", choices=MODES, default=DEFAULT_MODE)
@@ -56,7 +58,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _batch(retriever, args: argparse.Namespace) -> int:
-    """One JSON object per input line, in order; a bad line gets an error object, not a crash."""
+    """One JSON object per input line, in order; a bad line gets an error object, not a crash. A line with a
+    "history" is searched as understood after it, and its result says how ("understood")."""
+    from retrieval.followup import response_json, search_conversation
+
     try:
         lines = args.batch.read_text(encoding="utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
@@ -69,6 +74,11 @@ def _batch(retriever, args: argparse.Namespace) -> int:
         try:
             row = json.loads(line)
             question = row["question"] if isinstance(row, dict) else None
+            if isinstance(row, dict) and "history" in row:
+                response, understood = search_conversation(retriever, question, row["history"], k=args.k,
+                                                           mode=args.mode, regulations=args.regulation)
+                print(json.dumps(response_json(response, understood), ensure_ascii=False), flush=True)
+                continue
             response = retriever.search(question, k=args.k, mode=args.mode, regulations=args.regulation)
             print(json.dumps(response.to_json(), ensure_ascii=False), flush=True)
         except (ValueError, KeyError, RegQAError) as exc:

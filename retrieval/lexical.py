@@ -29,3 +29,19 @@ def lexical_scores(index: LoadedIndex, chunk_article: np.ndarray, query_words: l
         if a not in out or s > out[a][0]:
             out[a] = (s, int(c))
     return out
+
+
+def document_share(index: LoadedIndex, tokens: list[str]) -> float:
+    """The share of documents that hold the rarest of these lexical tokens (ingest.words.words of one word):
+    how common the word is, read from BM25's own postings (a token's column holds one entry per document)."""
+    bm25 = index.bm25
+    total = int(bm25.scores.get("num_docs") or 0)
+    if not tokens or total == 0:
+        return 0.0
+    multi = [t for t in tokens if len(t) > 1] or tokens  # a word's pairs say more than its single characters
+    indptr = bm25.scores["indptr"]
+    counts = []
+    for t in multi:
+        i = bm25.vocab_dict.get(t)
+        counts.append(int(indptr[i + 1] - indptr[i]) if i is not None and i + 1 < len(indptr) else 0)
+    return min(counts) / total
