@@ -4,8 +4,8 @@ in tests/test_app_api.py and tests/test_app_browser.py."""
 
 from __future__ import annotations
 
+import asyncio
 import json
-import threading
 from pathlib import Path
 
 import pytest
@@ -26,13 +26,13 @@ def app_module(fake_index: Path):
     mp.setenv("REGQA_INDEX", str(fake_index))
     retriever = Retriever(fake_index, embedder=FakeEmbedder())
     key = str(app.index_dir().resolve())
-    mp.setitem(app._ENGINES, key, app.Engine(retriever, regulation_rows(retriever.index), threading.Lock()))
+    mp.setitem(app._ENGINES, key, app.Engine(retriever, regulation_rows(retriever.index)))
     yield app
     mp.undo()
 
 
 def test_search_returns_markup_in_the_question_as_plain_data(app_module):
-    body = app_module.search(f"{SCRIPT} 企业应当配备专职质量管理人员", k=2)
+    body = asyncio.run(app_module.search(f"{SCRIPT} 企业应当配备专职质量管理人员", k=2))
     assert body["query"] == f"{SCRIPT} 企业应当配备专职质量管理人员"  # as typed: the client escapes what it shows
     assert body["results"][0]["citation"] == "《示例省质量促进条例》第三条（第二章 质量发展）"
     assert json.loads(json.dumps(body, ensure_ascii=False)) == body  # plain JSON data, nothing rendered
@@ -43,14 +43,14 @@ def test_search_errors_are_escaped_messages(app_module):
     import gradio as gr
 
     with pytest.raises(gr.Error) as caught:
-        app_module.search("质量", mode=SCRIPT)
+        asyncio.run(app_module.search("质量", mode=SCRIPT))
     assert "&lt;script&gt;" in caught.value.message and "<script>" not in caught.value.message
     with pytest.raises(gr.Error, match="please type a question"):
-        app_module.search("   ")
+        asyncio.run(app_module.search("   "))
 
 
 def test_the_chat_shows_markup_as_text(app_module):
-    history, cleared = app_module.ask(f"{SCRIPT} 企业应当配备专职质量管理人员", [], 2, "hybrid", None)
+    history, cleared = asyncio.run(app_module.ask(f"{SCRIPT} 企业应当配备专职质量管理人员", [], 2, "hybrid", None))
     question, reply = history[-2]["content"], history[-1]["content"]
     assert cleared == "" and [m["role"] for m in history] == ["user", "assistant"]
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in question and "<script" not in question
@@ -58,6 +58,6 @@ def test_the_chat_shows_markup_as_text(app_module):
 
 
 def test_a_chat_error_is_shown_escaped(app_module):
-    history, _ = app_module.ask("质量", [], 2, SCRIPT, None)
+    history, _ = asyncio.run(app_module.ask("质量", [], 2, SCRIPT, None))
     reply = history[-1]["content"]
     assert 'class="regqa-error"' in reply and "&lt;script&gt;" in reply and "<script" not in reply

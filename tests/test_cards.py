@@ -110,6 +110,7 @@ def test_a_card_with_its_context_and_related_articles():
         '<div class="regqa-card"><div class="regqa-head"><span class="regqa-rank">2</span>'
         f'<h3 class="regqa-cite">《示例条例》第三条（第二章 发展）</h3>{COPY}</div>'
         '<div class="regqa-meta">相关度 relevance 0.512 · 语义 meaning + 关键词 words</div>'
+        '<pre class="regqa-data regqa-aid" hidden>reg#3-0</pre>'
         '<div class="regqa-text regqa-body">第一句。<mark class="regqa-hit">'
         '<strong class="regqa-word">第二</strong>句讲'
         '<strong class="regqa-word">质量</strong>。</mark></div>'
@@ -121,7 +122,10 @@ def test_a_card_with_its_context_and_related_articles():
         '<details class="regqa-rel"><summary>其他法规中的相近条文 Similar articles in other regulations (1)</summary>'
         '<div class="regqa-rel-art"><div class="regqa-rel-head"><span class="regqa-cite">《示例办法》第2条</span> '
         f'<span class="regqa-meta">相似度 similarity 0.400</span> {COPY}</div>'
-        '<div class="regqa-text">相关&lt;b&gt;。</div></div></details></div>')
+        '<div class="regqa-text">相关&lt;b&gt;。</div></div></details>'
+        '<div class="regqa-feedback">这条回答了问题吗？Did this answer it? <span class="regqa-votes">'
+        '<button type="button" class="regqa-vote regqa-up" title="👍 是 Yes">👍 是 Yes</button>'
+        '<button type="button" class="regqa-vote regqa-down" title="👎 否 No">👎 否 No</button></span></div></div>')
     plain = cards.card(1, Result(related.article, 0.4, ("dense",), 0, 3))
     assert "regqa-ctx" not in plain and "regqa-rel" not in plain  # no neighbours, no related: no sections
 
