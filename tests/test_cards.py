@@ -150,3 +150,12 @@ def test_no_answer_without_nearest_articles_says_so_and_why():
                     '（No article in the index answers this directly.）可以换个说法，或在设置中选择其他法规。</p>'
                     '<p class="regqa-note">没有第9条</p></div>')
     assert "Show the 2 nearest articles" in cards.answer(SearchResponse("q", True, ()), ["<i>1</i>", "<i>2</i>"])
+
+
+def test_the_reply_tools_come_last_and_a_no_answer_gets_its_own_votes():
+    answered = cards.answer(SearchResponse("q", False, ()), ["<div>c1</div>"], "<i>tools</i>")
+    assert answered.endswith("<div>c1</div><i>tools</i></div>") and "regqa-feedback-none" not in answered
+    none = cards.answer(SearchResponse("q", True, (), message="m"), [], "<i>tools</i>")
+    assert none.endswith('<p class="regqa-note">m</p><i>tools</i></div>')
+    assert none.count('class="regqa-vote') == 2 and "👎 这个问题应该有答案 It should have one" in none
+    assert "regqa-vote" not in cards.answer(SearchResponse("q", True, ()), [])  # no tools: no votes either
