@@ -15,6 +15,7 @@ from ingest.errors import QueryError
 from retrieval.abstain import AbstainRule
 from retrieval.retriever import Retriever
 from retrieval.settings import MODES, SearchSettings
+from retrieval.signals import BACKGROUND
 from tests.conftest import FakeEmbedder
 
 REGULATION, MEASURE = "示例省质量促进条例", "示例市质量促进办法"
@@ -25,6 +26,7 @@ ANSWER_ALL = SearchSettings(abstain_rule=AbstainRule(dense_floor=0.0, dense_sure
                                                      cross_lingual_floor=-1.0))  # only refusals abstain
 NO_SUCH = "· no such article"
 MALFORMED = "没有这样的条文（条号不成立）· no such article (the article number is malformed)"
+MESSAGE_SHANGHAI = "索引中没有“上海”的规定 · the index holds no rules of 上海"
 
 
 @pytest.fixture(scope="module")
@@ -237,3 +239,80 @@ def test_a_filter_by_id_title_or_short_name(fake: Retriever):
         response = fake.search("质量", k=9, regulations=[name], settings=ANSWER_ALL)
         assert {r.article.regulation_title for r in response.results} == {REGULATION}, name
         assert len(response.results) == 6  # all of its articles, none of the other's
+
+
+def test_a_referenced_article_no_retriever_found_is_pinned_too(fake: Retriever):
+    # "Art. 2" in lexical mode: BM25 finds the measure's 第2条 (by "2"), not the regulation's 第二条
+    results = fake.search("Art. 2", k=3, mode="lexical", settings=ANSWER_ALL).results
+    assert [(r.article.regulation_title, r.found_by) for r in results] == [(MEASURE, ("reference", "lexical")),
+                                                                           (REGULATION, ("reference",))]
+    assert results[1].matched_sentence == results[1].article.text.split("\n")[0]  # no chunk: the first sentence
+
+
+def test_pinned_articles_are_ordered_by_how_well_they_match_the_rest_of_the_question(fake: Retriever):
+    # the regulation comes first in the index; the measure's 第2条 is the one about 市场监管部门
+    results = fake.search("第2条 市场监管部门", k=2, settings=ANSWER_ALL).results
+    assert [r.article.regulation_title for r in results] == [MEASURE, REGULATION]
+
+
+@pytest.mark.parametrize(("mode", "top"), [("dense", 0.5851), ("lexical", 14.177)])
+def test_single_mode_scores_are_the_retrievers_own(fake: Retriever, mode: str, top: float):
+    # not fused: a cosine in dense mode, a BM25 score in lexical mode
+    assert fake.search(ON_TOPIC, k=1, mode=mode, settings=ANSWER_ALL).results[0].score == pytest.approx(top, abs=1e-3)
+
+
+def test_the_fusion_weight_comes_from_the_settings(fake: Retriever):
+    dense_only = fake.search(ON_TOPIC, k=9, settings=SearchSettings(1.0, ANSWER_ALL.abstain_rule))
+    dense = fake.search(ON_TOPIC, k=9, mode="dense", settings=ANSWER_ALL)
+    assert [r.article.id for r in dense_only.results] == [r.article.id for r in dense.results if r.score > 0][:9]
+    assert dense_only.results[0].score == 1.0 and dense_only.results[-1].score == pytest.approx(0.0, abs=1e-9)
+
+
+def test_lexical_coverage_at_the_minimum_answers(fake: Retriever):
+    # 质量 is one of the three content tokens (质量, 红烧, 烧肉): coverage exactly 1/3
+    at = SearchSettings(abstain_rule=AbstainRule(min_coverage=1 / 3))
+    above = SearchSettings(abstain_rule=AbstainRule(min_coverage=0.34))
+    assert not fake.search("质量 红烧肉", k=1, mode="lexical", settings=at).abstained
+    assert fake.search("质量 红烧肉", k=1, mode="lexical", settings=above).abstained
+
+
+def test_several_foreign_names_are_listed_in_the_message(fake: Retriever):
+    response = fake.search("上海和江苏的质量奖", settings=ANSWER_ALL)
+    assert response.message == "索引中没有“上海、江苏”的规定 · the index holds no rules of 上海, 江苏"
+
+
+def test_a_malformed_number_after_a_held_regulation_abstains(fake: Retriever):
+    response = fake.search("示例条例第〇条", settings=ANSWER_ALL)
+    assert response.abstained and response.message == MALFORMED
+
+
+def test_a_fresh_retriever_holds_its_places_background_and_settings(fake_index: Path):
+    settings = SearchSettings(abstain_rule=AbstainRule(0.5, 0.6, 0.15, 0.3, background_floor=0.05))
+    fresh = Retriever(fake_index, embedder=FakeEmbedder(), settings=settings)
+    assert fresh.settings is settings and fresh._background.shape == (len(BACKGROUND), 64)
+    assert fresh.search("上海的企业质量管理人员", settings=ANSWER_ALL).message == MESSAGE_SHANGHAI
+    assert not fresh.search(ON_TOPIC).abstained
+    again = fresh.reloaded()
+    assert again.settings is settings and again.embedder is fresh.embedder and again._verify is True
+    assert len(fresh.related(fresh.article(fresh.regulations[1].id, 2).id)) == 3  # three by default
+
+
+def test_looking_up_articles_that_are_not_there(fake: Retriever):
+    reg = fake.regulations[0].id
+    assert fake.article(reg, 99) is None and fake.article("nowhere", 1) is None
+    assert fake.article_by_id("nowhere#1-0") is None
+
+
+def test_an_embedder_of_another_model_or_size_is_refused(fake_index: Path, fake: Retriever):
+    from ingest.errors import EmbedderError
+
+    for other in (FakeEmbedder(dim=32), FakeEmbedder(model_id="other-model")):
+        with pytest.raises(EmbedderError, match="fake-embedder@tests \\(64 dims\\)"):
+            Retriever(fake_index, embedder=other)
+        with pytest.raises(EmbedderError):
+            fake.with_embedder(other)
+    twin = FakeEmbedder()
+    swapped = fake.with_embedder(twin)
+    assert swapped.embedder is twin and fake.embedder is not twin and swapped.index is fake.index
+    with pytest.raises(EmbedderError, match="unknown embedder 'instance:fake-embedder@tests'"):
+        Retriever(fake_index)  # the index's own model is a test instance: it cannot be made from its name
