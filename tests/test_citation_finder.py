@@ -151,6 +151,112 @@ def _record(c: Citation) -> tuple:
         ('Article 5', None, (), 5, 0, None, None, None, None, False),
     ]),
 
+    ('杭州办法第十二条“甲乙', [
+        ('杭州办法第十二条', '杭州办法', ('hangzhou',), 12, 0, None, None, None, None, False),
+    ]),
+    ('杭州办法第十二条"甲乙', [
+        ('杭州办法第十二条', '杭州办法', ('hangzhou',), 12, 0, None, None, None, None, False),
+    ]),
+    ('杭州办法第十二条「甲「乙」丙', [
+        ('杭州办法第十二条', '杭州办法', ('hangzhou',), 12, 0, None, None, None, None, False),
+    ]),
+    ('杭州办法第十二条「甲」乙」', [
+        ('杭州办法第十二条', '杭州办法', ('hangzhou',), 12, 0, None, None, None, ('甲', 9, 10), False),
+    ]),
+    ('“甲”（   杭州办法第十二条）', [
+        ('杭州办法第十二条', '杭州办法', ('hangzhou',), 12, 0, None, None, None, ('甲', 1, 2), False),
+    ]),
+    ('“甲”（  杭州办法第十二条）', [
+        ('杭州办法第十二条', '杭州办法', ('hangzhou',), 12, 0, None, None, None, ('甲', 1, 2), False),
+    ]),
+    ('湖北条例   第十条', [
+        ('湖北条例   第十条', '湖北条例', ('hubei',), 10, 0, None, None, None, None, False),
+    ]),
+    ('湖北条例  第十条', [
+        ('湖北条例  第十条', '湖北条例', ('hubei',), 10, 0, None, None, None, None, False),
+    ]),
+    ('湖北条例 的 第十条', [
+        ('湖北条例 的 第十条', '湖北条例', ('hubei',), 10, 0, None, None, None, None, False),
+    ]),
+    ('湖北条例的  第十条', [
+        ('湖北条例的  第十条', '湖北条例', ('hubei',), 10, 0, None, None, None, None, False),
+    ]),
+    ("Article 7 of Hubei's regulation", [
+        ("Article 7 of Hubei's regulation", "Hubei's regulation", ('hubei',), 7, 0, None, None, None, None, False),
+    ]),
+    ('Article 7 of the Hubei regulations', [
+        ('Article 7 of the Hubei regulations', 'Hubei regulations', ('hubei',), 7, 0, None, None, None, None, False),
+    ]),
+    ('Article 7 of the Hubei regulationx', [
+        ('Article 7', None, (), 7, 0, None, None, None, None, False),
+    ]),
+    ('xHubei regulation, Article 7', [
+        ('Article 7', None, (), 7, 0, None, None, None, None, False),
+    ]),
+    ('Hubei regulation Article 7', [
+        ('Hubei regulation Article 7', 'Hubei regulation', ('hubei',), 7, 0, None, None, None, None, False),
+    ]),
+    ('第两条', [
+        ('第两条', None, (), 2, 0, None, None, None, None, False),
+    ]),
+    ('第一十条', [
+        ('第一十条', None, (), 10, 0, None, None, None, None, False),
+    ]),
+    ('第9999条', [
+        ('第9999条', None, (), 9999, 0, None, None, None, None, False),
+    ]),
+    ('杭州办法第一条、湖北条例第二条、第三条', [
+        ('杭州办法第一条', '杭州办法', ('hangzhou',), 1, 0, None, None, None, None, False),
+        ('湖北条例第二条', '湖北条例', ('hubei',), 2, 0, None, None, None, None, False),
+        ('第三条', '湖北条例', ('hubei',), 3, 0, None, None, None, None, True),
+    ]),
+    ('湖北条例\n第三条', [
+        ('第三条', None, (), 3, 0, None, None, None, None, False),
+    ]),
+    ('湖北条例第一条\n杭州办法第二条、第三条', [
+        ('湖北条例第一条', '湖北条例', ('hubei',), 1, 0, None, None, None, None, False),
+        ('杭州办法第二条', '杭州办法', ('hangzhou',), 2, 0, None, None, None, None, False),
+        ('第三条', '杭州办法', ('hangzhou',), 3, 0, None, None, None, None, True),
+    ]),
+    ('杭州办法第一条：甲乙', [
+        ('杭州办法第一条', '杭州办法', ('hangzhou',), 1, 0, None, None, None, ('甲乙', 8, 10), False),
+    ]),
+    ('杭州办法第一条：   ', [
+        ('杭州办法第一条', '杭州办法', ('hangzhou',), 1, 0, None, None, None, None, False),
+    ]),
+    ('杭州办法第一条：甲乙 Hubei regulation, Article 7', [
+        ('杭州办法第一条', '杭州办法', ('hangzhou',), 1, 0, None, None, None, ('甲乙 ', 8, 11), False),
+        ('Hubei regulation, Article 7', 'Hubei regulation', ('hubei',), 7, 0, None, None, None, None, False),
+    ]),
+    ('杭州办法第一条：甲乙 Article 7 of the Hubei regulation', [
+        ('杭州办法第一条', '杭州办法', ('hangzhou',), 1, 0, None, None, None, ('甲乙 ', 8, 11), False),
+        ('Article 7 of the Hubei regulation', 'Hubei regulation', ('hubei',), 7, 0, None, None, None, None, False),
+    ]),
+    ('杭州办法第一条：甲乙湖北条例第二条', [
+        ('杭州办法第一条', '杭州办法', ('hangzhou',), 1, 0, None, None, None, ('甲乙', 8, 10), False),
+        ('湖北条例第二条', '湖北条例', ('hubei',), 2, 0, None, None, None, None, False),
+    ]),
+    ('Article 3 of the Hangzhou measures and the quality regulation', [
+        ('Article 3 of the Hangzhou measures', 'Hangzhou measures', ('hangzhou',), 3,
+         0, None, None, None, None, False),
+    ]),
+    ('Article 3 of the quality promotion regulation', [
+        ('Article 3 of the quality promotion regulation', 'quality promotion regulation', ('hubei',), 3,
+         0, None, None, None, None, False),
+    ]),
+    ('Article 3 of the quality regulation', [
+        ('Article 3 of the quality regulation', 'quality regulation', ('hubei',), 3,
+         0, None, None, None, None, False),
+    ]),
+
 ])
 def test_citations_found(text: str, expected: list[tuple]):
     assert [_record(c) for c in find_citations(text, NAMES)] == expected
+
+
+def test_names_with_and_without_the_national_prefix_and_two_character_names():
+    names = name_table((Regulation("xf", "宪法"), Regulation("mfd", "民法典"),
+                        Regulation("bzh", "中华人民共和国标准化法")))
+    found = [(c.cited, c.regulation_ids) for c in
+             find_citations("宪法第五条；中华人民共和国民法典第十条；标准化法第三条", names)]
+    assert found == [("宪法第五条", ("xf",)), ("民法典第十条", ("mfd",)), ("标准化法第三条", ("bzh",))]
