@@ -159,3 +159,38 @@ def test_the_reply_tools_come_last_and_a_no_answer_gets_its_own_votes():
     assert none.endswith('<p class="regqa-note">m</p><i>tools</i></div>')
     assert none.count('class="regqa-vote') == 2 and "👎 这个问题应该有答案 It should have one" in none
     assert "regqa-vote" not in cards.answer(SearchResponse("q", True, ()), [])  # no tools: no votes either
+
+
+def test_word_mask_overlapping_occurrences_and_single_characters():
+    assert cards.word_mask("质质质", ["质质"]) == [True, True, True]
+    assert cards.word_mask("产量", ["质量", "量"]) == [False, False]
+
+
+def test_sections_join_without_anything_between_them():
+    a = Article("m", "示例办法", None, "第2条", 2, 0, "正文。")
+    plain = cards.card(1, Result(a, 0.4, ("dense",), 0, 3))
+    assert '正文。</mark></div><div class="regqa-feedback">' in plain  # no context, no related: nothing between
+    two = cards.card(1, Result(a, 0.4, ("dense",), 0, 3), None, (), [Result(a, 0.3, ("dense",), 0, 3)] * 2)
+    assert '正文。</div></div><div class="regqa-rel-art">' in two
+    assert cards.answer(SearchResponse("q", False, ()), ["<div>c1</div>"]) == (
+        '<div class="regqa-answer"><p class="regqa-summary">最相关的 1 条条文（原文，未改写）'
+        '· top 1 articles, verbatim</p><div>c1</div></div>')
+    assert "<i>1</i><i>2</i></details>" in cards.answer(SearchResponse("q", True, ()), ["<i>1</i>", "<i>2</i>"])
+
+
+def test_reply_tools_exactly():
+    article = Article("reg", "示例条例", None, "第三条", 3, 0, "正文。")
+    response = SearchResponse("q\r\n\"x\"", False, (Result(article, 0.5, ("dense",), 0, 3),))
+    tools = cards.reply_tools(response, "b1", "d")
+    assert tools.startswith('<pre class="regqa-data regqa-question" hidden>q&#13;&#10;&quot;x&quot;</pre>')
+    assert '<pre class="regqa-data regqa-cites" hidden>《示例条例》第三条</pre>' in tools
+    assert tools.endswith(
+        '<div class="regqa-tools"><button type="button" class="regqa-download" title="下载 Markdown Download">'
+        '下载 Markdown Download</button><button type="button" class="regqa-copy-all" '
+        'title="复制全部引用 Copy all citations">复制全部引用 Copy all citations</button></div>')
+    none = cards.answer(SearchResponse("q", True, ()), [], "<i>t</i>")
+    assert ('<div class="regqa-feedback regqa-feedback-none"><button type="button" class="regqa-vote regqa-down" '
+            'title="这个问题应该有答案 It should have one">👎 这个问题应该有答案 It should have one</button>'
+            '<button type="button" class="regqa-vote regqa-up" title="确实没有 Indeed none">👍 确实没有 Indeed none'
+            '</button></div>') in none
+    assert cards.reply_tools(SearchResponse("q", True, ()), "b1", "d").endswith("</pre>")  # no results: no buttons

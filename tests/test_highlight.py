@@ -53,3 +53,8 @@ def test_more_words_win_over_fewer():
 def test_text_without_a_sentence_is_one_span():
     assert best_sentence("", "质量", ["质量"]) == (0, 0)
     assert best_sentence("   ", "质量", ["质量"]) == (0, 3)
+
+
+def test_with_the_same_words_more_character_pairs_win():
+    text = "质量。质量管理。"
+    assert best_sentence(text, "质量管理", ["质量"]) == (3, 8)

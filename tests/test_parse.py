@@ -147,3 +147,18 @@ def test_items_stay_in_their_paragraph_and_spans_cover_each_paragraph():
     assert text == "第一款：\n（一）甲；\n（二）乙。\n第二款。\n第三款。"
     assert [text[s:e] for s, e in spans] == ["第一款：\n（一）甲；\n（二）乙。", "第二款。", "第三款。"]
     assert join_lines([]) == ("", [])
+
+
+def test_chapters_without_a_table_of_contents_and_lines_a_toc_skips():
+    assert parse_regulation("某某条例\n第一章　总则\n第一条　甲。").chapters == ["第一章 总则"]
+    parsed = parse_regulation("某某条例\n目录\n第一章　总则\n附　录\n第一章　总则\n第一条　甲，\n乙。")
+    assert parsed.preamble == "" and parsed.articles[0].text == "甲，乙。"  # TOC lines skipped, body lines kept
+
+
+def test_title_fallbacks():
+    assert parse_regulation("\n说明\n第一条　甲。").title == "说明"  # a blank line is no candidate
+    assert parse_regulation("《说明》\n第一条　甲。").title == "说明"
+    assert parse_regulation("说明\n第一条　甲。\n某某规定").title == "说明"  # nothing after the first heading
+    sixty = "某" * 58 + "条例"
+    assert parse_regulation(f"说明\n{sixty}\n第一条　甲。").title == sixty
+    assert parse_regulation("\n\n").title == ""

@@ -15,6 +15,8 @@ from retrieval.query import MAX_QUERY_CHARS, clean_query
     ("企业\u200b质量\ufeff管理\u202e人员\u2060", "企业 质量 管理 人员"),  # zero-width and direction marks too
     ("\x85企业\x9f", "企业"),  # C1 controls
     ("企业\ud800质量\udfff管理", "企业质量管理"),  # lone surrogates are dropped
+    ("企业\ud800", "企业"),  # the lowest and the highest surrogate on their own
+    ("企业\udfff", "企业"),
     ("cafe\u0301", "café"),  # composed (NFC)
     ("a" * MAX_QUERY_CHARS, "a" * MAX_QUERY_CHARS),  # exactly the limit is accepted
     ("x1", "x1"),

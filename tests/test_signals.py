@@ -95,6 +95,9 @@ def test_questions_that_do_not(question: str):
     ("根据本条例", []),
     ("《用户手册》第三页", []),  # a title that is no law's
     ("《红楼梦》", []),
+    ("《用户手册》和产品质量法", ["产品质量法"]),  # a title that is no law's does not end the search
+    ("此办法", []),  # three characters ending in 办法: too short for a name
+    ("管理办法第三条", ["管理办法"]),  # four are enough
 ])
 def test_named_laws(question: str, laws: list[str]):
     assert named_laws(normalise(question)) == laws
