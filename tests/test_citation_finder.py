@@ -260,3 +260,23 @@ def test_names_with_and_without_the_national_prefix_and_two_character_names():
     found = [(c.cited, c.regulation_ids) for c in
              find_citations("宪法第五条；中华人民共和国民法典第十条；标准化法第三条", names)]
     assert found == [("宪法第五条", ("xf",)), ("民法典第十条", ("mfd",)), ("标准化法第三条", ("bzh",))]
+
+
+@pytest.mark.parametrize(("after", "quote"), [
+    ('"甲"乙"', "甲"),  # straight quotes: the first closing one
+    ("“”甲”", None),  # an empty quotation is none
+    ("「「甲」」", "「甲」"),  # nested pairs, closed one after the other
+    ("「甲「乙」丙」丁」", "甲「乙」丙"),
+])
+def test_the_quotation_after_a_citation_ends_at_its_own_closing_mark(after: str, quote: str | None):
+    [c] = find_citations(f"杭州办法第十二条{after}", NAMES)
+    assert (c.quote.text if c.quote else None) == quote
+
+
+def test_a_quotation_is_at_most_5000_characters():
+    from retrieval.citations import MAX_QUOTE
+
+    [c] = find_citations(f"杭州办法第十二条“{'甲' * (MAX_QUOTE - 1)}”", NAMES)
+    assert c.quote is not None and len(c.quote.text) == MAX_QUOTE - 1
+    [c] = find_citations(f"杭州办法第十二条“{'甲' * MAX_QUOTE}”", NAMES)
+    assert c.quote is None
