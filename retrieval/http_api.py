@@ -2,7 +2,8 @@
 
 - `GET /api/search?q=…&k=…&mode=…&regulation=…` (`regulation` may repeat) and `POST /api/search` with
   a JSON object `{"q", "k", "mode", "regulation", "history"}`: the JSON of `python -m retrieval search
-  --json`. `history` (the conversation's earlier questions, oldest first) is accepted and not used yet.
+  --json`. With `history` (the earlier questions, oldest first) the question is read as a follow-up and
+  the answer says how ("understood", retrieval/followup.py); GET takes it as repeated `history=`.
   The `X-Cache` header says whether the answer came from the cache (`hit`) or was searched (`miss`).
 - `GET /api/regulations`: the object of `python -m ingest list --json`.
 - `GET /api/health`: whether the index is loaded, which build, and how busy the server is.
@@ -25,6 +26,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ingest.errors import EmbedderError, IndexFault, QueryError, QueryTooLong, RegQAError, ServiceBusy
+from retrieval.followup import response_json
 from retrieval.serving import SearchService, as_k
 
 log = logging.getLogger(__name__)
@@ -45,7 +47,7 @@ SEARCH_BODY_SCHEMA: dict[str, Any] = {
         "regulation": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
                        "description": "search only these regulations (id, title or short name)"},
         "history": {"type": "array", "items": {"type": "string"},
-                    "description": "earlier questions of the conversation, oldest first (not used yet)"},
+                    "description": "earlier questions, oldest first; the answer then says how it was read"},
     },
     "example": {"q": "湖北条例第二十三条", "k": 3, "mode": "hybrid"},
 }
@@ -124,14 +126,16 @@ def build_api(service: SearchService, title: str = "法规条文检索 API · Re
             if history is not None and not (isinstance(history, list) and all(isinstance(h, str) for h in history)):
                 raise QueryError("history 须为问题列表 (history must be a list of earlier questions)")
             regulations = _regulations(regulation)
-            found = await service.search_async(question, as_k(k, DEFAULT_K), mode or "hybrid", regulations)
+            found = await service.converse_async(question, history, as_k(k, DEFAULT_K), mode or "hybrid",
+                                                 regulations)
         except RegQAError as exc:
             status, retry = _status_of(exc)
             return error_response(status, str(exc), retry)
         except Exception:
             log.exception("search failed")
             return error_response(500, INTERNAL_ERROR)
-        return JSONResponse(found.response.to_json(), headers={"X-Cache": "hit" if found.cached else "miss"})
+        body = response_json(found.response, found.understood if history else None)
+        return JSONResponse(body, headers={"X-Cache": "hit" if found.cached else "miss"})
 
     @app.get("/api/search", tags=["search"], summary="Find the articles that answer a question",
              response_description="the JSON of `python -m retrieval search --json`",
@@ -144,8 +148,10 @@ def build_api(service: SearchService, title: str = "法规条文检索 API · Re
         mode: Annotated[str | None, Query(description="hybrid (default), dense or lexical")] = None,
         regulation: Annotated[list[str] | None,
                               Query(description="search only these regulations; may repeat")] = None,
+        history: Annotated[list[str] | None,
+                           Query(description="the conversation's earlier questions, oldest first; may repeat")] = None,
     ) -> JSONResponse:
-        return await answer(q, k, mode, regulation)
+        return await answer(q, k, mode, regulation, history)
 
     @app.post("/api/search", tags=["search"], summary="Find the articles that answer a question (JSON body)",
               response_description="the JSON of `python -m retrieval search --json`",

@@ -100,6 +100,7 @@ class Answer:
     engine: Loaded
     response: Any  # ingest.schema.SearchResponse
     cached: bool
+    understood: Any = None  # retrieval.followup.Understood, for a search that came with a history
 
 
 class SearchService:
@@ -124,6 +125,33 @@ class SearchService:
         response = eng.retriever.search(question, k=k, mode=mode, regulations=list(regulations or ()) or None)
         self.cache.put(build, key, response)
         return Answer(eng, response, False)
+
+    def converse(self, question: Any, history: list[str] | None, k: int, mode: str | None = None,
+                 regulations: list[str] | None = None) -> Answer:
+        """A turn of a conversation: `question` as understood after the earlier questions (oldest first).
+        The cache is keyed by the history too; the Understood is cached with the answer."""
+        from retrieval.followup import _checked_history, search_conversation
+
+        if not history:
+            return self.search(question, k, mode, regulations)
+        mode = mode or "hybrid"
+        if isinstance(regulations, str):
+            regulations = [regulations]
+        history = _checked_history(history)
+        eng = self.engine()
+        build = eng.retriever.index.path.name
+        key = (*cache_key(question, k, mode, regulations), "history", tuple(" ".join(h.split()) for h in history))
+        found = self.cache.get(build, key)
+        if found is not None:
+            return Answer(eng, found[0], True, found[1])
+        response, understood = search_conversation(eng.retriever, question, history, k=k, mode=mode,
+                                                   regulations=list(regulations or ()) or None)
+        self.cache.put(build, key, (response, understood))
+        return Answer(eng, response, False, understood)
+
+    async def converse_async(self, question: Any, history: list[str] | None, k: int, mode: str | None = None,
+                             regulations: list[str] | None = None) -> Answer:
+        return await self.pool.run(self.converse, question, history, k, mode, regulations)
 
     async def search_async(self, question: Any, k: int, mode: str | None = None,
                            regulations: list[str] | None = None) -> Answer:

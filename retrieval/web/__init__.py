@@ -14,3 +14,9 @@ HEAD = HERE / "head.html"
 def asset(name: str) -> str:
     """The text of one asset file beside this module (JavaScript and Markdown go to Gradio as strings)."""
     return (HERE / name).read_text(encoding="utf-8")
+
+
+def page_script() -> str:
+    """The page's scripts (copy buttons, links followed in place) as the one function Gradio runs on load."""
+    calls = "\n".join(f"({asset(name).strip()})();" for name in ("copy_citation.js", "follow_links.js"))
+    return f"() => {{\n{calls}\n}}"
