@@ -13,7 +13,8 @@ from collections.abc import Iterable
 
 from ingest.schema import Article, Regulation
 
-_LINK_RE = re.compile(r"^(?P<slug>[a-z0-9][a-z0-9-]*?)-(?P<number>\d{1,4})(?:-(?P<sub>\d{1,2}))?$")
+_LINK_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,200}$")
+_NUMBER_RE = re.compile(r"^\d{1,4}$")
 
 
 class Permalinks:
@@ -30,10 +31,15 @@ class Permalinks:
 
     def resolve(self, link: str) -> tuple[str, int, int] | None:
         """(regulation id, number, sub-number) of a link id, or None when it names no regulation held."""
-        m = _LINK_RE.match((link or "").strip().lower())
-        if m is None:
+        text = (link or "").strip().lower()
+        if not _LINK_RE.match(text):
             return None
-        rid = self._by_slug.get(m.group("slug"))
-        if rid is None:
-            return None
-        return rid, int(m.group("number")), int(m.group("sub") or 0)
+        parts = text.split("-")
+        # slug-number first (a full id ends in a year: hubei-quality-promotion-2024-23), then slug-number-sub
+        for cut, sub in ((len(parts) - 1, "0"), (len(parts) - 2, parts[-1])):
+            if cut < 1:
+                continue
+            rid = self._by_slug.get("-".join(parts[:cut]))
+            if rid is not None and _NUMBER_RE.match(parts[cut]) and len(sub) <= 2 and sub.isdigit():
+                return rid, int(parts[cut]), int(sub)
+        return None
