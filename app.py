@@ -1,7 +1,8 @@
 """法规条文检索 · Ask the regulations: a chat whose replies are the articles themselves, verbatim and cited.
 
 Run `python app.py` (or `gradio app.py` to reload the page on edits; that serves the page only). Settings
-come from the environment: REGQA_INDEX (index directory, default data/index) and GRADIO_SERVER_PORT
+come from the environment: REGQA_INDEX (index directory, default data/index), REGQA_FEEDBACK_DIR (the
+feedback log, default data/feedback; see `retrieval/feedback.py`) and GRADIO_SERVER_PORT
 (default 7860); the server binds 127.0.0.1 only; the serving settings (REGQA_MAX_INFLIGHT, ...) are in
 `retrieval/serving.py`. Programs call the plain JSON API (`retrieval/http_api.py`; docs at /docs):
 
@@ -21,6 +22,7 @@ import os
 import sys
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -30,6 +32,7 @@ import gradio as gr
 from ingest import paths
 from ingest.errors import RegQAError
 from retrieval import compare, web
+from retrieval.feedback import FeedbackLog, feedback_dir
 from retrieval.permalinks import Permalinks
 from retrieval.serving import SearchService, ServingSettings, as_k, query_embedder
 from retrieval.settings import DEFAULT_MODE, MODES
@@ -82,7 +85,7 @@ def serving_settings() -> ServingSettings:
 if gr.NO_RELOAD:  # `gradio app.py` re-runs this file on every edit; keep what was loaded
     _ENGINES: dict[str, Engine] = {}
     _ENGINES_LOCK = threading.Lock()
-    SERVICE = SearchService(lambda: engine(), serving_settings())
+    SERVICE = SearchService(lambda: engine(), serving_settings(), FeedbackLog(feedback_dir(base=ROOT)))
 
 
 def engine() -> Engine:
@@ -123,8 +126,11 @@ def render(eng: Engine, response, understood=None, question: str = "", regulatio
         mask = cards.word_mask(r.article.text, response.words, to_simplified)
         blocks.append(cards.card(rank, r, mask, eng.retriever.context(aid), eng.retriever.related(aid, RELATED_K),
                                  cards.article_actions(ids.of(r.article))))
+    build = eng.retriever.index.path.name
+    date = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     lead = cards.understood_line(understood.shown_as, understood.alone) if understood and understood.merged else ""
-    return cards.answer(response, blocks, lead, cards.share_line(question, regulations) if question else "")
+    return cards.answer(response, blocks, cards.reply_tools(response, build, date), lead,
+                        cards.share_line(question, regulations) if question else "")
 
 
 def render_comparison(eng: Engine, comparison) -> str:
@@ -346,7 +352,7 @@ def page_options(port: int) -> dict[str, Any]:
         allowed_paths=[], blocked_paths=[str(index_dir().resolve()), str((ROOT / "data").resolve())],
         enable_monitoring=False, max_file_size="1mb", ssr_mode=False, pwa=False, mcp_server=False,
         run_history=False, footer_links=["api"], theme=THEME, css_paths=[web.CSS],
-        js=web.page_script(), head_paths=[web.HEAD])
+        js=web.scripts("copy_citation.js", "feedback.js", "follow_links.js"), head_paths=[web.HEAD])
 
 
 def server(port: int):

@@ -1,5 +1,5 @@
 """The web page's pieces, apart from the wiring in app.py: the chat's HTML (cards), the laws tab
-(laws), and the static assets beside them (page.css, head.html, copy_citation.js, show_reply.js, intro.md,
+(laws), and the static assets beside them (page.css, head.html, copy_citation.js, feedback.js, show_reply.js, intro.md,
 about.md), which Gradio reads from these paths."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ def asset(name: str) -> str:
     return (HERE / name).read_text(encoding="utf-8")
 
 
-def page_script() -> str:
-    """The page's scripts (copy buttons, links followed in place) as the one function Gradio runs on load."""
-    calls = "\n".join(f"({asset(name).strip()})();" for name in ("copy_citation.js", "follow_links.js"))
-    return f"() => {{\n{calls}\n}}"
+def scripts(*names: str) -> str:
+    """Several `() => {...}` asset scripts as the one function Gradio's `js=` runs on load."""
+    calls = "".join(f"({asset(n).strip()})();\n" for n in names)
+    return f"() => {{\n{calls}}}"
