@@ -147,12 +147,15 @@ class SearchService:
         build = eng.retriever.index.path.name
         key = (*cache_key(question, k, mode, regulations), "history", tuple(" ".join(h.split()) for h in history))
         found = self.cache.get(build, key)
-        if found is not None:
-            return Answer(eng, found[0], True, found[1])
-        response, understood = search_conversation(eng.retriever, question, history, k=k, mode=mode,
-                                                   regulations=list(regulations or ()) or None)
-        self.cache.put(build, key, (response, understood))
-        return Answer(eng, response, False, understood)
+        cached = found is not None
+        if found is None:
+            found = search_conversation(eng.retriever, question, history, k=k, mode=mode,
+                                        regulations=list(regulations or ()) or None)
+            self.cache.put(build, key, found)
+        response, understood = found
+        if response.abstained and self.feedback is not None:  # as search() does; the query as understood
+            self.feedback.record("abstained", response.query, build)
+        return Answer(eng, response, cached, understood)
 
     async def converse_async(self, question: Any, history: list[str] | None, k: int, mode: str | None = None,
                              regulations: list[str] | None = None) -> Answer:
