@@ -45,6 +45,15 @@ def test_follow_up_is_read_with_the_previous_question_and_can_be_searched_alone(
     expect(fresh.locator(".regqa-understood")).to_have_count(0)
 
 
+def test_next_article_and_an_article_number_follow_the_conversation(chat: Chat) -> None:  # noqa: F811
+    chat.ask("湖北条例第二十三条")
+    after = chat.ask("下一条")
+    assert chat.headings(after)[0] == "《湖北省质量促进条例》第二十四条（第三章 创新驱动）"
+    expect(after.locator(".regqa-understood")).to_contain_text("第二十四条")
+    number = chat.ask("第十九条呢")
+    assert chat.headings(number)[0] == "《湖北省质量促进条例》第十九条（第三章 创新驱动）"
+
+
 def test_a_comparison_question_shows_the_regulations_side_by_side(chat: Chat) -> None:  # noqa: F811 (the imported fixture)
     reply = chat.ask("compare Hubei and Hangzhou on 首席质量官")
     expect(reply).to_have_class(re.compile("regqa-compare"))
