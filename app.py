@@ -31,7 +31,7 @@ from ingest.errors import RegQAError
 from retrieval import web
 from retrieval.serving import SearchService, ServingSettings, as_k, query_embedder
 from retrieval.settings import DEFAULT_MODE, MODES
-from retrieval.web import cards, laws
+from retrieval.web import cards, check_tab, laws
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # read by Gradio when it would report; never report
 
@@ -209,6 +209,8 @@ def build() -> gr.Blocks:
                                       label="示例问题 Examples（点击即检索 click to ask）",
                                       elem_id="regqa-examples")
                 gr.ClearButton([chatbot, msg], value="清空对话 Clear", size="sm")
+            with gr.Tab("核对引用 Check citations", id="check"):
+                check_tab.build(SERVICE)
             with gr.Tab("法规 Laws", id="regulations"):
                 table = gr.Dataframe(headers=laws.TABLE_HEADERS, datatype=laws.TABLE_TYPES, interactive=False,
                                      wrap=True, elem_id="regqa-table")
