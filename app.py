@@ -1,7 +1,8 @@
 """法规条文检索 · Ask the regulations: a chat whose replies are the articles themselves, verbatim and cited.
 
 Run `python app.py` (or `gradio app.py` to reload the page on edits; that serves the page only). Settings
-come from the environment: REGQA_INDEX (index directory, default data/index) and GRADIO_SERVER_PORT
+come from the environment: REGQA_INDEX (index directory, default data/index), REGQA_FEEDBACK_DIR (the
+feedback log, default data/feedback; see `retrieval/feedback.py`) and GRADIO_SERVER_PORT
 (default 7860); the server binds 127.0.0.1 only; the serving settings (REGQA_MAX_INFLIGHT, ...) are in
 `retrieval/serving.py`. Programs call the plain JSON API (`retrieval/http_api.py`; docs at /docs):
 
@@ -21,6 +22,7 @@ import os
 import sys
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ import gradio as gr
 from ingest import paths
 from ingest.errors import RegQAError
 from retrieval import web
+from retrieval.feedback import FeedbackLog, feedback_dir
 from retrieval.serving import SearchService, ServingSettings, as_k, query_embedder
 from retrieval.settings import DEFAULT_MODE, MODES
 from retrieval.web import cards, check_tab, laws
@@ -79,7 +82,7 @@ def serving_settings() -> ServingSettings:
 if gr.NO_RELOAD:  # `gradio app.py` re-runs this file on every edit; keep what was loaded
     _ENGINES: dict[str, Engine] = {}
     _ENGINES_LOCK = threading.Lock()
-    SERVICE = SearchService(lambda: engine(), serving_settings())
+    SERVICE = SearchService(lambda: engine(), serving_settings(), FeedbackLog(feedback_dir(base=ROOT)))
 
 
 def engine() -> Engine:
@@ -114,7 +117,9 @@ def render(eng: Engine, response) -> str:
         aid = r.article.id
         mask = cards.word_mask(r.article.text, response.words, to_simplified)
         blocks.append(cards.card(rank, r, mask, eng.retriever.context(aid), eng.retriever.related(aid, RELATED_K)))
-    return cards.answer(response, blocks)
+    build = eng.retriever.index.path.name
+    date = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    return cards.answer(response, blocks, cards.reply_tools(response, build, date))
 
 
 def reply(message: str, k: int, mode: str | None, regulations: list[str] | None) -> str:
@@ -242,7 +247,7 @@ def page_options(port: int) -> dict[str, Any]:
         allowed_paths=[], blocked_paths=[str(index_dir().resolve()), str((ROOT / "data").resolve())],
         enable_monitoring=False, max_file_size="1mb", ssr_mode=False, pwa=False, mcp_server=False,
         run_history=False, footer_links=["api"], theme=THEME, css_paths=[web.CSS],
-        js=web.asset("copy_citation.js"), head_paths=[web.HEAD])
+        js=web.scripts("copy_citation.js", "feedback.js"), head_paths=[web.HEAD])
 
 
 def server(port: int):

@@ -8,6 +8,8 @@
 - `POST /api/check` with `{"text": "…"}`: every article citation in a draft checked against the served
   index, in order: the JSON of `python -m retrieval check --json` (`{"citations", "counts", "unattributed"}`).
 - `GET /api/health`: whether the index is loaded, which build, and how busy the server is.
+- `POST /api/feedback` with `{"question", "article_id" (or null), "vote": "up"|"down", "kind": "answer"|
+  "no_answer"}`: the page's 👍/👎, appended to the feedback log (`retrieval/feedback.py`); `{"ok": true}`.
 
 Errors are `{"error": message}`: 400 for bad input, 413 for a question, draft or body that is too long, 503
 with Retry-After when every search slot is taken or the index cannot be loaded, 404/405 for a wrong
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Query, Request
@@ -30,6 +33,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ingest.errors import EmbedderError, IndexFault, QueryError, QueryTooLong, RegQAError, ServiceBusy
 from retrieval.check_service import CitationChecks
 from retrieval.checker import MAX_DRAFT_CHARS, VERDICTS
+from retrieval.feedback import MAX_QUESTION
 from retrieval.serving import SearchService, as_k
 
 log = logging.getLogger(__name__)
@@ -41,6 +45,7 @@ UNAVAILABLE_RETRY_S = 5
 # A draft may be MAX_DRAFT_CHARS characters, each up to 6 bytes of JSON (\uXXXX); longer drafts get the checker's
 # own 413 message, and bodies beyond even that are refused unread.
 MAX_CHECK_BODY_BYTES = 6 * MAX_DRAFT_CHARS + 1024
+FEEDBACK_AT_ONCE = 8  # votes written at once; each is one short locked append, so more just wait a moment
 
 SEARCH_BODY_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -94,6 +99,19 @@ CHECK_RESPONSE_SCHEMA: dict[str, Any] = {
         "counts": {"type": "object", "properties": {v: {"type": "integer"} for v in VERDICTS}},
         "unattributed": {"type": "array", "description": "a bare 第X条 with no regulation named before it"},
     },
+}
+FEEDBACK_BODY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["question", "vote"],
+    "properties": {
+        "question": {"type": "string", "maxLength": MAX_QUESTION},
+        "article_id": {"type": ["string", "null"], "description": "an article of the index; null for no answer"},
+        "vote": {"type": "string", "enum": ["up", "down"]},
+        "kind": {"type": "string", "enum": ["answer", "no_answer"],
+                 "description": "default: answer with an article, no_answer without"},
+    },
+    "example": {"question": "企业要不要配专门管质量的人？", "article_id": "hubei-quality-promotion-2024#23-0",
+                "vote": "up", "kind": "answer"},
 }
 ERROR_SCHEMA: dict[str, Any] = {"type": "object", "properties": {"error": {"type": "string"}}}
 
@@ -239,8 +257,35 @@ def build_api(service: SearchService, title: str = "法规条文检索 API · Re
             return error_response(status, str(exc), retry)
         return JSONResponse(report.to_json())
 
+    writing = threading.BoundedSemaphore(FEEDBACK_AT_ONCE)
+
+    @app.post("/api/feedback", tags=["feedback"], summary="Record a 👍/👎 on an answer or on \"no answer\"",
+              openapi_extra={"requestBody": {"required": True, "content": {
+                  "application/json": {"schema": FEEDBACK_BODY_SCHEMA}}}},
+              responses=_error_responses(400, 413, 503))
+    async def feedback(request: Request) -> JSONResponse:
+        if service.feedback is None:
+            return error_response(503, "反馈未启用 (feedback is not recorded on this server)")
+        body = await _json_body(request)
+        try:
+            eng = await run_in_threadpool(service.engine)
+        except RegQAError as exc:
+            return error_response(503, str(exc), UNAVAILABLE_RETRY_S)
+        fields = _feedback_fields(body, eng.retriever)
+        if not writing.acquire(blocking=False):
+            return error_response(503, "服务器繁忙，请稍后再试 (busy; please try again)", 1)
+        try:
+            await run_in_threadpool(service.feedback.append, fields | {"build": eng.retriever.index.path.name})
+        except OSError:
+            log.exception("could not write feedback")
+            return error_response(503, "反馈暂时无法记录 (feedback could not be saved)", UNAVAILABLE_RETRY_S)
+        finally:
+            writing.release()
+        return JSONResponse({"ok": True})
+
     # Everything else under /api/ gets a JSON error too, not the page's 404 (the page is mounted at "/").
-    known = {"search": "GET, POST", "regulations": "GET", "health": "GET", "check": "POST"}
+    known = {"search": "GET, POST", "regulations": "GET", "health": "GET", "feedback": "POST",
+             "check": "POST"}
 
     @app.api_route("/api/{rest:path}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
                    include_in_schema=False)
@@ -272,6 +317,31 @@ async def _json_body(request: Request, limit: int = MAX_BODY_BYTES) -> dict[str,
     if not isinstance(body, dict):
         raise ApiError(400, "请求须为 JSON 对象 (the body must be a JSON object)")
     return body
+
+
+def _feedback_fields(body: dict[str, Any], retriever: Any) -> dict[str, Any]:
+    """The log record of a vote, checked; ApiError(400) names what is wrong."""
+    from retrieval.feedback import event
+
+    question, vote, aid = body.get("question"), body.get("vote"), body.get("article_id")
+    if not isinstance(question, str) or not question.strip():
+        raise ApiError(400, "请提供问题 question (the vote needs its question)")
+    if len(question) > MAX_QUESTION:
+        raise ApiError(400, f"问题太长 (question: at most {MAX_QUESTION} characters)")
+    if vote not in ("up", "down"):
+        raise ApiError(400, "vote 须为 up 或 down (vote must be up or down)")
+    kind = body.get("kind") or ("answer" if aid is not None else "no_answer")
+    if kind not in ("answer", "no_answer"):
+        raise ApiError(400, "kind 须为 answer 或 no_answer (kind must be answer or no_answer)")
+    article = None
+    if aid is not None:
+        found = retriever.article_by_id(aid) if isinstance(aid, str) else None
+        if found is None:
+            raise ApiError(400, "没有这个条文 (article_id is not an article of the index)")
+        article = found.citation
+    if (kind == "answer") != (article is not None):
+        raise ApiError(400, "answer 须附 article_id，no_answer 不附 (answer needs an article_id; no_answer has none)")
+    return event(kind, question, "", vote=vote, article_id=aid, article=article)
 
 
 def _regulations(value: Any) -> list[str] | None:

@@ -26,6 +26,7 @@ from ingest.errors import QueryError, RegQAError
 from retrieval.admission import DEFAULT_LIMIT, SearchPool
 from retrieval.answer_cache import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, AnswerCache, cache_key
 from retrieval.batcher import DEFAULT_MAX_BATCH, DEFAULT_MAX_WAIT_S, BatchingEmbedder
+from retrieval.feedback import FeedbackLog
 
 
 class Loaded(Protocol):
@@ -103,9 +104,11 @@ class Answer:
 
 
 class SearchService:
-    def __init__(self, engine: Callable[[], Loaded], settings: ServingSettings | None = None) -> None:
+    def __init__(self, engine: Callable[[], Loaded], settings: ServingSettings | None = None,
+                 feedback: FeedbackLog | None = None) -> None:
         self.settings = settings or ServingSettings()
         self.engine = engine
+        self.feedback = feedback  # where abstained questions (and the page's votes) are logged
         self.pool = SearchPool(self.settings.max_inflight)
         self.cache = AnswerCache(self.settings.cache_entries, self.settings.cache_bytes)
 
@@ -119,11 +122,13 @@ class SearchService:
         build = eng.retriever.index.path.name
         key = cache_key(question, k, mode, regulations)
         found = self.cache.get(build, key)
-        if found is not None:
-            return Answer(eng, found, True)
-        response = eng.retriever.search(question, k=k, mode=mode, regulations=list(regulations or ()) or None)
-        self.cache.put(build, key, response)
-        return Answer(eng, response, False)
+        cached = found is not None
+        if found is None:
+            found = eng.retriever.search(question, k=k, mode=mode, regulations=list(regulations or ()) or None)
+            self.cache.put(build, key, found)
+        if found.abstained and self.feedback is not None:  # every time it is asked, so gaps can be counted
+            self.feedback.record("abstained", found.query, build)
+        return Answer(eng, found, cached)
 
     async def search_async(self, question: Any, k: int, mode: str | None = None,
                            regulations: list[str] | None = None) -> Answer:

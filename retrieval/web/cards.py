@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 
 from ingest.schema import Article
 from retrieval.results import Result, SearchResponse
+from retrieval.web import export
 
 NO_ANSWER = "未找到直接相关的条文"
 FOUND_BY = {"reference": "条号 article no.", "dense": "语义 meaning", "lexical": "关键词 words"}
@@ -102,6 +103,32 @@ def _cite_button() -> str:
 
 
 
+def _data(kind: str, text: str) -> str:
+    """Text for the page's script in a hidden element (the sanitiser drops data-* attributes). Line breaks
+    become character references, so the text keeps them and the message still has no blank line."""
+    body = html.escape(text, quote=True).replace("\r", "&#13;").replace("\n", "&#10;")
+    return f'<pre class="regqa-data regqa-{kind}" hidden>{body}</pre>'
+
+
+def _votes(up: str, down: str) -> str:
+    """👍/👎 buttons, with words too (a machine without an emoji font shows boxes); the script sends the vote
+    with the question and article held in the reply."""
+    return (f'<span class="regqa-votes"><button type="button" class="regqa-vote regqa-up" title="{up}">{up}</button>'
+            f'<button type="button" class="regqa-vote regqa-down" title="{down}">{down}</button></span>')
+
+
+def reply_tools(response: SearchResponse, build: str, date: str) -> str:
+    """The reply's question, Markdown export and citations (hidden, for the script) and its buttons."""
+    md = export.markdown(response, build, date)
+    buttons = ('<div class="regqa-tools">'
+               '<button type="button" class="regqa-download" title="下载 Markdown Download">'
+               '下载 Markdown Download</button>'
+               '<button type="button" class="regqa-copy-all" title="复制全部引用 Copy all citations">'
+               '复制全部引用 Copy all citations</button></div>') if response.results else ""
+    return (_data("question", response.query) + _data("md", md) + _data("cites", export.citations(response.results))
+            + buttons)
+
+
 def _context(article: Article, neighbours: Sequence[Article]) -> str:
     if not neighbours:
         return ""
@@ -136,14 +163,17 @@ def card(rank: int, r: Result, words_mask: Sequence[bool] | None = None,
     a = r.article
     return (f'<div class="regqa-card"><div class="regqa-head"><span class="regqa-rank">{rank}</span>'
             f'<h3 class="regqa-cite">{esc(r.citation)}</h3>{_cite_button()}</div>'
-            f'<div class="regqa-meta">{_relevance(r)}</div>'
+            f'<div class="regqa-meta">{_relevance(r)}</div>{_data("aid", a.id)}'
             f'<div class="regqa-text regqa-body">'
             f'{highlight(a.text, (r.match_start, r.match_end), words_mask)}</div>'
-            f'{_context(a, neighbours)}{_related(related)}</div>')
+            f'{_context(a, neighbours)}{_related(related)}'
+            f'<div class="regqa-feedback">这条回答了问题吗？Did this answer it? '
+            f'{_votes("👍 是 Yes", "👎 否 No")}</div></div>')
 
 
-def answer(response: SearchResponse, cards: Sequence[str]) -> str:
-    """The reply: the cards; or, when nothing answers, a plain notice with the nearest cards folded away."""
+def answer(response: SearchResponse, cards: Sequence[str], tools: str = "") -> str:
+    """The reply: the cards; or, when nothing answers, a plain notice with the nearest cards folded away.
+    `tools` (from reply_tools) adds the feedback and export buttons."""
     note = f'<p class="regqa-note">{esc(response.message)}</p>' if response.message else ""
     if response.abstained:
         nearest = (f'<details class="regqa-nearest"><summary>'
@@ -154,7 +184,15 @@ def answer(response: SearchResponse, cards: Sequence[str]) -> str:
                 f'<p class="regqa-none"><strong>{NO_ANSWER}</strong>'
                 f'（No article in the index answers this directly.）'
                 f'可以换个说法，或在设置中选择其他法规。</p>'
-                f'{note}{nearest}</div>')
+                f'{_no_answer_votes() if tools else ""}{note}{nearest}{tools}</div>')
     head = (f'<p class="regqa-summary">最相关的 {len(cards)} 条条文（原文，未改写）'
             f'· top {len(cards)} articles, verbatim</p>')
-    return f'<div class="regqa-answer">{head}{note}{"".join(cards)}</div>'
+    return f'<div class="regqa-answer">{head}{note}{"".join(cards)}{tools}</div>'
+
+
+def _no_answer_votes() -> str:
+    return ('<div class="regqa-feedback regqa-feedback-none">'
+            '<button type="button" class="regqa-vote regqa-down" title="这个问题应该有答案 It should have one">'
+            '👎 这个问题应该有答案 It should have one</button>'
+            '<button type="button" class="regqa-vote regqa-up" title="确实没有 Indeed none">'
+            '👍 确实没有 Indeed none</button></div>')
