@@ -36,7 +36,7 @@ from retrieval.feedback import FeedbackLog, feedback_dir
 from retrieval.permalinks import Permalinks
 from retrieval.serving import SearchService, ServingSettings, as_k, query_embedder
 from retrieval.settings import DEFAULT_MODE, MODES
-from retrieval.web import cards, compare_view, laws
+from retrieval.web import cards, check_tab, compare_view, laws
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # read by Gradio when it would report; never report
 
@@ -317,6 +317,8 @@ def build() -> gr.Blocks:
                 cmd = gr.Textbox(elem_id="regqa-cmd", elem_classes="regqa-hidden", show_label=False,
                                  container=False)
                 go = gr.Button("go", elem_id="regqa-cmd-go", elem_classes="regqa-hidden")
+            with gr.Tab("核对引用 Check citations", id="check"):
+                check_tab.build(SERVICE)
             with gr.Tab("法规 Laws", id="regulations"):
                 table = gr.Dataframe(headers=laws.TABLE_HEADERS, datatype=laws.TABLE_TYPES, interactive=False,
                                      wrap=True, elem_id="regqa-table")
