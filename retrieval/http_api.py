@@ -2,14 +2,17 @@
 
 - `GET /api/search?q=…&k=…&mode=…&regulation=…` (`regulation` may repeat) and `POST /api/search` with
   a JSON object `{"q", "k", "mode", "regulation", "history"}`: the JSON of `python -m retrieval search
-  --json`. `history` (the conversation's earlier questions, oldest first) is accepted and not used yet.
+  --json`. With `history` (the earlier questions, oldest first) the question is read as a follow-up and
+  the answer says how ("understood", retrieval/followup.py); GET takes it as repeated `history=`.
   The `X-Cache` header says whether the answer came from the cache (`hit`) or was searched (`miss`).
 - `GET /api/regulations`: the object of `python -m ingest list --json`.
+- `POST /api/check` with `{"text": "…"}`: every article citation in a draft checked against the served
+  index, in order: the JSON of `python -m retrieval check --json` (`{"citations", "counts", "unattributed"}`).
 - `GET /api/health`: whether the index is loaded, which build, and how busy the server is.
 - `POST /api/feedback` with `{"question", "article_id" (or null), "vote": "up"|"down", "kind": "answer"|
   "no_answer"}`: the page's 👍/👎, appended to the feedback log (`retrieval/feedback.py`); `{"ok": true}`.
 
-Errors are `{"error": message}`: 400 for bad input, 413 for a question or body that is too long, 503
+Errors are `{"error": message}`: 400 for bad input, 413 for a question, draft or body that is too long, 503
 with Retry-After when every search slot is taken or the index cannot be loaded, 404/405 for a wrong
 route; never a traceback. OpenAPI at /docs and /openapi.json.
 """
@@ -25,10 +28,14 @@ from fastapi import FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ingest.errors import EmbedderError, IndexFault, QueryError, QueryTooLong, RegQAError, ServiceBusy
+from retrieval.check_service import CitationChecks
+from retrieval.checker import MAX_DRAFT_CHARS, VERDICTS
 from retrieval.feedback import MAX_QUESTION
+from retrieval.followup import response_json
 from retrieval.serving import SearchService, as_k
 
 log = logging.getLogger(__name__)
@@ -37,6 +44,9 @@ DEFAULT_K = 5  # the CLI's default, so a bare question equals `python -m retriev
 MAX_BODY_BYTES = 64 * 1024  # a question is at most 1,000 characters; anything far larger is refused unread
 INTERNAL_ERROR = "检索时出错，请稍后再试 (something went wrong; please try again)"
 UNAVAILABLE_RETRY_S = 5
+# A draft may be MAX_DRAFT_CHARS characters, each up to 6 bytes of JSON (\uXXXX); longer drafts get the checker's
+# own 413 message, and bodies beyond even that are refused unread.
+MAX_CHECK_BODY_BYTES = 6 * MAX_DRAFT_CHARS + 1024
 FEEDBACK_AT_ONCE = 8  # votes written at once; each is one short locked append, so more just wait a moment
 
 SEARCH_BODY_SCHEMA: dict[str, Any] = {
@@ -50,7 +60,7 @@ SEARCH_BODY_SCHEMA: dict[str, Any] = {
         "regulation": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
                        "description": "search only these regulations (id, title or short name)"},
         "history": {"type": "array", "items": {"type": "string"},
-                    "description": "earlier questions of the conversation, oldest first (not used yet)"},
+                    "description": "earlier questions, oldest first; the answer then says how it was read"},
     },
     "example": {"q": "湖北条例第二十三条", "k": 3, "mode": "hybrid"},
 }
@@ -63,6 +73,33 @@ SEARCH_RESPONSE_SCHEMA: dict[str, Any] = {
             "title": {"type": "string"}, "article": {"type": "string"}, "number": {"type": "integer"},
             "chapter": {"type": ["string", "null"]}, "text": {"type": "string"}, "score": {"type": "number"},
             "citation": {"type": "string"}}}},
+    },
+}
+
+
+class CheckBody(BaseModel):
+    """A draft whose article citations are checked."""
+
+    text: str = Field(description=f"the draft, plain text (at most {MAX_DRAFT_CHARS:,} characters)",
+                      examples=["《杭州市质量促进办法》第十二条规定：“鼓励企业实施首席质量官制度”。湖北条例第五十条。"])
+
+
+CHECK_RESPONSE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "citations": {"type": "array", "description": "in the order they appear in the draft", "items": {
+            "type": "object", "properties": {
+                "cited": {"type": "string", "description": "the citation as written"},
+                "verdict": {"type": "string", "enum": list(VERDICTS)},
+                "message": {"type": "string"}, "start": {"type": "integer"}, "end": {"type": "integer"},
+                "title": {"type": ["string", "null"]}, "article": {"type": ["string", "null"]},
+                "citation": {"type": ["string", "null"]}, "text": {"type": ["string", "null"],
+                                                               "description": "the cited article, verbatim"},
+                "article_count": {"type": ["integer", "null"]}, "closest": {"type": ["object", "null"]},
+                "diff": {"type": ["array", "null"]}, "did_you_mean": {"type": "array", "items": {"type": "string"}},
+            }}},
+        "counts": {"type": "object", "properties": {v: {"type": "integer"} for v in VERDICTS}},
+        "unattributed": {"type": "array", "description": "a bare 第X条 with no regulation named before it"},
     },
 }
 FEEDBACK_BODY_SCHEMA: dict[str, Any] = {
@@ -104,7 +141,7 @@ def _status_of(exc: RegQAError) -> tuple[int, int | None]:
 
 
 def _error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    described = {400: "bad input", 413: "question or body too long",
+    described = {400: "bad input", 413: "question, draft or body too long",
                  503: "busy or index unavailable (see Retry-After)"}
     return {c: {"description": described[c], "content": {"application/json": {"schema": ERROR_SCHEMA}}}
             for c in codes}
@@ -142,14 +179,16 @@ def build_api(service: SearchService, title: str = "法规条文检索 API · Re
             if history is not None and not (isinstance(history, list) and all(isinstance(h, str) for h in history)):
                 raise QueryError("history 须为问题列表 (history must be a list of earlier questions)")
             regulations = _regulations(regulation)
-            found = await service.search_async(question, as_k(k, DEFAULT_K), mode or "hybrid", regulations)
+            found = await service.converse_async(question, history, as_k(k, DEFAULT_K), mode or "hybrid",
+                                                 regulations)
         except RegQAError as exc:
             status, retry = _status_of(exc)
             return error_response(status, str(exc), retry)
         except Exception:
             log.exception("search failed")
             return error_response(500, INTERNAL_ERROR)
-        return JSONResponse(found.response.to_json(), headers={"X-Cache": "hit" if found.cached else "miss"})
+        body = response_json(found.response, found.understood if history else None)
+        return JSONResponse(body, headers={"X-Cache": "hit" if found.cached else "miss"})
 
     @app.get("/api/search", tags=["search"], summary="Find the articles that answer a question",
              response_description="the JSON of `python -m retrieval search --json`",
@@ -162,8 +201,10 @@ def build_api(service: SearchService, title: str = "法规条文检索 API · Re
         mode: Annotated[str | None, Query(description="hybrid (default), dense or lexical")] = None,
         regulation: Annotated[list[str] | None,
                               Query(description="search only these regulations; may repeat")] = None,
+        history: Annotated[list[str] | None,
+                           Query(description="the conversation's earlier questions, oldest first; may repeat")] = None,
     ) -> JSONResponse:
-        return await answer(q, k, mode, regulation)
+        return await answer(q, k, mode, regulation, history)
 
     @app.post("/api/search", tags=["search"], summary="Find the articles that answer a question (JSON body)",
               response_description="the JSON of `python -m retrieval search --json`",
@@ -201,6 +242,27 @@ def build_api(service: SearchService, title: str = "法规条文检索 API · Re
             "pool": service.pool.stats(), "cache": {k: v for k, v in service.cache.stats().items() if k != "build"},
         })
 
+    checks = CitationChecks.of(service)
+
+    @app.post("/api/check", tags=["check"], summary="Check the article citations in a draft",
+              response_description="the JSON of `python -m retrieval check --json`",
+              openapi_extra={"requestBody": {"required": True, "content": {
+                  "application/json": {"schema": CheckBody.model_json_schema()}}}},
+              responses={200: {"content": {"application/json": {"schema": CHECK_RESPONSE_SCHEMA}}},
+                         **_error_responses(400, 413, 503)})
+    async def check(request: Request) -> JSONResponse:
+        body = await _json_body(request, MAX_CHECK_BODY_BYTES)
+        try:
+            draft = CheckBody.model_validate(body, strict=True).text
+        except ValidationError:
+            raise ApiError(400, '请提供文字草稿 text (the body needs the draft as text: {"text": ...})') from None
+        try:
+            report = await checks.check_async(draft)
+        except RegQAError as exc:
+            status, retry = _status_of(exc)
+            return error_response(status, str(exc), retry)
+        return JSONResponse(report.to_json())
+
     writing = threading.BoundedSemaphore(FEEDBACK_AT_ONCE)
 
     @app.post("/api/feedback", tags=["feedback"], summary="Record a 👍/👎 on an answer or on \"no answer\"",
@@ -228,7 +290,8 @@ def build_api(service: SearchService, title: str = "法规条文检索 API · Re
         return JSONResponse({"ok": True})
 
     # Everything else under /api/ gets a JSON error too, not the page's 404 (the page is mounted at "/").
-    known = {"search": "GET, POST", "regulations": "GET", "health": "GET", "feedback": "POST"}
+    known = {"search": "GET, POST", "regulations": "GET", "health": "GET", "feedback": "POST",
+             "check": "POST"}
 
     @app.api_route("/api/{rest:path}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
                    include_in_schema=False)
@@ -243,15 +306,16 @@ def build_api(service: SearchService, title: str = "法规条文检索 API · Re
     return app
 
 
-async def _json_body(request: Request) -> dict[str, Any]:
+async def _json_body(request: Request, limit: int = MAX_BODY_BYTES) -> dict[str, Any]:
+    too_large = f"请求太大 (request body too large: at most {limit} bytes)"
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise ApiError(413, f"请求太大 (request body too large: at most {MAX_BODY_BYTES} bytes)")
+    if declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, too_large)
     raw = bytearray()
     async for chunk in request.stream():
         raw += chunk
-        if len(raw) > MAX_BODY_BYTES:
-            raise ApiError(413, f"请求太大 (request body too large: at most {MAX_BODY_BYTES} bytes)")
+        if len(raw) > limit:
+            raise ApiError(413, too_large)
     try:
         body = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):

@@ -101,6 +101,7 @@ class Answer:
     engine: Loaded
     response: Any  # ingest.schema.SearchResponse
     cached: bool
+    understood: Any = None  # retrieval.followup.Understood, for a search that came with a history
 
 
 class SearchService:
@@ -129,6 +130,36 @@ class SearchService:
         if found.abstained and self.feedback is not None:  # every time it is asked, so gaps can be counted
             self.feedback.record("abstained", found.query, build)
         return Answer(eng, found, cached)
+
+    def converse(self, question: Any, history: list[str] | None, k: int, mode: str | None = None,
+                 regulations: list[str] | None = None) -> Answer:
+        """A turn of a conversation: `question` as understood after the earlier questions (oldest first).
+        The cache is keyed by the history too; the Understood is cached with the answer."""
+        from retrieval.followup import _checked_history, search_conversation
+
+        if not history:
+            return self.search(question, k, mode, regulations)
+        mode = mode or "hybrid"
+        if isinstance(regulations, str):
+            regulations = [regulations]
+        history = _checked_history(history)
+        eng = self.engine()
+        build = eng.retriever.index.path.name
+        key = (*cache_key(question, k, mode, regulations), "history", tuple(" ".join(h.split()) for h in history))
+        found = self.cache.get(build, key)
+        cached = found is not None
+        if found is None:
+            found = search_conversation(eng.retriever, question, history, k=k, mode=mode,
+                                        regulations=list(regulations or ()) or None)
+            self.cache.put(build, key, found)
+        response, understood = found
+        if response.abstained and self.feedback is not None:  # as search() does; the query as understood
+            self.feedback.record("abstained", response.query, build)
+        return Answer(eng, response, cached, understood)
+
+    async def converse_async(self, question: Any, history: list[str] | None, k: int, mode: str | None = None,
+                             regulations: list[str] | None = None) -> Answer:
+        return await self.pool.run(self.converse, question, history, k, mode, regulations)
 
     async def search_async(self, question: Any, k: int, mode: str | None = None,
                            regulations: list[str] | None = None) -> Answer:

@@ -92,10 +92,17 @@ def test_regulation_limits_the_search_and_may_repeat(api) -> None:
     assert posted == only
 
 
-def test_history_is_accepted(api) -> None:
+def test_history_reads_a_follow_up_and_says_how(api) -> None:
     plain = api.post("/api/search", json={"q": "湖北条例第二十三条"}).json()
     r = api.post("/api/search", json={"q": "湖北条例第二十三条", "history": ["企业要不要配质量管理人员？"]})
-    assert r.status_code == 200 and r.json() == plain
+    assert r.status_code == 200
+    complete = r.json()
+    assert complete.pop("understood")["merged"] is False and complete == plain  # a complete question: as typed
+    follow = api.get("/api/search", params=[("q", "那杭州呢"), ("history", "首席质量官制度是怎么规定的")]).json()
+    assert follow["results"][0]["citation"] == "《杭州市质量促进办法》第十二条"
+    read = follow["understood"]
+    assert read["merged"] and read["shown_as"].startswith("杭州市质量促进办法 · 首席质量官")
+    assert read["alone"] == "那杭州呢"
 
 
 def test_a_repeated_question_comes_from_the_cache(api) -> None:
@@ -154,7 +161,7 @@ def test_openapi_describes_the_routes(api) -> None:
     assert set(spec["paths"]["/api/search"]) == {"get", "post"}
     assert {"/api/regulations", "/api/health"} <= set(spec["paths"])
     params = {p["name"] for p in spec["paths"]["/api/search"]["get"]["parameters"]}
-    assert params == {"q", "k", "mode", "regulation"}
+    assert params == {"q", "k", "mode", "regulation", "history"}
     docs = api.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
 
