@@ -27,7 +27,11 @@ def results(root: Path = MUTANTS) -> dict[str, dict[str, int | None]]:
     """{module path: {mutant name: exit code}} for every mutated file mutmut has seen."""
     out = {}
     for meta in sorted(root.rglob("*.py.meta")):
-        codes = json.loads(meta.read_text(encoding="utf-8")).get("exit_code_by_key", {})
+        try:
+            codes = json.loads(meta.read_text(encoding="utf-8")).get("exit_code_by_key", {})
+        except json.JSONDecodeError:  # mutmut is writing it right now: read it again after the run
+            print(f"skipped {meta} (being written)", file=sys.stderr)
+            continue
         if codes:
             out[str(meta.relative_to(root))[: -len(".meta")]] = codes
     return out
