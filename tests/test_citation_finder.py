@@ -249,6 +249,14 @@ def _record(c: Citation) -> tuple:
          0, None, None, None, None, False),
     ]),
 
+    ('“甲”（    杭州办法第十二条）', [
+        ('杭州办法第十二条', '杭州办法', ('hangzhou',), 12, 0, None, None, None, None, False),
+    ]),
+    ('Article 3 of the Hubei regulation；杭州办法第二条', [
+        ('Article 3 of the Hubei regulation', 'Hubei regulation', ('hubei',), 3, 0, None, None, None, None, False),
+        ('杭州办法第二条', '杭州办法', ('hangzhou',), 2, 0, None, None, None, None, False),
+    ]),
+
 ])
 def test_citations_found(text: str, expected: list[tuple]):
     assert [_record(c) for c in find_citations(text, NAMES)] == expected
