@@ -194,3 +194,18 @@ def test_reply_tools_exactly():
             '<button type="button" class="regqa-vote regqa-up" title="确实没有 Indeed none">👍 确实没有 Indeed none'
             '</button></div>') in none
     assert cards.reply_tools(SearchResponse("q", True, ()), "b1", "d").endswith("</pre>")  # no results: no buttons
+
+
+def test_an_article_opened_by_its_link_among_its_neighbours():
+    a = Article("reg", "示例条例", "第二章 发展", "第三条", 3, 0, "甲<乙>。")
+    b = Article("reg", "示例条例", "第二章 发展", "第四条", 4, 0, "丙。")
+    assert cards.article_view(a, [a, b], "<i>acts</i>") == (
+        '<div class="regqa-answer regqa-article"><div class="regqa-card"><div class="regqa-head">'
+        f'<h3 class="regqa-cite">《示例条例》第三条（第二章 发展）</h3>{COPY}</div>'
+        '<div class="regqa-meta">条文及其上下文 the article in context<i>acts</i></div>'
+        '<div class="regqa-note">《示例条例》（第二章 发展）</div>'
+        '<div class="regqa-ctx-art regqa-ctx-me"><span class="regqa-ctx-label">第三条</span> 甲&lt;乙&gt;。</div>'
+        '<div class="regqa-ctx-art"><span class="regqa-ctx-label">第四条</span> 丙。</div></div></div>')
+    alone = cards.article_view(Article("m", "示例办法", None, "第2条", 2, 0, "丁。"), [])
+    assert alone.endswith('<div class="regqa-note">《示例办法》</div><div class="regqa-ctx-art regqa-ctx-me">'
+                          '<span class="regqa-ctx-label">第2条</span> 丁。</div></div></div>')  # no neighbours: itself
