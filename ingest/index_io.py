@@ -4,6 +4,8 @@ Layout of an index directory (default data/index):
     CURRENT                  name of the build that is serving (replaced atomically)
     builds/<name>/           manifest.json, the vector store's files (dense.faiss), embeddings.npy, bm25/,
                              chunks.jsonl, articles.jsonl, regulations.jsonl
+    milvus/<name>.db         a build's Milvus Lite database, when it is stored in Milvus (the manifest says where;
+                             on a server, nothing here: the vectors and BM25 live in a collection per build)
     .lock                    held while a build runs
 A build is written into a fresh folder, checked by loading it, then CURRENT is switched with os.replace;
 a failed or killed build leaves the previous one serving.
@@ -28,8 +30,9 @@ from typing import Any
 import numpy as np
 
 from ingest.errors import IndexFault
+from ingest.lexical_index import LexicalIndex
 from ingest.schema import Article, Chunk, Regulation
-from ingest.vector_store import VectorStore, load_store
+from ingest.vector_store import VectorStore, load_lexical, load_store
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +51,7 @@ class LoadedIndex:
     articles: tuple[Article, ...]
     chunks: tuple[Chunk, ...]
     store: VectorStore  # one vector per chunk, in chunk order
-    bm25: Any  # bm25s.BM25
+    lexical: LexicalIndex  # BM25 over the chunks' words (bm25s files, or the Milvus collection itself)
 
     @property
     def model_id(self) -> str:
@@ -119,7 +122,7 @@ def write_build(
     chunks: list[Chunk],
     vectors: np.ndarray,
     store: VectorStore,
-    bm25: Any,
+    lexical: LexicalIndex,
 ) -> None:
     try:
         _write_jsonl(folder / "regulations.jsonl", [r.to_json() for r in regulations])
@@ -127,7 +130,7 @@ def write_build(
         _write_jsonl(folder / "chunks.jsonl", [c.to_json() for c in chunks])
         np.save(folder / "embeddings.npy", vectors.astype(np.float32), allow_pickle=False)
         store.save(folder)
-        bm25.save(str(folder / "bm25"), show_progress=False)
+        lexical.save(folder)
         files = {
             f.relative_to(folder).as_posix(): sha256_file(f)
             for f in sorted(folder.rglob("*"))
@@ -205,11 +208,12 @@ def record_in_manifest(root: Path, key: str, value: Any) -> Path:
     return folder
 
 
-def prune_builds(root: Path, keep: int = 2) -> None:
-    """Remove old builds and leftovers of killed builds; call with the build lock held."""
+def prune_builds(root: Path, keep: int = 2) -> set[str]:
+    """Remove old builds and leftovers of killed builds; call with the build lock held. Returns the names of
+    the builds kept (their stores' data elsewhere, e.g. Milvus collections, must stay too)."""
     builds = root / BUILDS
     if not builds.is_dir():
-        return
+        return set()
     try:
         serving = current_build(root).name
     except IndexFault:
@@ -221,6 +225,7 @@ def prune_builds(root: Path, keep: int = 2) -> None:
             shutil.rmtree(d, ignore_errors=True)
     for stray in root.glob(f".{CURRENT}.*"):
         stray.unlink(missing_ok=True)
+    return keepers
 
 
 def load_index(root: Path, verify: bool = True) -> LoadedIndex:
@@ -268,8 +273,6 @@ def check_files(folder: Path, manifest: Any, checksums: bool = True) -> None:
 
 def load_build(folder: Path, verify: bool = True) -> LoadedIndex:
     """Load one build; every file is checked against the manifest before it is used."""
-    import bm25s
-
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -286,8 +289,11 @@ def load_build(folder: Path, verify: bool = True) -> LoadedIndex:
         raise IndexFault(f"the index files disagree with each other (a chunk of an unknown article); "
                          f"{REBUILD_HINT}")
     try:
-        store = load_store(folder, manifest, [regulation_of[c.article_id] for c in chunks])
-        bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False, verbosity=0)
+        regulation_ids = [regulation_of[c.article_id] for c in chunks]
+        store = load_store(folder, manifest, regulation_ids)
+        lexical = load_lexical(folder, store, regulation_ids)
+    except IndexFault:  # a store that words its own fault (a Milvus collection that is missing, …)
+        raise
     except Exception as exc:  # as above
         raise IndexFault(f"the index cannot be read ({type(exc).__name__}); {REBUILD_HINT}") from exc
     counts = manifest.get("counts", {})
@@ -296,7 +302,7 @@ def load_build(folder: Path, verify: bool = True) -> LoadedIndex:
         len(articles), len(chunks), len(regulations)
     ) or store.count != len(chunks) or store.dim != dim:
         raise IndexFault(f"the index files disagree with its manifest (counts or dimension); {REBUILD_HINT}")
-    return LoadedIndex(folder, manifest, regulations, articles, chunks, store, bm25)
+    return LoadedIndex(folder, manifest, regulations, articles, chunks, store, lexical)
 
 
 def load_embeddings(folder: Path) -> tuple[list[Chunk], np.ndarray] | None:
