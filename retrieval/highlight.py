@@ -20,19 +20,23 @@ def _bigrams(text: str) -> set[str]:
 
 def best_sentence(text: str, question: str, query_words: list[str],
                   within: tuple[int, int] | None = None) -> tuple[int, int]:
-    """Span of the sentence sharing most words (then character pairs) with the question.
+    """Span of the sentence sharing most words (then character pairs, then single characters) with the question.
 
-    `within` is the matched chunk's span: sentences inside it win ties. Falls back to the first sentence.
+    `within` is the matched chunk's span: sentences inside it win remaining ties. Falls back to the first
+    sentence. Single characters break ties because a layperson's words often share only characters with the
+    text (配…专门管质量的人 against 配备…专职…质量管理专业人员).
     """
     spans = sentences(text) or [(0, len(text))]
     qb = _bigrams(question)
     words = [w for w in query_words if len(w) > 1]
+    chars = {w for w in query_words if len(w) == 1}
 
-    def score(span: tuple[int, int]) -> tuple[float, int]:
+    def score(span: tuple[int, int]) -> tuple[float, float, int]:
         s = normalise(text[span[0] : span[1]])
         word_hits = sum(1 for w in words if w in s)
         pair_hits = len(qb & _bigrams(s)) / (len(qb) or 1)
+        char_hits = sum(1 for c in chars if c in s) / (len(chars) or 1)
         inside = 1 if within and within[0] <= span[0] < within[1] else 0
-        return (word_hits + pair_hits, inside)
+        return (word_hits + pair_hits, char_hits, inside)
 
     return max(spans, key=score)
