@@ -1,4 +1,4 @@
-"""python -m ingest build | list | model"""
+"""python -m ingest build | attach | list | model"""
 
 from __future__ import annotations
 
@@ -36,6 +36,13 @@ def main(argv: list[str] | None = None) -> int:
                         "Milvus's own Chinese (jieba) analyzer")
     b.add_argument("--force", action="store_true", help="rebuild even if sources and settings are unchanged")
     b.add_argument("--quiet", action="store_true", help="no progress bar")
+    at = sub.add_parser("attach", help="make a directory follow an index published in Milvus (for app processes "
+                                       "that keep no index of their own)")
+    at.add_argument("--milvus-uri", required=True, help="the Milvus server the index was built into")
+    at.add_argument("--milvus-collection", default=None,
+                    help="the index's collection name prefix, as given to the build (default regqa_index)")
+    at.add_argument("--out", type=Path, default=Path("data/index"),
+                    help="the directory to follow it from (default data/index); it keeps only a cache")
     li = sub.add_parser("list", help="the regulations in an index")
     li.add_argument("--index", type=Path, default=Path("data/index"))
     li.add_argument("--json", action="store_true")
@@ -50,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
             return _build(args)
         if args.command == "list":
             return _list(args)
+        if args.command == "attach":
+            return _attach(args)
         return _model(args)
     except RegQAError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -71,6 +80,16 @@ def _build(args: argparse.Namespace) -> int:
     state = "built" if report.rebuilt else "up to date"
     print(f"{state}: {report.regulations} regulations, {report.articles} articles, {report.chunks} chunks "
           f"({report.embedded} embedded) in {report.seconds:.1f} s -> {args.out}")
+    return 0
+
+
+def _attach(args: argparse.Namespace) -> int:
+    from ingest.milvus_catalog import attach
+    from ingest.milvus_store import DEFAULT_NAME_PREFIX
+
+    name = args.milvus_collection or f"{DEFAULT_NAME_PREFIX}_index"
+    folder = attach(args.out, args.milvus_uri, name)
+    print(f"{args.out} follows {name} at {args.milvus_uri}; serving build {folder.name}")
     return 0
 
 

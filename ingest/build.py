@@ -23,6 +23,7 @@ from ingest.index_io import (
     new_build_dir,
     prune_builds,
     read_manifest,
+    refuse_follower,
     sha256_file,
     switch_current,
     write_build,
@@ -87,6 +88,7 @@ def build_index(
     t0 = time.perf_counter()
     if store not in KINDS:
         raise IndexFault(f"unknown vector store {store!r}; use one of {', '.join(KINDS)}")
+    refuse_follower(out)
     files = discover(list(sources or DEFAULT_SOURCES))
     spec = embedder_spec(embedder if isinstance(embedder, str) or embedder is None else
                          f"instance:{embedder.model_id}")
@@ -117,15 +119,15 @@ def build_index(
         texts = [c.embed_text for c in chunks]
         folder = new_build_dir(out)
         target = None
+        vstore: VectorStore | None = None
         try:
             if store == "milvus":  # the collection is named after the build folder
                 from ingest.milvus_store import MilvusStore, target_for
 
                 target = target_for(out, folder.name, milvus_uri, milvus_name)
                 position = {a.id: i for i, a in enumerate(articles)}
-                vstore: VectorStore = MilvusStore.build(out, target, vectors, regulation_ids,
-                                                        [position[c.article_id] for c in chunks], texts,
-                                                        milvus_analyzer)
+                vstore = MilvusStore.build(out, target, vectors, regulation_ids,
+                                           [position[c.article_id] for c in chunks], texts, milvus_analyzer)
             else:
                 vstore = build_store(vectors, regulation_ids, faiss_factory)
             lexical = build_lexical(vstore, texts, regulation_ids)
@@ -138,8 +140,14 @@ def build_index(
                 "sources": fingerprint,
                 "settings": settings,
             }
-            write_build(folder, manifest, regulations, articles, chunks, vectors, vstore, lexical)
+            published = _published(manifest)
+            write_build(folder, manifest, regulations, articles, chunks, None if published else vectors, vstore,
+                        lexical)
             load_build(folder)  # load it exactly as a searcher would before it may serve
+            if published:
+                from ingest.milvus_catalog import publish
+
+                publish(folder, manifest["milvus"])
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             if target is not None:
@@ -147,7 +155,13 @@ def build_index(
 
                 discard(out, target)
             raise
+        finally:
+            _let_go(vstore)  # a Milvus Lite file must be free before readers are pointed at it
         switch_current(out, folder)
+        if published:  # then every app process that follows the index in Milvus
+            from ingest.milvus_catalog import switch_to
+
+            switch_to(folder, manifest["milvus"])
         kept = prune_builds(out)
         _prune_milvus(out, kept, manifest)
     seconds = time.perf_counter() - t0
@@ -208,12 +222,31 @@ def _embed(emb: Embedder, chunks: list[Chunk], reuse: dict[str, np.ndarray], pro
     return vectors, len(todo)
 
 
+def _let_go(store: VectorStore | None) -> None:
+    close = getattr(store, "close", None)  # stores that hold a connection (Milvus) have one
+    if close is not None:
+        close()
+
+
+def _published(manifest: dict[str, Any]) -> bool:
+    """Is this a build on a shared Milvus, which app processes follow through its catalog?"""
+    if "milvus" not in manifest:
+        return False
+    from ingest.milvus_catalog import published
+
+    return published(manifest["milvus"]) is not None
+
+
 def _prune_milvus(out: Path, kept: set[str], manifest: dict[str, Any]) -> None:
     """After the switch: drop the Milvus data of builds that are no longer kept (old ones served until now)."""
     from ingest.milvus_store import LITE_FOLDER
 
     if "milvus" not in manifest and not (out / LITE_FOLDER).is_dir():
         return
+    from ingest.milvus_catalog import prune_catalog, published
     from ingest.milvus_store import prune
 
     prune(out, kept, manifest.get("milvus"))
+    where = published(manifest.get("milvus"))
+    if where is not None:
+        prune_catalog(*where, kept)

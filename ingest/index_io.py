@@ -89,9 +89,17 @@ def _fsync_tree(folder: Path) -> None:
         os.close(dir_fd)
 
 
+def refuse_follower(root: Path) -> None:
+    """A directory that follows an index published in Milvus holds only a cache: nothing is built into it."""
+    if (root / "REMOTE").is_file():
+        raise IndexFault(f"{root} follows an index published in Milvus; build (and calibrate) where that index "
+                         "is built, or into another directory")
+
+
 @contextlib.contextmanager
 def build_lock(root: Path) -> Iterator[None]:
     """One build at a time per index directory; a second one fails fast with a clear message."""
+    refuse_follower(root)
     try:
         root.mkdir(parents=True, exist_ok=True)
         fd = os.open(root / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
@@ -120,7 +128,7 @@ def write_build(
     regulations: list[Regulation],
     articles: list[Article],
     chunks: list[Chunk],
-    vectors: np.ndarray,
+    vectors: np.ndarray | None,
     store: VectorStore,
     lexical: LexicalIndex,
 ) -> None:
@@ -128,7 +136,8 @@ def write_build(
         _write_jsonl(folder / "regulations.jsonl", [r.to_json() for r in regulations])
         _write_jsonl(folder / "articles.jsonl", [a.to_json() for a in articles])
         _write_jsonl(folder / "chunks.jsonl", [c.to_json() for c in chunks])
-        np.save(folder / "embeddings.npy", vectors.astype(np.float32), allow_pickle=False)
+        if vectors is not None:  # None: the store keeps them (a published Milvus build), read back for reuse
+            np.save(folder / "embeddings.npy", vectors.astype(np.float32), allow_pickle=False)
         store.save(folder)
         lexical.save(folder)
         files = {
@@ -158,6 +167,10 @@ def switch_current(root: Path, folder: Path) -> None:
 
 
 def current_build(root: Path) -> Path:
+    if (root / "REMOTE").is_file():  # a directory that follows an index published in Milvus
+        from ingest.milvus_catalog import follow
+
+        return follow(root)
     pointer = root / CURRENT
     if not pointer.is_file():
         raise IndexFault(f"no index at {root.name}/: {REBUILD_HINT}")
@@ -205,6 +218,11 @@ def record_in_manifest(root: Path, key: str, value: Any) -> Path:
             os.replace(tmp, path)
         except (OSError, ValueError) as exc:
             raise IndexFault(f"cannot update {path.name} of {folder.name}: {exc}") from exc
+        if isinstance(manifest.get("milvus"), dict):  # followers of a published build get the new manifest too
+            from ingest.milvus_catalog import publish, switch_to
+
+            publish(folder, manifest["milvus"])
+            switch_to(folder, manifest["milvus"])
     return folder
 
 
@@ -306,10 +324,15 @@ def load_build(folder: Path, verify: bool = True) -> LoadedIndex:
 
 
 def load_embeddings(folder: Path) -> tuple[list[Chunk], np.ndarray] | None:
-    """A previous build's chunks and vectors, for reuse by content; None if unreadable."""
+    """A previous build's chunks and vectors, for reuse by content; None if unreadable. Without an
+    embeddings.npy (a build published in Milvus) the vectors are read back from its store."""
     try:
         chunks = [Chunk.from_json(c) for c in _read_jsonl(folder / "chunks.jsonl")]
-        vectors = np.load(folder / "embeddings.npy", allow_pickle=False)
+        if (folder / "embeddings.npy").is_file():
+            vectors = np.load(folder / "embeddings.npy", allow_pickle=False)
+        else:
+            store = load_build(folder, verify=False).store
+            vectors = store.vectors(range(store.count))
     except Exception:  # reuse is an optimisation; any doubt means embed again
         return None
     if vectors.ndim != 2 or len(vectors) != len(chunks):
