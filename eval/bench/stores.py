@@ -198,7 +198,9 @@ def synthetic_latency(n: int, base: Any, qvec: np.ndarray, qtext: list[str], qwo
     bm = bm25s.BM25()
     bm.index([cached_words(t) for t in texts], show_progress=False)
     lexical = Bm25sIndex(bm, regulations)
-    for factory in ("auto", "Flat"):
+    from ingest.faiss_store import choose_factory
+
+    for factory in dict.fromkeys((choose_factory(n), "Flat")):  # the build's choice, and exact search
         t0 = time.perf_counter()
         store = FaissStore.build(x, regulations, factory)
         log.info("FAISS %s at %d: built in %.1f s", store.settings["factory"], n, time.perf_counter() - t0)
@@ -269,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     from ingest.faiss_store import set_threads
 
     set_threads(1)  # as the Retriever searches (one search is small)
-    sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
+    sizes = [s.strip() if s.strip() in CORPORA else parse_size(s) for s in args.sizes.split(",") if s.strip()]
     analyzers = [a.strip() for a in args.analyzers.split(",") if a.strip()]
     args.out.mkdir(parents=True, exist_ok=True)
     result: dict[str, Any] = {"settings": vars(args) | {"out": str(args.out)}, "quality": [], "latency": []}
