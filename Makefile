@@ -6,7 +6,7 @@ PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 PORT ?= $(or $(GRADIO_SERVER_PORT),7860)
 
-.PHONY: run test setup index model lint bench-load bench-scale bench-engines bench-stores eval eval-stard clean
+.PHONY: run test test-full browser-deps setup index model lint bench-load bench-scale bench-engines bench-stores eval eval-stard clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,8 +28,22 @@ index: model
 run: index
 	GRADIO_SERVER_PORT=$(PORT) $(PY) app.py
 
-test: setup model
+# The browser tests need Debian's chromium and a CJK font: installed here when running as root (as CI does)
+# or with password-less sudo; otherwise those tests fail with the command to run (they never skip).
+browser-deps:
+	@if command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "noto sans cjk"; then :; \
+	elif [ "$$(id -u)" = 0 ]; then echo "installing chromium and fonts-noto-cjk for the browser tests"; \
+	  export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	elif sudo -n true 2>/dev/null; then echo "installing chromium and fonts-noto-cjk for the browser tests"; \
+	  sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	else echo "the browser tests need: sudo apt-get install -y chromium fonts-noto-cjk (they fail until then)"; fi
+
+# The default run checks a fixed sample where a test would cover a whole benchmark set; test-full (CI) all of it.
+test: setup model browser-deps
 	$(PY) -m pytest
+
+test-full:
+	REGQA_TEST_FULL=1 $(MAKE) test
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -22,8 +22,11 @@ from typing import Any
 
 import gradio as gr
 
+from ingest import paths
 from ingest.errors import QueryError, RegQAError
-from retrieval import cards
+from retrieval import web
+from retrieval.settings import DEFAULT_MODE, MODES
+from retrieval.web import cards, laws
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # read by Gradio when it would report; never report
 
@@ -36,8 +39,8 @@ API_K = 5  # the CLI's default, so `/search` with defaults equals `python -m ret
 RELATED_K = 3
 MAX_HISTORY = 40  # messages kept in a chat; older ones scroll away
 INTERNAL_ERROR = "检索时出错，请稍后再试 (something went wrong; please try again)"
-MODES = [("混合 hybrid（推荐 recommended）", "hybrid"), ("语义 dense (meaning)", "dense"),
-         ("关键词 lexical (words)", "lexical")]
+MODE_LABELS = {"hybrid": "混合 hybrid（推荐 recommended）", "dense": "语义 dense (meaning)",
+               "lexical": "关键词 lexical (words)"}
 EXAMPLES = [
     "企业要不要配专门管质量的人？",
     "湖北和杭州对首席质量官的规定有什么不同",
@@ -49,7 +52,8 @@ EXAMPLES = [
 
 
 def index_dir() -> Path:
-    return Path(os.environ.get("REGQA_INDEX") or ROOT / "data" / "index")
+    """$REGQA_INDEX, else the repository's data/index (whatever the working directory)."""
+    return paths.index_dir(base=ROOT)
 
 
 # -- the model and index: loaded once per process, on first use ----------------------------------------
@@ -95,7 +99,7 @@ def _as_k(k: Any, default: int) -> int:
 def _search(question: Any, k: int, mode: str | None, regulations: list[str] | None):
     eng = engine()
     with eng.lock:
-        response = eng.retriever.search(question, k=k, mode=mode or "hybrid", regulations=regulations or None)
+        response = eng.retriever.search(question, k=k, mode=mode or DEFAULT_MODE, regulations=regulations or None)
     return eng, response
 
 
@@ -140,31 +144,13 @@ def on_load():
         rows = engine().rows
     except RegQAError as exc:
         return gr.skip(), gr.skip(), f"⚠️ 索引不可用 (index unavailable): {html.escape(str(exc))}", gr.skip()
-    rows = sorted(rows, key=lambda r: (-r["articles"], r["title"]))
-    choices = [(f"{r['title']}（{r['articles']} 条）", r["id"]) for r in rows]
-    table = [[r["title"], r.get("region") or "—", r.get("issuer") or "—", r["articles"], r["chapters"] or "—",
-              r.get("adopted") or r.get("promulgated") or "—", r.get("effective") or "—"] for r in rows]
-    total = sum(r["articles"] for r in rows)
-    status = (f"索引共收录 {len(rows)} 部法规、{total} 条条文 · "
-              f"{len(rows)} regulations, {total} articles indexed")
-    return gr.Dropdown(choices=choices), table, status, chapter_outline(rows)
-
-
-def chapter_outline(rows: list[dict[str, Any]]) -> str:
-    """Each regulation's chapters with the articles they span, for the laws tab."""
-    parts = []
-    for r in rows:
-        english = r.get("english_names") or []
-        head = f"**{html.escape(r['title'])}**" + (f" · {html.escape(english[0])}" if english else "")
-        items = [f"- {html.escape(c['chapter'])}（{html.escape(c['first'])}—{html.escape(c['last'])}）"
-                 for c in r.get("chapter_list") or []]
-        none = f"- 不分章，共 {r['articles']} 条 · no chapters, {r['articles']} articles"
-        parts.append("\n".join([head, *(items or [none])]))
-    return "\n\n".join(parts)
+    rows = laws.ordered(rows)
+    choices = gr.Dropdown(choices=laws.filter_choices(rows))
+    return choices, laws.table(rows), laws.status(rows), laws.chapter_outline(rows)
 
 
 # -- API -------------------------------------------------------------------------------------------------
-def search(question: str, k: int = API_K, mode: str = "hybrid", regulations: list[str] | None = None) -> dict:
+def search(question: str, k: int = API_K, mode: str = DEFAULT_MODE, regulations: list[str] | None = None) -> dict:
     """Find the articles that answer a question.
 
     Returns {"query", "abstained", "results": [{"title", "article", "number", "chapter", "text", "score",
@@ -181,112 +167,15 @@ def search(question: str, k: int = API_K, mode: str = "hybrid", regulations: lis
 
 
 # -- page ------------------------------------------------------------------------------------------------
-CSS = """
-.gradio-container { max-width: 1100px !important; margin: 0 auto; }
-#regqa-chat .regqa-card { border: 1px solid var(--border-color-primary); border-radius: 8px;
-  padding: 10px 12px; margin: 10px 0; background: var(--background-fill-primary); }
-#regqa-chat .regqa-head { display: flex; align-items: center; gap: 8px; flex-wrap: wrap; }
-#regqa-chat h3.regqa-cite { font-size: 1.05em; font-weight: 650; margin: 0 !important; flex: 1 1 14em; }
-#regqa-chat .regqa-rank { min-width: 1.6em; height: 1.6em; line-height: 1.6em; text-align: center;
-  border-radius: 50%; background: var(--color-accent-soft); font-size: .85em; font-weight: 600; }
-#regqa-chat button.regqa-copy { font-size: .8em; padding: 2px 8px;
-  border: 1px solid var(--border-color-primary); border-radius: 6px;
-  background: var(--button-secondary-background-fill); color: var(--body-text-color); cursor: pointer; }
-#regqa-chat .regqa-meta, #regqa-chat .regqa-note { color: var(--body-text-color-subdued); font-size: .85em; }
-#regqa-chat .regqa-text { line-height: 1.75; margin-top: 6px; }
-#regqa-chat mark.regqa-hit { background: #fff0a0; color: #1f2937; border-radius: 2px; padding: 0 1px; }
-.dark #regqa-chat mark.regqa-hit { background: #665500; color: #f9fafb; }
-#regqa-chat strong.regqa-word { font-weight: 700; text-decoration: underline; text-decoration-color: #d97706;
-  text-underline-offset: 3px; }
-#regqa-chat details { margin-top: 8px; }
-#regqa-chat details > summary { cursor: pointer; color: var(--link-text-color); font-size: .9em; }
-#regqa-chat .regqa-ctx-art, #regqa-chat .regqa-rel-art { margin: 6px 0; padding: 6px 8px; border-radius: 6px;
-  border-left: 3px solid var(--border-color-primary); }
-#regqa-chat .regqa-ctx-me { border-left-color: var(--color-accent); background: var(--color-accent-soft); }
-#regqa-chat .regqa-ctx-label, #regqa-chat .regqa-rel-head .regqa-cite { font-weight: 600; }
-#regqa-chat .regqa-none strong { color: #b45309; }
-#regqa-chat .regqa-error { color: #b91c1c; }
-#regqa-chat .regqa-q { white-space: pre-wrap; word-break: break-word; }
-.tab-container { flex-wrap: wrap; min-width: 0; }
-@media (max-width: 640px) {
-  #regqa-chat .regqa-card { padding: 8px; }
-}
-"""
-
-# Custom CSS only reaches inside the app's content box; narrow screens also need the outer margins smaller.
-HEAD = """<style>@media (max-width: 640px) {
-  .gradio-container .main { padding-left: 6px !important; padding-right: 6px !important; } }</style>"""
-
-# Copy buttons inside chat messages: the sanitiser strips inline handlers, so one delegated listener.
-JS = """
-() => {
-  if (window.__regqaCopy) return;
-  window.__regqaCopy = true;
-  document.addEventListener('click', async (ev) => {
-    const b = ev.target && ev.target.closest ? ev.target.closest('button.regqa-copy') : null;
-    if (!b) return;
-    ev.preventDefault();
-    const holder = b.closest('.regqa-head, .regqa-rel-head');
-    const cite = holder ? holder.querySelector('.regqa-cite') : null;
-    const text = cite ? cite.textContent.trim() : '';
-    let ok = false;
-    try { await navigator.clipboard.writeText(text); ok = true; } catch (e) {
-      const ta = document.createElement('textarea');
-      ta.value = text; ta.setAttribute('readonly', ''); ta.style.position = 'fixed'; ta.style.opacity = '0';
-      document.body.appendChild(ta); ta.select();
-      try { ok = document.execCommand('copy'); } catch (e2) { ok = false; }
-      ta.remove();
-    }
-    const label = b.textContent;
-    b.textContent = ok ? '已复制 Copied' : '复制失败 Copy failed';
-    setTimeout(() => { b.textContent = label; }, 1500);
-  });
-}
-"""
-
-# After a reply, show its question at the top of the chat (Gradio would scroll to the end of the last card).
-SHOW_REPLY_JS = """
-() => {
-  const show = (tries) => {
-    const qs = document.querySelectorAll('#regqa-chat .regqa-q');
-    const q = qs[qs.length - 1];
-    if (!q) { if (tries > 0) setTimeout(() => show(tries - 1), 50); return; }
-    const row = q.closest('.message-row') || q;
-    const chat = document.getElementById('regqa-chat');
-    let box = row.parentElement;
-    while (box && box !== chat && box.scrollHeight <= box.clientHeight + 1) box = box.parentElement;
-    if (box && box !== chat) {
-      box.scrollTop += row.getBoundingClientRect().top - box.getBoundingClientRect().top - 28;
-    }
-  };
-  setTimeout(() => show(10), 50);
-}
-"""
-
 # Local fonts only: the default theme would fetch web fonts, and the page must work offline.
 THEME = gr.themes.Default(
     font=["Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "system-ui", "sans-serif"],
     font_mono=["Noto Sans Mono CJK SC", "ui-monospace", "monospace"])
 
-INTRO = """## 法规条文检索 · Ask the regulations
-用日常语言提问，回答即法规原文与准确引用，不改写、不生成。Ask in Chinese or English; each reply lists the
-articles themselves, verbatim, with their citations."""
-
-ABOUT = """### 使用说明 · How it works
-- 回答中的每一条都是索引中的**原文**；黄色标出最匹配的句子，下划线标出问题中的词语。
-  Every reply quotes the articles verbatim; the best-matching sentence is marked, query words are underlined.
-- 没有条文直接回答时，会明确说明“未找到直接相关的条文”，最接近的条文折叠在下方。
-  When nothing answers, the reply says so, and the nearest articles are folded below it.
-- 可按条号查询，例如“湖北条例第二十三条”“杭州办法第12条”“第十二条”。
-  You can ask for an article by number: "Article 12 of the Hangzhou measures".
-- 程序接口 API: `Client(url).predict(question, k, mode, api_name="/search")`（返回与
-  `python -m retrieval search --json` 相同的 JSON）。
-- 本工具只检索条文，不构成法律意见。This tool finds articles; it is not legal advice."""
-
 
 def build() -> gr.Blocks:
     with gr.Blocks(title="法规条文检索 · Regulation search", analytics_enabled=False) as page:
-        gr.Markdown(INTRO, elem_id="regqa-intro")
+        gr.Markdown(web.asset("intro.md"), elem_id="regqa-intro")
         status = gr.Markdown("正在加载索引… Loading the index…", elem_id="regqa-status")
         with gr.Tabs():
             with gr.Tab("检索 Search", id="search"):
@@ -307,25 +196,24 @@ def build() -> gr.Blocks:
                     k = gr.Slider(1, MAX_CHAT_K, value=CHAT_K, step=1, scale=1, min_width=160,
                                   label="条数 Results", elem_id="regqa-k")
                 with gr.Accordion("高级设置 Advanced", open=False):
-                    mode = gr.Radio(MODES, value="hybrid", label="检索方式 Search mode", elem_id="regqa-mode")
+                    mode = gr.Radio([(MODE_LABELS[m], m) for m in MODES], value=DEFAULT_MODE,
+                                    label="检索方式 Search mode", elem_id="regqa-mode")
                 examples = gr.Dataset(components=[msg], samples=[[q] for q in EXAMPLES],
                                       label="示例问题 Examples（点击即检索 click to ask）",
                                       elem_id="regqa-examples")
                 gr.ClearButton([chatbot, msg], value="清空对话 Clear", size="sm")
             with gr.Tab("法规 Laws", id="regulations"):
-                table = gr.Dataframe(
-                    headers=["法规 Regulation", "地区 Region", "制定机关 Issuer", "条文数 Articles",
-                             "章数 Chapters", "通过/公布 Adopted or promulgated", "施行 Effective"],
-                    datatype=["str", "str", "str", "number", "str", "str", "str"], interactive=False, wrap=True,
-                    elem_id="regqa-table")
+                table = gr.Dataframe(headers=laws.TABLE_HEADERS, datatype=laws.TABLE_TYPES, interactive=False,
+                                     wrap=True, elem_id="regqa-table")
                 outline = gr.Markdown(elem_id="regqa-outline")
             with gr.Tab("说明 About", id="about"):
-                gr.Markdown(ABOUT)
+                gr.Markdown(web.asset("about.md"))
         inputs = [chatbot, k, mode, regulations]
         asked = msg.submit(ask, [msg, *inputs], [chatbot, msg], api_visibility="private")
         clicked = examples.click(ask_example, [examples, *inputs], [chatbot, msg], api_visibility="private")
+        show_reply = web.asset("show_reply.js")
         for event in (asked, clicked):
-            event.then(None, js=SHOW_REPLY_JS)
+            event.then(None, js=show_reply)
         page.load(on_load, None, [regulations, table, status, outline], api_visibility="private")
         gr.api(search, api_name="search")
     page.queue(default_concurrency_limit=2, max_size=32)
@@ -340,7 +228,8 @@ def launch_options(port: int) -> dict[str, Any]:
         server_name="127.0.0.1", server_port=port, share=False, show_error=True,
         allowed_paths=[], blocked_paths=[str(index_dir().resolve()), str((ROOT / "data").resolve())],
         enable_monitoring=False, max_file_size="1mb", ssr_mode=False, pwa=False, mcp_server=False,
-        run_history=False, footer_links=["api"], theme=THEME, css=CSS, js=JS, head=HEAD)
+        run_history=False, footer_links=["api"], theme=THEME, css_paths=[web.CSS],
+        js=web.asset("copy_citation.js"), head_paths=[web.HEAD])
 
 
 def main() -> int:

@@ -1,7 +1,7 @@
 """python -m eval run | calibrate
 
 run:       [--index DIR] --questions FILE [--mode hybrid|dense|lexical|all] [-k K] [--json] [--report DIR]
-           [--fail-under METRIC=VALUE ...]
+           [--fail-under METRIC=VALUE ...] [--part dev|test] [--no-history]
 calibrate: [--index DIR] --questions FILE (the development split) [--json] [--min-abstain X]
            [--max-false-abstain Y] [--cache FILE] [--save]
 """
@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 
 from ingest.errors import RegQAError
+from ingest.paths import INDEX_HELP, index_dir
+from retrieval.settings import DEFAULT_MODE, MODES
 
 EXIT_BELOW_BAR = 1
 EXIT_ERROR = 2
@@ -37,19 +39,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval", description="Measure retrieval quality.")
     sub = parser.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="run a question file and report metrics")
-    r.add_argument("--index", type=Path, default=Path("data/index"))
+    r.add_argument("--index", type=Path, default=None, help=INDEX_HELP)
     r.add_argument("--questions", type=Path, required=True, help="JSONL question file")
-    r.add_argument("--mode", choices=("hybrid", "dense", "lexical", "all"), default="hybrid")
+    r.add_argument("--mode", choices=(*MODES, "all"), default=DEFAULT_MODE)
     r.add_argument("-k", type=int, default=DEFAULT_K,
                    help=f"articles retrieved per question (default {DEFAULT_K})")
     r.add_argument("--json", action="store_true", help="print {MODE: {metric: value}} as JSON")
     r.add_argument("--report", type=Path, help="write report.md, per-question runs and charts into DIR")
     r.add_argument("--fail-under", type=_bar, action="append", default=[], metavar="METRIC=VALUE",
                    help="exit 1 when a metric of any mode is below VALUE (repeatable)")
+    r.add_argument("--part", choices=("dev", "test"),
+                   help="only the questions the dev/test split rule puts in this part (split within the file)")
+    r.add_argument("--no-history", action="store_true",
+                   help="search every question alone, ignoring a conversation's \"history\" (the baseline)")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
     c = sub.add_parser("calibrate",
                        help="grid-search the fusion weight and abstain thresholds on development questions")
-    c.add_argument("--index", type=Path, default=Path("data/index"))
+    c.add_argument("--index", type=Path, default=None, help=INDEX_HELP)
     c.add_argument("--questions", type=Path, required=True, help="the development question file")
     c.add_argument("--min-abstain", type=float, default=0.90, help="required abstain accuracy (default 0.90)")
     c.add_argument("--max-false-abstain", type=float, default=0.03,
@@ -77,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, progress: bool | None) -> int:
-    from eval.runner import MODES, evaluate_file, expand_modes
+    from eval.runner import evaluate_file, expand_modes
 
     if not 1 <= args.k <= 50:
         print("error: -k must be between 1 and 50", file=sys.stderr)
@@ -90,12 +96,13 @@ def _run(args: argparse.Namespace, progress: bool | None) -> int:
         known = ", ".join(sorted(sample_keys))
         print(f"error: unknown metric {unknown[0]!r} in --fail-under; use one of {known}", file=sys.stderr)
         return EXIT_ERROR
-    results = evaluate_file(args.index, args.questions, modes, k=args.k, progress=progress)
+    results = evaluate_file(index_dir(args.index), args.questions, modes, k=args.k, progress=progress,
+                            part=args.part, use_history=not args.no_history)
     summary = {m: results[m].summary for m in modes if m in MODES}
     if args.report:
         from eval.report import write_report
 
-        write_report(args.report, results, args.questions, args.index)
+        write_report(args.report, results, args.questions, index_dir(args.index))
     if args.json:
         print(json.dumps(summary, ensure_ascii=False))
     else:
@@ -140,12 +147,12 @@ def _calibrate(args: argparse.Namespace, progress: bool | None) -> int:
     options = dict(min_abstain=args.min_abstain, max_false_abstain=args.max_false_abstain, cache=args.cache,
                    progress=progress)
     if args.save:
-        result = calibrate_and_save(args.index, args.questions, only_if_stale=args.if_stale, **options)
+        result = calibrate_and_save(index_dir(args.index), args.questions, only_if_stale=args.if_stale, **options)
         if result is None:
             print(f"the index is already calibrated on {args.questions}", file=sys.stderr)
             return 0
     else:
-        result = calibrate(args.index, args.questions, **options)
+        result = calibrate(index_dir(args.index), args.questions, **options)
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     else:

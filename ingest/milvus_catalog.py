@@ -1,9 +1,10 @@
 """An index's pointer and small files in Milvus itself, so app processes need no index directory of their own.
 
 A build stored on a shared Milvus (a server, or a Lite file named with --milvus-uri) is published into the
-collection `<name>_catalog` beside its chunk collection: its manifest and the three JSONL files a searcher reads
-(regulations, articles, chunks; split into rows of at most 60 kB), then the row CURRENT, which names the build
-and the sha256 of its manifest. Upserting that one row is the switch for every app process at once.
+collection `<name>_catalog` beside its chunk collection: its manifest and the files a searcher reads
+(regulations, articles, chunks, the chunks' token counts; split into rows of at most 60 kB), then the row
+CURRENT, which names the build and the sha256 of its manifest. Upserting that one row is the switch for every
+app process at once.
 
 An app process follows such an index from a directory holding only REMOTE (`python -m ingest attach`): on
 each look at the current build it reads CURRENT from Milvus and, when it names a build or a manifest it has
@@ -29,7 +30,7 @@ from ingest.errors import IndexFault
 log = logging.getLogger(__name__)
 
 REMOTE = "REMOTE"  # the file that makes an index directory follow a Milvus catalog
-SERVED_FILES = ("regulations.jsonl", "articles.jsonl", "chunks.jsonl")
+SERVED_FILES = ("regulations.jsonl", "articles.jsonl", "chunks.jsonl", "tokens.json")
 MANIFEST = "manifest.json"
 POINTER = "CURRENT"
 PART_BYTES = 60_000  # a VARCHAR holds 65,535 bytes

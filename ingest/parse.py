@@ -10,14 +10,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ingest.numerals import NUMERAL_CHARS, to_int
+from ingest.labels import ARTICLE_LABEL, NUMERAL
+from ingest.numerals import to_int
 
-_N = f"[{NUMERAL_CHARS}]+"
 # An article heading: label at line start, followed by whitespace or the end of the line. A line that
 # merely begins with a reference ("第十二条规定的……") has no space after 条 and is not a heading.
-ARTICLE_RE = re.compile(rf"^(第({_N})条(?:之({_N}))?)(?:[ \t\u3000]+(.*))?$")
-CHAPTER_RE = re.compile(rf"^(第({_N})章)(?:[ \t\u3000]*(.*))?$")
-SECTION_RE = re.compile(rf"^第{_N}节(?:[ \t\u3000]+.*)?$")
+ARTICLE_RE = re.compile(rf"^({ARTICLE_LABEL})(?:[ \t\u3000]+(.*))?$")
+CHAPTER_RE = re.compile(rf"^(第({NUMERAL})章)(?:[ \t\u3000]*(.*))?$")
+SECTION_RE = re.compile(rf"^第{NUMERAL}节(?:[ \t\u3000]+.*)?$")
 TOC_RE = re.compile(r"^目[ \t\u3000]*录$")
 PAGE_NUMBER_RE = re.compile(r"^[—\-–－ \t\u3000]*[0-9０-９]{1,4}[—\-–－ \t\u3000]*$")
 ITEM_RE = re.compile(r"^（[一二三四五六七八九十]+）")

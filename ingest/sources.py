@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.errors import SourceError
-from ingest.numerals import NUMERAL_CHARS, to_int
+from ingest.labels import ARTICLE_LABEL
+from ingest.numerals import to_int
 from ingest.parse import ParseError, parse_regulation
 from ingest.read import DOCUMENT_SUFFIXES, MAX_DOCUMENT_BYTES, read_bytes, read_document
 from ingest.schema import Article, Regulation
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 MAX_JSONL_BYTES = 512 * 1024 * 1024
 META_SUFFIX = ".meta.json"
 META_FIELDS = {"id", "title", "short_names", "english_names", "region", "issuer", "adopted", "promulgated", "effective"}
-LABEL_RE = re.compile(rf"^第([{NUMERAL_CHARS}]+)条(?:之([{NUMERAL_CHARS}]+))?$")
+LABEL_RE = re.compile(rf"^{ARTICLE_LABEL}$")
 NATIONAL_PREFIX = "中华人民共和国"
 
 

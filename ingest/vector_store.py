@@ -19,7 +19,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from ingest.lexical_index import Bm25sIndex, LexicalIndex
+from ingest.lexical_index import Bm25sIndex, LexicalIndex, LexicalSearch, StoreLexical, TokenCounts
 
 DEFAULT_KIND = "faiss"
 KINDS = ("faiss", "milvus")
@@ -87,10 +87,16 @@ def load_store(folder: Path, manifest: dict[str, Any], regulation_ids: Sequence[
 
 
 def build_lexical(store: VectorStore, texts: Sequence[str], regulation_ids: Sequence[str]) -> LexicalIndex:
-    """The lexical index that goes with a store: the store itself when it does BM25 (Milvus), else bm25s."""
-    return store if isinstance(store, LexicalIndex) else Bm25sIndex.build(texts, regulation_ids)
+    """The lexical index that goes with a store: the store's own BM25 when it has one (Milvus) with the
+    chunks' token counts, else bm25s."""
+    if isinstance(store, LexicalSearch):
+        return StoreLexical(store, TokenCounts.build(texts))
+    return Bm25sIndex.build(texts, regulation_ids)
 
 
 def load_lexical(folder: Path, store: VectorStore, regulation_ids: Sequence[str]) -> LexicalIndex:
-    """The lexical index of a build: the store itself when it does BM25 (Milvus), else the build's bm25s files."""
-    return store if isinstance(store, LexicalIndex) else Bm25sIndex.load(folder, regulation_ids)
+    """The lexical index of a build: the store's own BM25 (Milvus) and the build's token counts, else the
+    build's bm25s files."""
+    if isinstance(store, LexicalSearch):
+        return StoreLexical(store, TokenCounts.load(folder))
+    return Bm25sIndex.load(folder, regulation_ids)

@@ -30,7 +30,8 @@ STOPWORDS = frozenset(
 # Bump when words() changes what it returns: an index built with other tokens must be rebuilt.
 TOKENS_VERSION = 2
 _WORD_RE = re.compile(r"\w", re.UNICODE)
-_CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs (extension A, unified, compatibility)
+_CJK_RE = re.compile(f"[{CJK}]+")
 
 
 @functools.lru_cache(maxsize=1)
@@ -87,6 +88,17 @@ def words(text: str) -> list[str]:
             out.append(tok)
     flush()
     return out
+
+
+def segments(text: str) -> list[str]:
+    """jieba's words of a text as given, filler and punctuation included (for rules that read how a question
+    is put, such as retrieval/followup.py); `words` is what gets indexed."""
+    return _jieba().lcut(text)
+
+
+def has_cjk(text: str) -> bool:
+    """Whether the text holds a Chinese character."""
+    return _CJK_RE.search(text) is not None
 
 
 def to_simplified(text: str) -> str:

@@ -6,11 +6,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 
 from ingest.errors import RegQAError
+from ingest.paths import INDEX_HELP, index_dir
+from retrieval.settings import DEFAULT_MODE, MODES
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,17 +19,18 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     s = sub.add_parser("search", help="find the articles that answer a question")
     s.add_argument("question", nargs="?", help="the question, in plain words")
-    s.add_argument("--batch", type=Path, help="JSONL file of {\"question\": ...} objects; one JSON result per line")
-    s.add_argument("--index", type=Path, default=Path("data/index"))
+    s.add_argument("--batch", type=Path,
+                   help="JSONL file of {\"question\": ..., \"history\": [earlier questions, oldest first]} objects "
+                        "(history optional); one JSON result per line")
+    s.add_argument("--index", type=Path, default=None, help=INDEX_HELP)
     s.add_argument("-k", type=int, default=5, help="number of articles (default 5)")
-    s.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default="hybrid")
+    s.add_argument("--mode", choices=MODES, default=DEFAULT_MODE)
     s.add_argument("--regulation", action="append", help="search only this regulation (title or short name)")
     s.add_argument("--json", action="store_true", help="print the result as JSON")
     c = sub.add_parser("check", help="verify the article citations in a draft against the verbatim texts",
                        description="Exit status: 0 every citation checks out, 1 some citation failed, 2 error.")
     c.add_argument("file", help="the draft (UTF-8 text); - reads standard input")
-    c.add_argument("--index", type=Path, default=None,
-                   help="index directory to check against (default $REGQA_INDEX or data/index)")
+    c.add_argument("--index", type=Path, default=None, help=INDEX_HELP)
     c.add_argument("--source", type=Path, action="append",
                    help="check against these regulation files or folders instead of an index")
     c.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -41,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from retrieval.retriever import Retriever
 
-        retriever = Retriever(args.index)
+        retriever = Retriever(index_dir(args.index))
         if args.batch:
             return _batch(retriever, args)
         response = retriever.search(args.question, k=args.k, mode=args.mode, regulations=args.regulation)
@@ -56,7 +58,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _batch(retriever, args: argparse.Namespace) -> int:
-    """One JSON object per input line, in order; a bad line gets an error object, not a crash."""
+    """One JSON object per input line, in order; a bad line gets an error object, not a crash. A line with a
+    "history" is searched as understood after it, and its result says how ("understood")."""
+    from retrieval.followup import response_json, search_conversation
+
     try:
         lines = args.batch.read_text(encoding="utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
@@ -69,6 +74,11 @@ def _batch(retriever, args: argparse.Namespace) -> int:
         try:
             row = json.loads(line)
             question = row["question"] if isinstance(row, dict) else None
+            if isinstance(row, dict) and "history" in row:
+                response, understood = search_conversation(retriever, question, row["history"], k=args.k,
+                                                           mode=args.mode, regulations=args.regulation)
+                print(json.dumps(response_json(response, understood), ensure_ascii=False), flush=True)
+                continue
             response = retriever.search(question, k=args.k, mode=args.mode, regulations=args.regulation)
             print(json.dumps(response.to_json(), ensure_ascii=False), flush=True)
         except (ValueError, KeyError, RegQAError) as exc:
@@ -88,7 +98,7 @@ def _check(args: argparse.Namespace) -> int:
         if args.source:
             catalogue = Catalogue.from_sources(args.source)
         else:
-            catalogue = Catalogue.from_index(args.index or Path(os.environ.get("REGQA_INDEX") or "data/index"))
+            catalogue = Catalogue.from_index(index_dir(args.index))
         report = check_citations(draft, catalogue)
     except RegQAError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -18,10 +18,9 @@ hold, no words at all) are taken before the rule, in the Retriever.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
-_CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+from ingest.words import has_cjk
 
 
 @dataclass(frozen=True)
@@ -63,6 +62,6 @@ def coverage(query_words: list[str], article_text: str) -> float:
     if not content:
         return 0.0
     found = sum(1 for w in content if w in article_text)
-    if not found and _CJK_RE.search(article_text) and not any(_CJK_RE.search(w) for w in content):
+    if not found and has_cjk(article_text) and not any(has_cjk(w) for w in content):
         return math.nan
     return found / len(content)

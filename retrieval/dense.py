@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ingest.index_io import LoadedIndex
+if TYPE_CHECKING:  # the loaded index is only passed in; the Retriever loads it
+    from ingest.index_io import LoadedIndex
 
 
 def dense_scores(index: LoadedIndex, chunk_article: np.ndarray, qvec: np.ndarray, n: int,

@@ -6,10 +6,14 @@ rewritten. The Retriever calls them with the maps it holds (`Retriever.related`,
 
 from __future__ import annotations
 
-from ingest.index_io import LoadedIndex
+from typing import TYPE_CHECKING
+
 from ingest.schema import Article
 from retrieval.lookup import IndexMaps
 from retrieval.results import Result
+
+if TYPE_CHECKING:  # the loaded index is only passed in; the Retriever loads it
+    from ingest.index_io import LoadedIndex
 
 _FIRST_PASS = 64  # chunks fetched per vector before widening the search
 

@@ -20,6 +20,7 @@ import numpy as np
 from ingest.embed import Embedder, make_embedder
 from ingest.errors import EmbedderError, IndexFault, QueryError
 from ingest.index_io import LoadedIndex, current_build, load_index, read_manifest
+from ingest.paths import index_dir
 from ingest.schema import Article, Regulation
 from ingest.words import normalise, to_simplified, warm_up, words
 from retrieval.abstain import Evidence, coverage
@@ -53,9 +54,9 @@ class Scored:
 
 
 class Retriever:
-    def __init__(self, index_dir: Path | str = Path("data/index"), embedder: Embedder | None = None,
+    def __init__(self, index: Path | str | None = None, embedder: Embedder | None = None,
                  settings: SearchSettings | None = None, verify: bool = True) -> None:
-        self.root = Path(index_dir)
+        self.root = index_dir(index)
         self.index: LoadedIndex = load_index(self.root, verify=verify)
         # One search is small; a second thread costs more in hand-off than it gains (2.7x slower at 1M).
         self.index.store.limit_threads(1)

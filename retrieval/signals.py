@@ -17,6 +17,8 @@ import re
 
 import numpy as np
 
+from ingest.words import has_cjk
+
 # Unrelated sentences, embedded as passages once per loaded index (everyday Chinese and English, code,
 # markup, mash). Fixed for every corpus: the margin is relative to the same yardstick everywhere.
 BACKGROUND = (
@@ -32,8 +34,8 @@ BACKGROUND = (
 )
 BACKGROUND_TOP = 3  # the margin is taken against the mean of the question's 3 closest background sentences
 
-# Provincial-level divisions (and the cities people name like one), in Chinese and English. Naming one that
-# the index does not hold means the question is about another place's rules.
+# Provincial-level divisions, the cities people name like one, and other countries, in Chinese and English.
+# Naming one that the index does not hold means the question is about another place's rules.
 PLACES = (
     ("北京", "beijing"), ("天津", "tianjin"), ("河北", "hebei"), ("山西", "shanxi"), ("内蒙古", "inner mongolia"),
     ("辽宁", "liaoning"), ("吉林", "jilin"), ("黑龙江", "heilongjiang"), ("上海", "shanghai"), ("江苏", "jiangsu"),
@@ -43,6 +45,11 @@ PLACES = (
     ("西藏", "tibet"), ("陕西", "shaanxi"), ("甘肃", "gansu"), ("青海", "qinghai"), ("宁夏", "ningxia"),
     ("新疆", "xinjiang"), ("香港", "hong kong"), ("澳门", "macau"), ("台湾", "taiwan"), ("深圳", "shenzhen"),
     ("广州", "guangzhou"), ("南京", "nanjing"), ("苏州", "suzhou"), ("成都", "chengdu"), ("西安", "xi'an"),
+    # other countries: their law is not in a corpus of Chinese regulations unless it says so
+    ("美国", "united states"), ("美国", "america"), ("美国", "usa"), ("英国", "britain"), ("英国", "uk"),
+    ("日本", "japan"), ("德国", "germany"), ("法国", "france"), ("澳大利亚", "australia"), ("加拿大", "canada"),
+    ("韩国", "korea"), ("俄罗斯", "russia"), ("欧盟", "european union"), ("欧盟", "eu"), ("新加坡", "singapore"),
+    ("印度", "india"), ("意大利", "italy"), ("西班牙", "spain"),
 )
 # A law's name ends in one of these; the characters before it (after the last stop word) are its name.
 _LAW_RE = re.compile(
@@ -52,9 +59,10 @@ _NOT_LAWS = ("方法", "做法", "说法", "看法", "想法", "用法", "合法
              "守法", "非法", "无法", "设法", "手法", "算法", "语法")
 # Words that cannot be part of a law's name: the name begins after the last of them.
 _NAME_STOP_RE = re.compile(
-    r".*(?:的|了|按|照|据|关于|对于|请问|问|说|是|在|和|与|及|或|吗|呢|哪|那|这|该|本|个|部|两|么|有|没|要|把|被|用)")
+    r".*(?:的|了|按|照|据|关于|对于|请问|问|说|是|在|和|与|及|或|吗|呢|哪|那|这|该|本|个|部|两|么|有|没|要|把|被|用|想|些|种|好|新|找|啥)")
+# A 《…》 title is a law's only when it reads like one (not 《用户手册》, 《红楼梦》).
+_TITLE_ENDS = ("法", "条例", "办法", "规定", "细则", "规则", "解释", "决定", "意见", "通知", "准则", "章程")
 _LATIN_WORD_RE = re.compile(r"[a-z]{2,}")
-_CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _VOWELS = set("aeiouy")
 
 
@@ -71,7 +79,7 @@ def looks_like_words(question: str) -> bool:
     no vowel, or a run of five consonants (asdfghjkl, qwxz plmk). Chinese, digits-and-words and real
     English, French, pinyin… pass."""
     q = question.lower()
-    if _CJK_RE.search(q):
+    if has_cjk(q):
         return True
     tokens = _LATIN_WORD_RE.findall(q)
     if not tokens:
@@ -85,7 +93,8 @@ def named_laws(question_normalised: str) -> list[str]:
     found = []
     for m in _LAW_RE.finditer(question_normalised):
         if m.group(1):
-            found.append(m.group(1))
+            if m.group(1).endswith(_TITLE_ENDS):
+                found.append(m.group(1))
             continue
         name = _NAME_STOP_RE.sub("", m.group(2))
         if name.endswith("办法"):  # 杭州市质量促进办法 is a name, 有什么办法 is not

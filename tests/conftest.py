@@ -1,25 +1,121 @@
 """Shared fixtures. The real index (data/index: the two regulations `make run` serves) is built once and reused;
-the STARD benchmark corpus gets its own index (data/index-stard)."""
+the STARD benchmark corpus gets its own index (data/index-stard).
+
+Tests marked `full` run over a whole benchmark set where the default run takes a fixed sample; they run only
+with REGQA_TEST_FULL=1 (`make test-full`, and CI's `.ci/run`). A test whose tools are missing (Chromium,
+Playwright, gradio_client) fails with the command that installs them: a skipped test is not a pass."""
 
 from __future__ import annotations
 
+import hashlib
+import importlib
 import os
+import zlib
 from pathlib import Path
+from types import ModuleType
 
+import numpy as np
 import pytest
+
+from ingest.paths import DEFAULT_INDEX
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 REGULATIONS = ROOT / "data" / "regulations"
-REAL_INDEX = ROOT / "data" / "index"
+REAL_INDEX = ROOT / DEFAULT_INDEX
 QUESTIONS = ROOT / "data" / "questions"
 STARD = ROOT / "data" / "benchmarks" / "stard"
 STARD_CORPUS = STARD / "corpus.jsonl"
 STARD_INDEX = ROOT / "data" / "index-stard"
 
+FULL_ENV = "REGQA_TEST_FULL"
+BROWSER_INSTALL = "apt-get install -y chromium fonts-noto-cjk"
+DEV_INSTALL = "make setup"
+
 # Nothing in the tests may reach a model hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def full_run() -> bool:
+    return os.environ.get(FULL_ENV, "").strip() not in ("", "0")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without REGQA_TEST_FULL, `full` tests are deselected (reported as such), never skipped."""
+    if full_run():
+        return
+    keep = [i for i in items if i.get_closest_marker("full") is None]
+    if len(keep) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i.get_closest_marker("full") is not None])
+        items[:] = keep
+
+
+def require(module: str) -> ModuleType:
+    """Import a test tool, or fail (not skip) with the command that installs it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        pytest.fail(f"{module} is not installed; run `{DEV_INSTALL}` (it installs the dev dependencies)",
+                    pytrace=False)
+
+
+def require_chromium() -> str:
+    """Debian's Chromium for the browser tests, or fail with the command that installs it."""
+    from eval.app_server import CHROMIUM
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Debian chromium is not installed; run `{BROWSER_INSTALL}` as root (`make test` and "
+                    "`.ci/run` do it themselves when they run as root)", pytrace=False)
+    return CHROMIUM
+
+
+class FakeEmbedder:
+    """Vectors without a model, for fast tests: each text's character pairs hashed into `dim` buckets and
+    normalised, so texts that share words get close vectors. Any model id and size (an embedder that does
+    not match an index); `fail_after` calls, it crashes like an engine that died mid-build."""
+
+    engine = "fake"
+    max_tokens = 512
+
+    def __init__(self, model_id: str = "fake-embedder@tests", dim: int = 64, fail_after: int | None = None) -> None:
+        self.model_id, self.dim, self.fail_after = model_id, dim, fail_after
+        self.calls = 0
+
+    def _vector(self, text: str) -> np.ndarray:
+        v = np.zeros(self.dim, np.float32)
+        pairs = [text[i : i + 2] for i in range(len(text) - 1)] or [text]
+        for p in pairs:
+            v[zlib.crc32(p.encode("utf-8")) % self.dim] += 1.0
+        v[int(hashlib.sha256(text.encode()).digest()[0]) % self.dim] += 0.01  # never all zero
+        return v / np.linalg.norm(v)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self.embed_documents(texts)
+
+    def embed_documents(self, texts: list[str], batch_size: int = 16) -> np.ndarray:
+        self.calls += 1
+        if self.fail_after is not None and self.calls > self.fail_after:
+            raise RuntimeError("the embedding engine crashed")
+        return np.stack([self._vector(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+
+
+@pytest.fixture
+def fake_embedder() -> type[FakeEmbedder]:
+    """The fake embedder class: call it for an instance (`fake_embedder(fail_after=0)`)."""
+    return FakeEmbedder
+
+
+@pytest.fixture(scope="session")
+def fake_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Both sample fixtures (a regulation with chapters, a measure without) indexed with the fake embedder:
+    a real index in well under a second, for Retriever tests that need no model."""
+    from ingest.build import build_index
+
+    out = tmp_path_factory.mktemp("fake-index")
+    build_index([FIXTURES / "sample_regulation.txt", FIXTURES / "sample_measure.txt"], out, FakeEmbedder(),
+                progress=False)
+    return out
 
 
 @pytest.fixture(scope="session")
@@ -93,7 +189,7 @@ def sample_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def app_url(real_index: Path):
     """The real app (`python app.py`) serving the real index on a free port; for browser and API tests."""
-    from app_server import running_app
+    from eval.app_server import running_app
 
     with running_app(real_index) as url:
         yield url

@@ -13,7 +13,6 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from ingest.build import build_index
@@ -166,39 +165,15 @@ def test_a_missing_source_is_named(serving, tmp_path):
     assert snapshot(serving) == before
 
 
-class FakeEmbedder:
-    """Deterministic vectors without a model: for faults that happen after parsing."""
-
-    model_id = "fake-embedder@tests"
-    engine = "fake"
-    dim = 16
-    max_tokens = 512
-
-    def __init__(self, fail_after: int | None = None) -> None:
-        self.fail_after = fail_after
-        self.calls = 0
-
-    def embed_queries(self, texts: list[str]) -> np.ndarray:
-        return self.embed_documents(texts)
-
-    def embed_documents(self, texts: list[str], batch_size: int = 16) -> np.ndarray:
-        self.calls += 1
-        if self.fail_after is not None and self.calls > self.fail_after:
-            raise RuntimeError("the embedding engine crashed")
-        rows = [np.frombuffer(hashlib.sha256(t.encode()).digest()[:16], dtype=np.uint8) for t in texts]
-        v = np.asarray(rows, dtype=np.float32) + 1.0
-        return v / np.linalg.norm(v, axis=1, keepdims=True)
-
-
-def test_an_embedder_crash_mid_build_leaves_the_serving_index_untouched(serving):
+def test_an_embedder_crash_mid_build_leaves_the_serving_index_untouched(serving, fake_embedder):
     before = snapshot(serving)
     with pytest.raises(RuntimeError, match="crashed"):
-        build_index([FIXTURES / "sample_regulation.txt"], serving, FakeEmbedder(fail_after=0), force=True,
+        build_index([FIXTURES / "sample_regulation.txt"], serving, fake_embedder(fail_after=0), force=True,
                     progress=False)
     assert snapshot(serving) == before
 
 
-def test_a_full_disk_while_writing_is_one_clear_error_and_changes_nothing(serving, monkeypatch):
+def test_a_full_disk_while_writing_is_one_clear_error_and_changes_nothing(serving, monkeypatch, fake_embedder):
     from ingest import faiss_store
 
     def no_space(*args, **kwargs):
@@ -207,16 +182,16 @@ def test_a_full_disk_while_writing_is_one_clear_error_and_changes_nothing(servin
     monkeypatch.setattr(faiss_store.faiss, "write_index", no_space)
     before = snapshot(serving)
     with pytest.raises(IndexFault, match="No space left on device") as info:
-        build_index([FIXTURES / "sample_regulation.txt"], serving, FakeEmbedder(), force=True, progress=False)
+        build_index([FIXTURES / "sample_regulation.txt"], serving, fake_embedder(), force=True, progress=False)
     assert "unchanged" in str(info.value)
     assert snapshot(serving) == before  # the half-written build folder is gone too
 
 
-def test_an_index_path_that_is_a_file_is_a_clear_error(tmp_path):
+def test_an_index_path_that_is_a_file_is_a_clear_error(tmp_path, fake_embedder):
     target = tmp_path / "not-a-folder"
     target.write_text("I am a file", encoding="utf-8")
     with pytest.raises(RegQAError, match="cannot write an index"):
-        build_index([FIXTURES / "sample_regulation.txt"], target, FakeEmbedder(), progress=False)
+        build_index([FIXTURES / "sample_regulation.txt"], target, fake_embedder(), progress=False)
     assert target.read_text(encoding="utf-8") == "I am a file"
 
 

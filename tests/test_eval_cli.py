@@ -107,8 +107,28 @@ def test_calibrate_prints_a_rule_and_a_weight(sample_index, questions, capsys):
     out = json.loads(capsys.readouterr().out)
     assert code == 0 and out["questions"] == 4
     assert 0.0 <= out["best"]["dense_weight"] <= 1.0 and len(out["grid"]) == 21
-    fields = {"dense_floor", "dense_sure", "min_coverage", "cross_lingual_floor"}
+    fields = {"dense_floor", "dense_sure", "min_coverage", "cross_lingual_floor", "background_floor",
+              "cross_background_floor"}
     assert set(out["best"]["abstain_rule"]) == fields
+
+
+def test_calibrate_save_stores_the_settings_with_the_index(sample_index, questions, tmp_path, capsys):
+    import shutil
+
+    from retrieval.retriever import Retriever
+
+    index = tmp_path / "index"
+    shutil.copytree(sample_index, index)
+    assert main(["calibrate", "--index", str(index), "--questions", str(questions), "--json", "--no-progress",
+                 "--save"]) == 0
+    best = json.loads(capsys.readouterr().out)["best"]
+    settings = Retriever(index).settings  # a fresh load finds what was fitted
+    assert settings.dense_weight == best["dense_weight"]
+    assert settings.abstain_rule.dense_floor == best["abstain_rule"]["dense_floor"]
+    # --if-stale: calibrated on these very questions already, so nothing is done
+    assert main(["calibrate", "--index", str(index), "--questions", str(questions), "--save", "--if-stale",
+                 "--no-progress"]) == 0
+    assert "already calibrated" in capsys.readouterr().err
 
 
 def test_abstain_grid_finds_a_separating_rule():
@@ -118,11 +138,19 @@ def test_abstain_grid_finds_a_separating_rule():
 
     nan = float("nan")
     # Answerable questions score high, unanswerable low; English ones (coverage NaN) likewise, but lower.
-    top = np.array([0.91, 0.92, 0.93, 0.85, 0.84, 0.80, 0.79, 0.75, 0.9])
-    cov = np.array([0.5, 0.6, 0.4, 0.0, 0.1, nan, nan, nan, 0.0])
-    ans = np.array([True, True, True, False, False, True, True, False, True])
-    fixed = np.array([-1, -1, -1, -1, -1, -1, -1, -1, 0])  # the last one was a reference hit
-    choice = abstain_grid(WeightRun(0.6, {}, ans, fixed, top, cov), 0.9, 0.03)
+    from retrieval.abstain import Evidence
+
+    # Answerable questions score high, unanswerable low; English ones (coverage NaN) likewise, but lower. The
+    # fourth English question is junk: its dense score is as high as a real one's, only its background
+    # margin gives it away.
+    top = np.array([0.91, 0.92, 0.93, 0.85, 0.84, 0.80, 0.79, 0.75, 0.81, 0.9])
+    cov = np.array([0.5, 0.6, 0.4, 0.0, 0.1, nan, nan, nan, nan, 0.0])
+    bg = np.array([0.05, 0.06, 0.04, 0.0, 0.01, 0.02, 0.01, -0.05, -0.08, 0.0])
+    ans = np.array([True, True, True, False, False, True, True, False, False, True])
+    fixed = np.array([-1, -1, -1, -1, -1, -1, -1, -1, -1, 0])  # the last one was a reference hit
+    choice = abstain_grid(WeightRun(0.6, {}, ans, fixed, top, cov, bg), 0.9, 0.03)
     rule = choice["rule"]
     assert choice["feasible"] and choice["abstain_accuracy"] == 1.0 and choice["false_abstain_rate"] == 0.0
-    assert all(rule.abstain(t, c) != a for t, c, a, f in zip(top, cov, ans, fixed, strict=True) if f < 0)
+    assert all(rule.abstain(Evidence(t, c, b)) != a
+               for t, c, b, a, f in zip(top, cov, bg, ans, fixed, strict=True) if f < 0)
+    assert rule.cross_background_floor > -0.08  # the junk question needed the background floor

@@ -54,6 +54,13 @@ def test_reads_a_valid_file_and_maps_short_names_and_arabic_labels(tmp_path, cat
     assert not got[2].answerable and got[2].type == "unanswerable"
 
 
+def test_history_is_optional_and_kept_in_order(tmp_path, catalogue):
+    path = write(tmp_path, [{**q("1", [{"title": "民法典", "article": "第56条"}]), "history": ["民法典", "第五十五条"]},
+                            q("2", [])])
+    first, second = read_questions(path, catalogue)
+    assert first.history == ("民法典", "第五十五条") and second.history == ()
+
+
 def test_type_is_optional(tmp_path):
     line = '{"id": "stard-1", "question": "x?", "relevant": [{"title": "A", "article": "第一条"}]}'
     path = write(tmp_path, [line])
@@ -95,6 +102,8 @@ def test_label_that_is_not_an_article_label(tmp_path, catalogue):
     ('{"id": "1", "question": "x?", "relevant": [], "type": 3}', '"type" must be a non-empty string'),
     ('{"id": "1", "question": "x?", "relevant": [{"title": "民法典", "article": "第56条"}], '
      '"type": "unanswerable"}', "typed unanswerable"),
+    ('{"id": "1", "question": "x?", "relevant": [], "history": "民法典第56条"}', '"history" must be a list'),
+    ('{"id": "1", "question": "x?", "relevant": [], "history": ["民法典", ""]}', '"history" must be a list'),
 ])
 def test_malformed_lines(tmp_path, catalogue, line, expected):
     path = write(tmp_path, [line])
@@ -133,8 +142,8 @@ def test_split_is_two_to_one_per_type_and_deterministic():
 
 
 @pytest.mark.parametrize("name", ["dev.jsonl", "test.jsonl"])
-def test_shipped_question_sets_parse(name):
-    path = Path(__file__).resolve().parent.parent / "data" / "questions" / name
+def test_shipped_stard_question_sets_parse(name):
+    path = Path(__file__).resolve().parent.parent / "data" / "benchmarks" / "stard" / name
     qs = read_questions(path)
     types = Counter(x.type for x in qs)
     assert types["stard"] > 0 and types["unanswerable"] > 0

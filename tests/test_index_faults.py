@@ -169,33 +169,16 @@ def test_a_build_that_is_pruned_while_loading_loads_the_new_one(index_copy, monk
     assert loaded.path == new and calls == [old.name, new.name]
 
 
-class OtherEmbedder:
-    """An embedder that is not the one the index was built with (another model, or another size)."""
-
-    engine = "fake"
-    max_tokens = 512
-
-    def __init__(self, model_id: str, dim: int) -> None:
-        self.model_id, self.dim = model_id, dim
-
-    def embed_queries(self, texts: list[str]) -> np.ndarray:
-        v = np.ones((len(texts), self.dim), np.float32)
-        return v / np.linalg.norm(v, axis=1, keepdims=True)
-
-    def embed_documents(self, texts: list[str], batch_size: int = 16) -> np.ndarray:
-        return self.embed_queries(texts)
-
-
 @pytest.mark.parametrize("model_id, dim", [
     ("sentence-transformers:all-MiniLM-L6-v2", 384),  # same size, other model: still refused
     (BUNDLED_MODEL_ID, 256),  # the right name but another dimension
     ("BAAI/bge-m3", 1024),
 ])
-def test_searching_with_another_embedder_is_refused(sample_index, model_id, dim):
+def test_searching_with_another_embedder_is_refused(sample_index, fake_embedder, model_id, dim):
     from retrieval.retriever import Retriever
 
     with pytest.raises(EmbedderError, match="rebuild") as info:
-        Retriever(sample_index, embedder=OtherEmbedder(model_id, dim))
+        Retriever(sample_index, embedder=fake_embedder(model_id, dim))
     assert BUNDLED_MODEL_ID in str(info.value)
 
 

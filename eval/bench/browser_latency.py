@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from eval.bench.common import default_index, machine
+
 QUESTIONS = [
     "个体工商户的债务怎么承担？",
     "每天工作时间最多几个小时？",
@@ -63,8 +62,7 @@ def _summary(ms: list[float]) -> dict[str, float]:
 def browser_times(url: str, questions: list[str], rounds: int) -> list[float]:
     from playwright.sync_api import sync_playwright
 
-    sys.path.insert(0, str(REPO / "tests"))
-    from app_server import launch_browser
+    from eval.app_server import launch_browser
 
     times: list[float] = []
     with sync_playwright() as p:
@@ -102,20 +100,20 @@ def api_times(url: str, questions: list[str], rounds: int) -> list[float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.bench.browser_latency",
                                      description=__doc__.split("\n")[0])
-    parser.add_argument("--index", type=Path, default=REPO / "data" / "index")
+    parser.add_argument("--index", type=Path, default=None,
+                        help="index the started app serves (default: $REGQA_INDEX, else data/index)")
     parser.add_argument("--rounds", type=int, default=3, help="passes over the question list (default 3)")
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(REPO / "tests"))
-    from app_server import running_app
+    from eval.app_server import running_app
 
-    with running_app(args.index.resolve()) as url:
+    with running_app((args.index or default_index()).resolve()) as url:
         browser = browser_times(url, QUESTIONS, args.rounds)
         api = api_times(url, QUESTIONS, args.rounds)
     print(json.dumps({
         "enter_to_answer": _summary(browser),
         "api_search_k3": _summary(api),
         "questions": len(QUESTIONS), "rounds": args.rounds,
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
+        "machine": machine(),
     }, ensure_ascii=False))
     return 0
 

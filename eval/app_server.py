@@ -1,4 +1,6 @@
-"""Start the real web app (`python app.py`) in a subprocess on a free port, for tests and benchmarks."""
+"""Start the real web app (`python app.py`) in a subprocess on a free port, for tests and benchmarks.
+
+Both import it from here (`from eval.app_server import running_app`), without touching sys.path."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 

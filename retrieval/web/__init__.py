@@ -1,0 +1,16 @@
+"""The web page's pieces, apart from the wiring in app.py: the chat's HTML (cards), the laws tab
+(laws), and the static assets beside them (page.css, head.html, copy_citation.js, show_reply.js, intro.md,
+about.md), which Gradio reads from these paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CSS = HERE / "page.css"
+HEAD = HERE / "head.html"
+
+
+def asset(name: str) -> str:
+    """The text of one asset file beside this module (JavaScript and Markdown go to Gradio as strings)."""
+    return (HERE / name).read_text(encoding="utf-8")

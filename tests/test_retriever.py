@@ -1,0 +1,129 @@
+"""The Retriever's query side on a real index of the two sample fixtures, built with the fake embedder
+(no model): neighbours, related articles, a newly switched-in build, settings per call, references with a
+regulation filter."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ingest.words import words
+from retrieval.abstain import AbstainRule
+from retrieval.retriever import Retriever
+from retrieval.settings import SearchSettings
+from tests.conftest import FIXTURES
+
+REGULATION = "示例省质量促进条例"
+MEASURE = "示例市质量促进办法"
+
+
+@pytest.fixture(scope="module")
+def fake(fake_index: Path) -> Retriever:
+    from tests.conftest import FakeEmbedder
+
+    return Retriever(fake_index, embedder=FakeEmbedder())
+
+
+def _reg_id(retriever: Retriever, title: str) -> str:
+    return next(r.id for r in retriever.regulations if r.title == title)
+
+
+def _labels(articles) -> list[str]:
+    return [a.label for a in articles]
+
+
+def test_context_is_the_article_between_its_neighbours_in_its_chapter(fake: Retriever):
+    reg = _reg_id(fake, REGULATION)
+    third_a = fake.article(reg, 3, 1)
+    assert third_a is not None and fake.article_by_id(third_a.id) == third_a
+    assert _labels(fake.context(third_a.id, before=1, after=1)) == ["第三条", "第三条之一", "第四条"]
+    # chapter two holds three articles: the context stops at the chapter's edges
+    assert _labels(fake.context(fake.article(reg, 3).id)) == ["第三条", "第三条之一", "第四条"]
+    measure = _reg_id(fake, MEASURE)
+    assert _labels(fake.context(fake.article(measure, 2).id)) == ["第1条", "第2条", "第3条"]  # no chapters
+    assert fake.context("nowhere#1-0") == []
+
+
+def test_related_articles_come_from_other_regulations_only(fake: Retriever):
+    measure = _reg_id(fake, MEASURE)
+    own = fake.article(measure, 2)
+    related = fake.related(own.id, k=3)
+    assert len(related) == 3 and {r.article.regulation_title for r in related} == {REGULATION}
+    assert [r.score for r in related] == sorted((r.score for r in related), reverse=True)
+    assert all(r.found_by == ("dense",) and 0 <= r.match_start < r.match_end <= len(r.article.text)
+               for r in related)
+    # the regulation's articles have only the measure's three to relate to
+    reg_article = fake.article(_reg_id(fake, REGULATION), 1)
+    assert {r.article.regulation_title for r in fake.related(reg_article.id, k=5)} == {MEASURE}
+    assert len(fake.related(reg_article.id, k=5)) == 3
+    assert fake.related(own.id, k=0) == [] and fake.related("nowhere#1-0") == []
+
+
+def test_the_response_carries_the_question_words(fake: Retriever):
+    response = fake.search("企业 质量管理人员", k=2)
+    assert response.words == tuple(words("企业 质量管理人员")) and "质量" in response.words
+
+
+def test_a_reference_and_a_regulation_filter(fake: Retriever):
+    both = fake.search("第三条", k=3)
+    assert {r.citation for r in both.results[:2]} == {"《示例省质量促进条例》第三条（第二章 质量发展）",
+                                                       "《示例市质量促进办法》第3条"}  # no regulation named: both
+    assert all("reference" in r.found_by for r in both.results[:2])
+    only_measure = fake.search("第三条", k=3, regulations=[MEASURE])
+    assert only_measure.results[0].citation == "《示例市质量促进办法》第3条"
+    assert {r.article.regulation_title for r in only_measure.results} == {MEASURE}
+    # the named regulation's article is outside the filter: nothing is pinned, nothing leaks through
+    filtered_out = fake.search("示例条例第四条", k=3, regulations=[MEASURE])
+    assert {r.article.regulation_title for r in filtered_out.results} == {MEASURE}
+    assert not any("reference" in r.found_by for r in filtered_out.results)
+
+
+@pytest.mark.parametrize("mode", ["dense", "lexical", "hybrid"])
+def test_a_regulation_filter_holds_in_every_mode(fake: Retriever, mode: str):
+    response = fake.search("质量", k=10, mode=mode, regulations=[REGULATION])
+    assert response.results and {r.article.regulation_title for r in response.results} == {REGULATION}
+
+
+def test_settings_per_call_leave_the_retriever_as_it_was(fake: Retriever):
+    before = fake.settings
+    plain = fake.search("企业应当配备专职质量管理人员", k=3).to_json()
+    never = SearchSettings(0.0, AbstainRule(dense_floor=2.0, dense_sure=2.0, cross_lingual_floor=2.0))
+    assert fake.search("企业应当配备专职质量管理人员", k=3, settings=never).abstained
+    assert fake.settings is before and fake.search("企业应当配备专职质量管理人员", k=3).to_json() == plain
+
+
+def test_the_index_supplies_default_settings(fake_index: Path, tmp_path: Path, fake_embedder):
+    copy = tmp_path / "index"
+    shutil.copytree(fake_index, copy)
+    build = copy / "builds" / (copy / "CURRENT").read_text(encoding="utf-8").strip()
+    manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+    manifest["search"] = {"dense_weight": 0.35, "abstain_rule": {"dense_floor": 0.5}}
+    (build / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    retriever = Retriever(copy, embedder=fake_embedder())
+    assert retriever.settings.dense_weight == 0.35 and retriever.settings.abstain_rule.dense_floor == 0.5
+    given = SearchSettings(0.9)
+    assert Retriever(copy, embedder=fake_embedder(), settings=given).settings is given
+
+
+def test_a_newly_switched_in_build_is_noticed_and_reloaded_with_the_same_model(tmp_path: Path, fake_embedder):
+    from ingest.build import build_index
+
+    source = tmp_path / "sample_regulation.txt"
+    shutil.copy(FIXTURES / "sample_regulation.txt", source)
+    embedder = fake_embedder()
+    build_index([source], tmp_path / "index", embedder, progress=False)
+    first = Retriever(tmp_path / "index", embedder=embedder)
+    assert not first.newer_build_current()
+    source.write_text(source.read_text(encoding="utf-8").replace("制定本条例。", "特制定本条例。"), encoding="utf-8")
+    build_index([source], tmp_path / "index", embedder, progress=False)
+    assert first.newer_build_current()
+    second = first.reloaded()
+    assert second.embedder is embedder and second.index.path != first.index.path
+    assert not second.newer_build_current()
+    assert "特制定本条例" in second.article(second.regulations[0].id, 1).text
+    assert "特制定本条例" not in first.article(first.regulations[0].id, 1).text  # the old one is unchanged
+    (tmp_path / "index" / "CURRENT").write_bytes(b"\xff\xfe")  # a damaged pointer: keep serving what is loaded
+    assert not second.newer_build_current()
