@@ -13,6 +13,7 @@ never written into an index's manifest.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import threading
@@ -102,15 +103,34 @@ def _open(uri: str, key: str) -> Any:
         raise IndexFault(f"cannot open the Milvus Lite database {path}: its folder does not exist")
     if not path.name.endswith(".db"):
         raise IndexFault(f"a Milvus Lite database is a file ending in .db, not {path.name}")
+    if _lite_in_use(path):
+        raise IndexFault(
+            f"cannot open the Milvus Lite database {path}: another process has it open (Milvus Lite serves one "
+            "process per database file; stop that process, or build into a Milvus server with "
+            "--milvus-uri http://host:19530)")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return pm.MilvusClient(uri=key)
-    except Exception as exc:  # Lite says only "Open local milvus failed"; the usual cause is another process
-        raise IndexFault(
-            f"cannot open the Milvus Lite database {path}: another process has it open (Milvus Lite serves one "
-            "process per database file; stop that process, or build into a Milvus server with "
-            "--milvus-uri http://host:19530)") from exc
+    except Exception as exc:  # Lite says only "Open local milvus failed"
+        raise IndexFault(f"cannot start Milvus Lite on {path}: {reason(exc)}") from exc
+
+
+def _lite_in_use(path: Path) -> bool:
+    """Does another process serve this Lite file? Lite locks `.<name>.lock` beside it while it runs (the
+    same POSIX lock is tried here and let go at once; this process holds none on it, see `acquire`)."""
+    lock = path.parent / f".{path.name}.lock"
+    if not lock.exists():
+        return False
+    try:
+        with lock.open("a") as fh:
+            fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.lockf(fh, fcntl.LOCK_UN)
+    except BlockingIOError:
+        return True
+    except OSError:  # unreadable lock file: let Lite say what it finds
+        return False
+    return False
 
 
 def _close(client: Any, key: str) -> None:

@@ -47,6 +47,8 @@ ANALYZERS: dict[str, dict[str, Any]] = {"words": {"tokenizer": "whitespace"}, "c
 DEFAULT_ANALYZER = "words"
 EXACT_SEARCH_LIMIT = 50_000  # as for FAISS: exact search up to here, an approximate index above
 INSERT_BATCH = 1_000  # larger batches are ~100x slower per row in Lite
+GET_BATCH = 1_000  # stored vectors fetched per request
+IVF_NPROBE = 8  # as for FAISS (a server uses it; Lite ignores it)
 MAX_TOPK = 16_384  # the most hits Milvus returns for one query
 MAX_VARCHAR = 65_535  # bytes
 METRIC = "inner_product"
@@ -252,7 +254,7 @@ class MilvusStore:
             return scores, ids
         params: dict[str, Any] = {"metric_type": "IP"}
         if self._index_type == "IVF_FLAT":
-            params["params"] = {"nprobe": 8}
+            params["params"] = {"nprobe": IVF_NPROBE}
         hits = self._client.search(self._collection, data=q.tolist(), anns_field="vector", limit=k,
                                    filter=_filter(regulations), search_params=params)
         for row, found in enumerate(hits):
@@ -265,8 +267,11 @@ class MilvusStore:
         rows = [int(i) for i in ids]
         if not rows:
             return np.zeros((0, self._dim), np.float32)
-        got = self._client.get(self._collection, ids=sorted(set(rows)), output_fields=["vector"])
-        by_id = {int(r["chunk"]): r["vector"] for r in got}
+        wanted = sorted(set(rows))
+        by_id: dict[int, Any] = {}
+        for start in range(0, len(wanted), GET_BATCH):
+            got = self._client.get(self._collection, ids=wanted[start : start + GET_BATCH], output_fields=["vector"])
+            by_id.update((int(r["chunk"]), r["vector"]) for r in got)
         missing = [i for i in rows if i not in by_id]
         if missing:
             raise IndexError(f"chunks {missing[:5]} are not in the Milvus collection {self._collection}")

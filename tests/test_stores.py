@@ -356,3 +356,23 @@ def test_milvus_bm25_scores_as_bm25s_does(unit_stores):
             assert by_score(s2, i2) == by_score(s1, i1)
     for store in STORES:  # nothing shared, nothing found
         assert len(stores[store][1].lexical_search("没有词", words("没有词"), 100)[0]) == 0
+
+
+def test_a_lite_database_open_in_another_process_is_one_clear_message(tmp_path):
+    """Milvus Lite serves one process per database file: a second process is told so, not shown a trace."""
+    from ingest.milvus_client import acquire, release
+
+    db = tmp_path / "held.db"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from ingest.milvus_client import acquire; acquire(sys.argv[1]); "
+                               "print('ready', flush=True); time.sleep(120)", str(db)],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        with pytest.raises(IndexFault, match="another process has it open"):
+            acquire(str(db))
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+    acquire(str(db))  # once that process is gone, the file opens
+    release(str(db))
