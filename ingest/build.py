@@ -100,7 +100,8 @@ def build_index(
         settings.update(store=store, milvus={"uri": milvus_uri, "name": milvus_name, "analyzer": milvus_analyzer})
     fingerprint = _sources_fingerprint(files)
     previous = read_manifest(out)
-    if not force and previous and previous.get("sources") == fingerprint and previous.get("settings") == settings:
+    if (not force and previous and previous.get("sources") == fingerprint and previous.get("settings") == settings
+            and _store_present(out, previous)):
         log.info("index at %s is up to date; nothing to rebuild", out)
         c = previous["counts"]
         return BuildReport(False, current_build(out), c["regulations"], c["articles"], c["chunks"], 0,
@@ -221,6 +222,16 @@ def _embed(emb: Embedder, chunks: list[Chunk], reuse: dict[str, np.ndarray], pro
         bar.update(len(idx))
     bar.close()
     return vectors, len(todo)
+
+
+def _store_present(out: Path, manifest: dict[str, Any]) -> bool:
+    """Is the serving build's store still there? A FAISS store is among the build's checked files; a Milvus
+    collection lives elsewhere and may have been dropped (then the build is stale: build it again)."""
+    if "milvus" not in manifest:
+        return True
+    from ingest.milvus_store import present
+
+    return present(out, manifest["milvus"])
 
 
 def _let_go(store: VectorStore | None) -> None:

@@ -373,6 +373,27 @@ def prune(root: Path, keep: Collection[str], settings: dict[str, Any] | None) ->
         milvus_client.release(uri)
 
 
+def present(root: Path, settings: Any) -> bool:
+    """Does the collection a manifest names exist? (A Lite file of its own: does the file exist; that file may
+    be open in a serving process, which is why it is not opened here.)"""
+    if not isinstance(settings, dict) or not isinstance(settings.get("uri"), str) \
+            or not isinstance(settings.get("collection"), str):
+        return False
+    uri = resolve_uri(root, settings["uri"])
+    if not milvus_client.is_server(uri) and Path(uri).parent == root / LITE_FOLDER:
+        return Path(uri).is_file()
+    try:
+        client = milvus_client.acquire(uri)
+    except IndexFault:
+        return False
+    try:
+        return bool(client.has_collection(settings["collection"]))
+    except Exception:  # unreachable or refused: build again, which says why if it cannot
+        return False
+    finally:
+        milvus_client.release(uri)
+
+
 def discard(root: Path, target: MilvusTarget) -> None:
     """Remove what a build that failed before its switch wrote: its collection (and its own Lite file)."""
     uri = resolve_uri(root, target.uri)

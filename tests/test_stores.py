@@ -237,6 +237,13 @@ def test_a_build_switches_collections_and_drops_the_old_ones_after(real_index, r
     assert first.search("首席质量官", k=1).results[0].article.regulation_title == HANGZHOU
     assert sorted(p.stem for p in (out / "milvus").glob("*.db")) == sorted(seen[1:])
     assert sorted(p.name for p in (out / "builds").iterdir()) == sorted(seen[1:])
+    # A collection lost outside the program (its Lite file deleted) is no index: the same build runs again.
+    del first, now
+    (out / "milvus" / f"{seen[-1]}.db").unlink()
+    with pytest.raises(IndexFault, match="is missing"):
+        load_index(out)
+    again = build_index([src], out, progress=False, store="milvus")
+    assert again.rebuilt and again.embedded == 0 and load_index(out).store.count == 76
 
 
 def test_an_index_published_in_milvus_serves_processes_that_keep_no_index(real_index, retriever, tmp_path):
