@@ -1,9 +1,14 @@
 """法规条文检索 · Ask the regulations: a chat whose replies are the articles themselves, verbatim and cited.
 
-Run `python app.py` (or `gradio app.py` to reload on edits). Settings come from the environment:
-REGQA_INDEX (index directory, default data/index) and GRADIO_SERVER_PORT (default 7860); the server
-binds 127.0.0.1 only. Programs call the `/search` endpoint, which returns the same JSON as
-`python -m retrieval search --json`:
+Run `python app.py` (or `gradio app.py` to reload the page on edits; that serves the page only). Settings
+come from the environment: REGQA_INDEX (index directory, default data/index), REGQA_FEEDBACK_DIR (the
+feedback log, default data/feedback; see `retrieval/feedback.py`) and GRADIO_SERVER_PORT
+(default 7860); the server binds 127.0.0.1 only; the serving settings (REGQA_MAX_INFLIGHT, ...) are in
+`retrieval/serving.py`. Programs call the plain JSON API (`retrieval/http_api.py`; docs at /docs):
+
+    curl 'http://127.0.0.1:7860/api/search?q=湖北条例第二十三条&k=3'
+
+or Gradio's `/search` endpoint; both return the same JSON as `python -m retrieval search --json`:
 
     from gradio_client import Client
     Client("http://127.0.0.1:7860/").predict("湖北条例第二十三条", 5, "hybrid", api_name="/search")
@@ -17,16 +22,21 @@ import os
 import sys
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import gradio as gr
 
 from ingest import paths
-from ingest.errors import QueryError, RegQAError
-from retrieval import web
+from ingest.errors import RegQAError
+from retrieval import compare, web
+from retrieval.feedback import FeedbackLog, feedback_dir
+from retrieval.permalinks import Permalinks
+from retrieval.serving import SearchService, ServingSettings, as_k, query_embedder
 from retrieval.settings import DEFAULT_MODE, MODES
-from retrieval.web import cards, laws
+from retrieval.web import cards, check_tab, compare_view, laws
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # read by Gradio when it would report; never report
 
@@ -38,6 +48,7 @@ MAX_CHAT_K = 10
 API_K = 5  # the CLI's default, so `/search` with defaults equals `python -m retrieval search --json`
 RELATED_K = 3
 MAX_HISTORY = 40  # messages kept in a chat; older ones scroll away
+MAX_QUESTIONS = 20  # earlier questions a follow-up is read against (retrieval.followup.MAX_HISTORY)
 INTERNAL_ERROR = "检索时出错，请稍后再试 (something went wrong; please try again)"
 MODE_LABELS = {"hybrid": "混合 hybrid（推荐 recommended）", "dense": "语义 dense (meaning)",
                "lexical": "关键词 lexical (words)"}
@@ -59,14 +70,22 @@ def index_dir() -> Path:
 # -- the model and index: loaded once per process, on first use ----------------------------------------
 @dataclass
 class Engine:
-    retriever: Any  # retrieval.retriever.Retriever
+    retriever: Any  # retrieval.retriever.Retriever; its questions go through one batching embedder
     rows: list[dict[str, Any]]  # `python -m ingest list --json` rows
-    lock: threading.Lock  # one search at a time: the model uses both cores by itself
+
+
+def serving_settings() -> ServingSettings:
+    try:
+        return ServingSettings.from_env()
+    except RegQAError as exc:  # main() reports it and exits; `gradio app.py` serves with the defaults
+        log.error("%s; using the default serving settings", exc)
+        return ServingSettings()
 
 
 if gr.NO_RELOAD:  # `gradio app.py` re-runs this file on every edit; keep what was loaded
     _ENGINES: dict[str, Engine] = {}
     _ENGINES_LOCK = threading.Lock()
+    SERVICE = SearchService(lambda: engine(), serving_settings(), FeedbackLog(feedback_dir(base=ROOT)))
 
 
 def engine() -> Engine:
@@ -81,89 +100,180 @@ def engine() -> Engine:
         from retrieval.retriever import Retriever
 
         log.info("loading the index at %s", path)
-        # A newer build reuses the loaded model when it was made with the same one (the usual rebuild).
-        retriever = current.retriever.reloaded() if current is not None else Retriever(path)
-        _ENGINES[key] = Engine(retriever, regulation_rows(retriever.index), threading.Lock())
+        if current is None:
+            retriever = Retriever(path, embedder=query_embedder(path, SERVICE.settings))
+        else:
+            # A newer build reuses the loaded model when it was made with the same one (the usual rebuild).
+            retriever = current.retriever.reloaded()
+            if retriever.embedder is not current.retriever.embedder:  # another model: batch its questions too
+                retriever = retriever.with_embedder(query_embedder(path, SERVICE.settings))
+        _ENGINES[key] = Engine(retriever, regulation_rows(retriever.index))
         return _ENGINES[key]
 
 
-def _as_k(k: Any, default: int) -> int:
-    if k is None or k == "":
-        return default
-    try:
-        return round(float(k))
-    except (TypeError, ValueError, OverflowError):
-        raise QueryError("k 必须是整数 (k must be a whole number)") from None
-
-
-def _search(question: Any, k: int, mode: str | None, regulations: list[str] | None):
-    eng = engine()
-    with eng.lock:
-        response = eng.retriever.search(question, k=k, mode=mode or DEFAULT_MODE, regulations=regulations or None)
-    return eng, response
-
-
 # -- chat ------------------------------------------------------------------------------------------------
-def render(eng: Engine, response) -> str:
+def links(eng: Engine) -> Permalinks:
+    return Permalinks(eng.retriever.regulations)
+
+
+def render(eng: Engine, response, understood=None, question: str = "", regulations: list[str] | None = None) -> str:
     from ingest.words import to_simplified
 
+    ids = links(eng)
     blocks = []
     for rank, r in enumerate(response.results, 1):
         aid = r.article.id
         mask = cards.word_mask(r.article.text, response.words, to_simplified)
-        blocks.append(cards.card(rank, r, mask, eng.retriever.context(aid), eng.retriever.related(aid, RELATED_K)))
-    return cards.answer(response, blocks)
+        blocks.append(cards.card(rank, r, mask, eng.retriever.context(aid), eng.retriever.related(aid, RELATED_K),
+                                 cards.article_actions(ids.of(r.article))))
+    build = eng.retriever.index.path.name
+    date = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    lead = cards.understood_line(understood.shown_as, understood.alone) if understood and understood.merged else ""
+    return cards.answer(response, blocks, cards.reply_tools(response, build, date), lead,
+                        cards.share_line(question, regulations) if question else "")
 
 
-def ask(message: str, history: list[dict] | None, k: float, mode: str, regulations: list[str] | None):
-    """Chat turn: the question as typed, then the cited articles (or a short error)."""
-    if not isinstance(message, str) or not message.strip():
-        return gr.skip(), gr.skip()
-    history = list(history or [])[-(MAX_HISTORY - 2):]
-    history.append({"role": "user", "content": cards.user_message(message)})
+def render_comparison(eng: Engine, comparison) -> str:
+    ids = links(eng)
+    return compare_view.comparison(comparison, lambda r: cards.action("link", "链接 Link", a=ids.of(r.article)))
+
+
+def reply(message: str, k: int, mode: str | None, regulations: list[str] | None,
+          history: list[str] | None = None) -> str:
+    """The reply to one turn: a comparison when it asks for one, else the articles of the turn as understood."""
+    eng = SERVICE.engine()
+    wanted = compare.sides_of(eng.retriever, message) if isinstance(message, str) and message.strip() else None
+    if wanted is not None:
+        regs, topic = wanted
+        if regulations:  # the filter the person chose still holds when it leaves two sides or more
+            regs = tuple(r for r in regs if r in regulations) if len(set(regs) & set(regulations)) >= 2 else regs
+        return render_comparison(eng, compare.compare_topic(eng.retriever, regs, topic, mode))
+    found = SERVICE.converse(message, history, k, mode, regulations)
+    return render(found.engine, found.response, found.understood, message, regulations)
+
+
+def opened(kind: str, link_id: str) -> tuple[str, str]:
+    """(question bubble, reply) for an article link (`?a=`) or an article compared from its card."""
+    eng = SERVICE.engine()
+    key = links(eng).resolve(link_id)
+    article = eng.retriever.article(*key) if key else None
+    if article is None:
+        return cards.user_message(link_id), cards.error_message(f"没有这一条 (no such article): {link_id}")
+    acts = cards.article_actions(links(eng).of(article))
+    if kind == "compare":
+        c = compare.compare_article(eng.retriever, article.id)
+        return cards.user_message(f"对照 Compare：{article.citation}"), render_comparison(eng, c)
+    return (cards.user_message(article.citation),
+            cards.article_view(article, eng.retriever.context(article.id, before=3, after=3), acts))
+
+
+async def turn(message: str, chat: list[dict], questions: list[str], k: int, mode: str | None,
+               regulations: list[str] | None, fresh: bool = False) -> tuple[list[dict], list[str]]:
+    chat = list(chat or [])[-(MAX_HISTORY - 2):]
+    chat.append({"role": "user", "content": cards.user_message(message)})
+    earlier = [] if fresh else list(questions or [])[-MAX_QUESTIONS:]
     try:
-        eng, response = _search(message, _as_k(k, CHAT_K), mode, regulations)
-        reply = render(eng, response)
+        reply_html = await SERVICE.run(reply, message, k, mode, regulations, earlier)
     except RegQAError as exc:
-        reply = cards.error_message(str(exc))
+        reply_html = cards.error_message(str(exc))
     except Exception:
         log.exception("search failed")
-        reply = cards.error_message(INTERNAL_ERROR)
-    history.append({"role": "assistant", "content": reply})
-    return history, ""
+        reply_html = cards.error_message(INTERNAL_ERROR)
+    chat.append({"role": "assistant", "content": reply_html})
+    return chat, [*earlier, message]
 
 
-def ask_example(sample: list[str], history: list[dict] | None, k: float, mode: str,
-                regulations: list[str] | None):
-    return ask(sample[0] if sample else "", history, k, mode, regulations)
+async def ask(message: str, history: list[dict] | None, questions: list[str] | None, k: float, mode: str,
+              regulations: list[str] | None):
+    """Chat turn: the question as typed, then the cited articles (or a short error, or "busy, try again")."""
+    if not isinstance(message, str) or not message.strip():
+        return gr.skip(), gr.skip(), gr.skip()
+    try:
+        count = as_k(k, CHAT_K)
+    except RegQAError:
+        count = CHAT_K
+    chat, questions = await turn(message, history or [], questions or [], count, mode, regulations)
+    return chat, "", questions
 
 
-def on_load():
-    """Fill the regulation filter and list (also loads the model on the first visit in reload mode)."""
+async def ask_example(sample: list[str], history: list[dict] | None, questions: list[str] | None, k: float,
+                      mode: str, regulations: list[str] | None):
+    return await ask(sample[0] if sample else "", history, questions, k, mode, regulations)
+
+
+async def follow(params: dict[str, list[str]], chat: list[dict], questions: list[str], k: Any, mode: Any,
+                 regulations: list[str] | None) -> tuple[list[dict], list[str]] | None:
+    """A page link: `?q=` (+ `reg`, `k`, `mode`, `fresh`) asks, `?a=` opens an article, `?compare=` compares
+    one; None when the query asks for nothing. Every value is user input: shown escaped, checked as typed."""
+    def first(name: str) -> str:
+        return (params.get(name) or [""])[0].strip()
+
+    if first("a") or first("compare"):
+        kind = "compare" if first("compare") else "article"
+        try:
+            question, answer_html = await SERVICE.run(opened, kind, first("compare") or first("a"))
+        except RegQAError as exc:
+            question, answer_html = cards.user_message(first("compare") or first("a")), cards.error_message(str(exc))
+        return [*chat, {"role": "user", "content": question}, {"role": "assistant", "content": answer_html}], []
+    q = (params.get("q") or [""])[0]
+    if not q.strip():
+        return None
+    regs = [r.strip() for v in params.get("reg") or [] for r in v.split(",") if r.strip()] or regulations
+    try:
+        count = as_k(first("k") or k, CHAT_K)
+    except RegQAError:
+        count = CHAT_K
+    chosen = first("mode") if first("mode") in MODES else mode
+    return await turn(q, chat, questions, count, chosen, regs, fresh=bool(first("fresh")))
+
+
+async def command(cmd: str, history: list[dict] | None, questions: list[str] | None, k: float, mode: str,
+                  regulations: list[str] | None):
+    """A link clicked inside the chat (its query string, sent by the page's script): followed in place."""
+    done = await follow(parse_qs((cmd or "").lstrip("?")), list(history or []), list(questions or []), k, mode,
+                        regulations)
+    if done is None:
+        return gr.skip(), "", gr.skip()
+    return done[0], "", done[1]
+
+
+async def on_load(request: gr.Request):
+    """Fill the regulation filter and list (also loads the model on the first visit in reload mode), then
+    follow the page's link: `?q=…` answered, `?a=hubei-23` opened in context, `?compare=hubei-23` compared."""
     try:
         rows = engine().rows
     except RegQAError as exc:
-        return gr.skip(), gr.skip(), f"⚠️ 索引不可用 (index unavailable): {html.escape(str(exc))}", gr.skip()
+        unavailable = f"⚠️ 索引不可用 (index unavailable): {html.escape(str(exc))}"
+        return gr.skip(), gr.skip(), unavailable, gr.skip(), gr.skip(), gr.skip()
     rows = laws.ordered(rows)
-    choices = gr.Dropdown(choices=laws.filter_choices(rows))
-    return choices, laws.table(rows), laws.status(rows), laws.chapter_outline(rows)
+    params: dict[str, list[str]] = {}
+    for name, value in (request.query_params.multi_items() if request is not None else []):
+        params.setdefault(name, []).append(value)
+    done = await follow(params, [], [], CHAT_K, DEFAULT_MODE, None)
+    ids = {r["id"] for r in rows}
+    chosen = [r.strip() for v in params.get("reg") or [] for r in v.split(",") if r.strip() in ids] if done else []
+    choices = laws.filter_choices(rows)
+    filter_ = gr.Dropdown(choices=choices, value=chosen) if chosen else gr.Dropdown(choices=choices)
+    chat, questions = done if done is not None else (gr.skip(), gr.skip())
+    return filter_, laws.table(rows), laws.status(rows), laws.chapter_outline(rows), chat, questions
 
 
 # -- API -------------------------------------------------------------------------------------------------
-def search(question: str, k: int = API_K, mode: str = DEFAULT_MODE, regulations: list[str] | None = None) -> dict:
+async def search(question: str, k: int = API_K, mode: str = DEFAULT_MODE,
+                 regulations: list[str] | None = None) -> dict:
     """Find the articles that answer a question.
 
     Returns {"query", "abstained", "results": [{"title", "article", "number", "chapter", "text", "score",
     "citation", ...}]}, the JSON of `python -m retrieval search --json`. `mode` is hybrid, dense or lexical;
     `regulations` limits the search (ids, titles or short names of regulations)."""
     try:
-        _, response = _search(question, _as_k(k, API_K), mode, regulations)
+        found = await SERVICE.search_async(question, as_k(k, API_K), mode or DEFAULT_MODE, regulations)
     except RegQAError as exc:
         raise gr.Error(html.escape(str(exc), quote=False), print_exception=False) from None
     except Exception:
         log.exception("search failed")
         raise gr.Error(INTERNAL_ERROR, print_exception=False) from None
-    return response.to_json()
+    return found.response.to_json()
 
 
 # -- page ------------------------------------------------------------------------------------------------
@@ -201,35 +311,57 @@ def build() -> gr.Blocks:
                 examples = gr.Dataset(components=[msg], samples=[[q] for q in EXAMPLES],
                                       label="示例问题 Examples（点击即检索 click to ask）",
                                       elem_id="regqa-examples")
-                gr.ClearButton([chatbot, msg], value="清空对话 Clear", size="sm")
+                clear = gr.ClearButton([chatbot, msg], value="清空对话 Clear", size="sm")
+                questions = gr.State([])  # the conversation's questions as typed, oldest first
+                # Links inside the chat (search alone, compare, an article) are followed here, in place.
+                cmd = gr.Textbox(elem_id="regqa-cmd", elem_classes="regqa-hidden", show_label=False,
+                                 container=False)
+                go = gr.Button("go", elem_id="regqa-cmd-go", elem_classes="regqa-hidden")
+            with gr.Tab("核对引用 Check citations", id="check"):
+                check_tab.build(SERVICE)
             with gr.Tab("法规 Laws", id="regulations"):
                 table = gr.Dataframe(headers=laws.TABLE_HEADERS, datatype=laws.TABLE_TYPES, interactive=False,
                                      wrap=True, elem_id="regqa-table")
                 outline = gr.Markdown(elem_id="regqa-outline")
             with gr.Tab("说明 About", id="about"):
                 gr.Markdown(web.asset("about.md"))
-        inputs = [chatbot, k, mode, regulations]
-        asked = msg.submit(ask, [msg, *inputs], [chatbot, msg], api_visibility="private")
-        clicked = examples.click(ask_example, [examples, *inputs], [chatbot, msg], api_visibility="private")
+        inputs = [chatbot, questions, k, mode, regulations]
+        asked = msg.submit(ask, [msg, *inputs], [chatbot, msg, questions], api_visibility="private")
+        clicked = examples.click(ask_example, [examples, *inputs], [chatbot, msg, questions],
+                                 api_visibility="private")
+        linked = go.click(command, [cmd, *inputs], [chatbot, cmd, questions], api_visibility="private")
+        clear.click(lambda: [], None, questions, api_visibility="private")
         show_reply = web.asset("show_reply.js")
-        for event in (asked, clicked):
+        for event in (asked, clicked, linked):
             event.then(None, js=show_reply)
-        page.load(on_load, None, [regulations, table, status, outline], api_visibility="private")
+        page.load(on_load, None, [regulations, table, status, outline, chatbot, questions],
+                  api_visibility="private")
         gr.api(search, api_name="search")
-    page.queue(default_concurrency_limit=2, max_size=32)
+    # Gradio's queue lets more events run than the search pool (shared with the JSON API) admits, so the
+    # pool decides: a question beyond it is told at once to try again instead of waiting in Gradio's queue.
+    page.max_threads = max(40, 2 * SERVICE.settings.max_inflight)  # read by queue(): events run at once
+    page.queue(default_concurrency_limit=None, max_size=4 * SERVICE.settings.max_inflight)
     return page
 
 
 demo = build()
 
 
-def launch_options(port: int) -> dict[str, Any]:
+def page_options(port: int) -> dict[str, Any]:
+    """Settings of the page, for `gr.mount_gradio_app` and for `launch` in reload mode."""
     return dict(
-        server_name="127.0.0.1", server_port=port, share=False, show_error=True,
+        server_name="127.0.0.1", server_port=port, show_error=True,
         allowed_paths=[], blocked_paths=[str(index_dir().resolve()), str((ROOT / "data").resolve())],
         enable_monitoring=False, max_file_size="1mb", ssr_mode=False, pwa=False, mcp_server=False,
         run_history=False, footer_links=["api"], theme=THEME, css_paths=[web.CSS],
-        js=web.asset("copy_citation.js"), head_paths=[web.HEAD])
+        js=web.scripts("copy_citation.js", "feedback.js", "follow_links.js"), head_paths=[web.HEAD])
+
+
+def server(port: int):
+    """One FastAPI app: the JSON API (and its /docs) first, the page mounted at "/" behind it."""
+    from retrieval.http_api import build_api
+
+    return gr.mount_gradio_app(build_api(SERVICE), demo, path="/", **page_options(port))
 
 
 def main() -> int:
@@ -240,13 +372,21 @@ def main() -> int:
     except ValueError:
         print("error: GRADIO_SERVER_PORT must be a port number", file=sys.stderr)
         return 2
-    if not os.environ.get("GRADIO_WATCH_DIRS"):  # plain `python app.py`: load now; the first question is fast
-        try:
-            engine()
-        except RegQAError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-    demo.launch(**launch_options(port))
+    if os.environ.get("GRADIO_WATCH_DIRS"):  # `gradio app.py`: the page alone, reloaded on edits
+        demo.launch(share=False, **page_options(port))
+        return 0
+    try:
+        ServingSettings.from_env()
+        engine()  # load now, so the first question is fast
+    except RegQAError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    import uvicorn
+
+    print(f"* Running on http://127.0.0.1:{port} (page), JSON API at /api/search, docs at /docs", flush=True)
+    # A page keeps an event stream open; on shutdown give such connections a few seconds, not forever.
+    uvicorn.run(server(port), host="127.0.0.1", port=port, log_level="warning", access_log=False,
+                timeout_graceful_shutdown=5)
     return 0
 
 

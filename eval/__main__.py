@@ -1,9 +1,10 @@
-"""python -m eval run | calibrate
+"""python -m eval run | calibrate | feedback
 
 run:       [--index DIR] --questions FILE [--mode hybrid|dense|lexical|all] [-k K] [--json] [--report DIR]
            [--fail-under METRIC=VALUE ...] [--part dev|test] [--no-history]
 calibrate: [--index DIR] --questions FILE (the development split) [--json] [--min-abstain X]
            [--max-false-abstain Y] [--cache FILE] [--save]
+feedback:  [--dir DIR] [--out FILE] [--json]  (the feedback log as candidate question rows, for review)
 """
 
 from __future__ import annotations
@@ -67,12 +68,20 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--if-stale", action="store_true",
                    help="with --save: do nothing when the index was calibrated on these questions already")
     c.add_argument("--no-progress", action="store_true")
+    f = sub.add_parser("feedback", help="turn the feedback log into candidate question rows and a gap report")
+    f.add_argument("--dir", type=Path, default=None,
+                   help="the feedback log directory (default: $REGQA_FEEDBACK_DIR, else data/feedback)")
+    f.add_argument("--out", type=Path, default=None,
+                   help="write the candidate rows (JSONL) here, for a person to review (default: do not write)")
+    f.add_argument("--json", action="store_true", help="print the summary as JSON instead of the report")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    progress = False if args.no_progress else None
+    progress = False if getattr(args, "no_progress", False) else None
     try:
         if args.command == "run":
             return _run(args, progress)
+        if args.command == "feedback":
+            return _feedback(args)
         return _calibrate(args, progress)
     except RegQAError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -139,6 +148,32 @@ def _print_table(summary: dict[str, dict]) -> None:
                 if row.get(key) is not None:
                     parts.append(f"{key}={row[key]:.3f}")
             print(f"  {qtype:<14}" + "  ".join(parts))
+
+
+def _feedback(args: argparse.Namespace) -> int:
+    from eval.feedback import report, summarise
+    from retrieval.feedback import FeedbackLog, feedback_dir
+
+    directory = feedback_dir(args.dir)
+    if not directory.is_dir():
+        print(f"error: no feedback log at {directory} (set --dir or $REGQA_FEEDBACK_DIR)", file=sys.stderr)
+        return EXIT_ERROR
+    summary = summarise(FeedbackLog(directory).read())
+    if args.out:
+        sets = (Path("data") / "questions", Path(__file__).resolve().parents[1] / "data" / "questions")
+        if any(args.out.resolve().is_relative_to(d.resolve()) for d in sets):
+            print("error: candidate rows are for review; write them outside data/questions", file=sys.stderr)
+            return EXIT_ERROR
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in summary["candidates"]),
+                            encoding="utf-8")
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False))
+    else:
+        print(report(summary))
+        if args.out:
+            print(f"\ncandidate rows: {args.out} (review them before adding any to a question set)")
+    return 0
 
 
 def _calibrate(args: argparse.Namespace, progress: bool | None) -> int:

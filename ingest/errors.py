@@ -26,3 +26,15 @@ class QueryError(RegQAError):
 class QuestionFileError(RegQAError):
     """An evaluation question file is malformed or refers to articles the index does not hold."""
 
+
+
+class QueryTooLong(QueryError):
+    """The question is longer than a question can be (the API answers 413)."""
+
+
+class ServiceBusy(RegQAError):
+    """Every search slot is taken: the user is told to try again in a moment."""
+
+    def __init__(self, message: str, retry_after_s: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ingest.errors import QueryError
+from ingest.errors import QueryError, QueryTooLong
 from ingest.numerals import to_chinese
 from ingest.schema import Article, Regulation
 from retrieval.catalogue import Catalogue
@@ -131,8 +131,8 @@ def check_citations(text: object, catalogue: Catalogue, max_chars: int = MAX_DRA
     """Every citation in the draft, in order, with its verdict. Raises QueryError for non-text or over-long input."""
     if not isinstance(text, str):
         raise QueryError("请粘贴文字草稿 (the draft must be text)")
-    if len(text) > max_chars:
-        raise QueryError(f"草稿太长：最多 {max_chars:,} 个字符，当前 {len(text):,} 个，请分段核对 "
+    if len(text) > max_chars:  # QueryTooLong: the JSON API answers 413
+        raise QueryTooLong(f"草稿太长：最多 {max_chars:,} 个字符，当前 {len(text):,} 个，请分段核对 "
                          f"(draft too long: at most {max_chars:,} characters; check it in parts)")
     # Lone surrogates (JSON can carry them) cannot be printed or sent on: U+FFFD keeps every offset.
     text = _SURROGATE_RE.sub("\ufffd", text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from ingest.errors import QueryError
+from ingest.errors import QueryError, QueryTooLong
 
 MAX_QUERY_CHARS = 1000  # a question, not a document; longer input is refused with a clear message
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
@@ -19,8 +19,8 @@ def clean_query(text: object, max_chars: int = MAX_QUERY_CHARS) -> str:
     if not isinstance(text, str):
         raise QueryError("请输入文字问题 (the question must be text)")
     if len(text) > max_chars:
-        raise QueryError(f"问题太长：最多 {max_chars} 个字符，当前 {len(text)} 个 "
-                         f"(question too long: at most {max_chars} characters)")
+        raise QueryTooLong(f"问题太长：最多 {max_chars} 个字符，当前 {len(text)} 个 "
+                           f"(question too long: at most {max_chars} characters)")
     # Lone surrogates cannot be encoded or shown; drop them like control characters.
     text = text.encode("utf-8", "ignore").decode("utf-8") if _has_surrogate(text) else text
     text = _CONTROL_RE.sub(" ", text)

@@ -187,9 +187,27 @@ def sample_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def app_url(real_index: Path):
+def app_feedback_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the `app_url` app logs feedback (never the repository's data/feedback)."""
+    return tmp_path_factory.mktemp("feedback")
+
+
+@pytest.fixture(scope="session")
+def app_url(real_index: Path, app_feedback_dir: Path):
     """The real app (`python app.py`) serving the real index on a free port; for browser and API tests."""
     from eval.app_server import running_app
 
-    with running_app(real_index) as url:
+    with running_app(real_index, env={"REGQA_FEEDBACK_DIR": str(app_feedback_dir)}) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def busy_app_url(real_index: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The real app with one search slot whose batcher waits 4 s for company, so a search holds the slot
+    that long and a test can fill the pool for certain."""
+    from eval.app_server import running_app
+
+    env = {"REGQA_MAX_INFLIGHT": "1", "REGQA_BATCH_WAIT_MS": "4000",
+           "REGQA_FEEDBACK_DIR": str(tmp_path_factory.mktemp("busy-feedback"))}
+    with running_app(real_index, env=env) as url:
         yield url

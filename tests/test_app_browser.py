@@ -247,3 +247,23 @@ def test_phone_sized_screen(browser, app_url: str) -> None:
         chat.shot("answer-phone.png")
     finally:
         context.close()
+
+
+def test_a_full_server_tells_the_user_in_the_chat_to_try_again(browser, busy_app_url: str) -> None:
+    from tests.test_http_api import hold_the_only_slot
+
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="zh-CN")
+    try:
+        chat = Chat(context.new_page(), busy_app_url)
+        thread, held = hold_the_only_slot(busy_app_url)
+        reply = chat.ask("企业要不要配专门管质量的人？")
+        expect(reply).to_have_class(re.compile("regqa-error"))
+        expect(reply).to_contain_text("稍后再试")
+        expect(reply).to_contain_text("try again")
+        thread.join(timeout=120)
+        assert held["response"].status_code == 200
+        answer = chat.ask("湖北条例第二十三条")  # once the slot is free, the same page is answered
+        cite = answer.locator("h3.regqa-cite").first
+        expect(cite).to_have_text("《湖北省质量促进条例》第二十三条（第三章 创新驱动）")
+    finally:
+        context.close()

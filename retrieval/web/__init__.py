@@ -1,5 +1,5 @@
 """The web page's pieces, apart from the wiring in app.py: the chat's HTML (cards), the laws tab
-(laws), and the static assets beside them (page.css, head.html, copy_citation.js, show_reply.js, intro.md,
+(laws), and the static assets beside them (page.css, head.html, copy_citation.js, feedback.js, show_reply.js, intro.md,
 about.md), which Gradio reads from these paths."""
 
 from __future__ import annotations
@@ -14,3 +14,9 @@ HEAD = HERE / "head.html"
 def asset(name: str) -> str:
     """The text of one asset file beside this module (JavaScript and Markdown go to Gradio as strings)."""
     return (HERE / name).read_text(encoding="utf-8")
+
+
+def scripts(*names: str) -> str:
+    """Several `() => {...}` asset scripts as the one function Gradio's `js=` runs on load."""
+    calls = "".join(f"({asset(n).strip()})();\n" for n in names)
+    return f"() => {{\n{calls}}}"

@@ -11,9 +11,11 @@ import html
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
+from urllib.parse import urlencode
 
 from ingest.schema import Article
 from retrieval.results import Result, SearchResponse
+from retrieval.web import export
 
 NO_ANSWER = "未找到直接相关的条文"
 FOUND_BY = {"reference": "条号 article no.", "dense": "语义 meaning", "lexical": "关键词 words"}
@@ -102,6 +104,59 @@ def _cite_button() -> str:
 
 
 
+def page_link(**params: str | list[str]) -> str:
+    """A link to this page with a query (`?q=…`, `?a=…`), escaped for an href attribute."""
+    return html.escape("?" + urlencode({k: v for k, v in params.items() if v}, doseq=True), quote=True)
+
+
+def action(kind: str, label: str, **params: str | list[str]) -> str:
+    """A permalink the page's script follows in place (keeping the conversation); a plain link without it."""
+    return f'<a class="regqa-act regqa-{kind}" href="{page_link(**params)}">{esc(label)}</a>'
+
+
+def article_actions(link_id: str) -> str:
+    """The links of one card: the article on its own, and beside its closest articles elsewhere."""
+    return (f'<span class="regqa-acts">{action("link", "链接 Link", a=link_id)}'
+            f'{action("compare", "对照 Compare", compare=link_id)}</span>')
+
+
+def understood_line(shown_as: str, alone: str) -> str:
+    """How a follow-up was read, with one click to search the new words as typed."""
+    return (f'<p class="regqa-understood">理解为 Understood as：<span class="regqa-shown">{esc(shown_as)}</span> '
+            f'{action("alone", "只搜索这句 Search these words alone", q=alone, fresh="1")}</p>')
+
+
+def share_line(question: str, regulations: list[str] | None = None) -> str:
+    return (f'<p class="regqa-share">{action("share", "分享 Share", q=question, reg=list(regulations or []))}'
+            f'</p>')
+
+
+def _data(kind: str, text: str) -> str:
+    """Text for the page's script in a hidden element (the sanitiser drops data-* attributes). Line breaks
+    become character references, so the text keeps them and the message still has no blank line."""
+    body = html.escape(text, quote=True).replace("\r", "&#13;").replace("\n", "&#10;")
+    return f'<pre class="regqa-data regqa-{kind}" hidden>{body}</pre>'
+
+
+def _votes(up: str, down: str) -> str:
+    """👍/👎 buttons, with words too (a machine without an emoji font shows boxes); the script sends the vote
+    with the question and article held in the reply."""
+    return (f'<span class="regqa-votes"><button type="button" class="regqa-vote regqa-up" title="{up}">{up}</button>'
+            f'<button type="button" class="regqa-vote regqa-down" title="{down}">{down}</button></span>')
+
+
+def reply_tools(response: SearchResponse, build: str, date: str) -> str:
+    """The reply's question, Markdown export and citations (hidden, for the script) and its buttons."""
+    md = export.markdown(response, build, date)
+    buttons = ('<div class="regqa-tools">'
+               '<button type="button" class="regqa-download" title="下载 Markdown Download">'
+               '下载 Markdown Download</button>'
+               '<button type="button" class="regqa-copy-all" title="复制全部引用 Copy all citations">'
+               '复制全部引用 Copy all citations</button></div>') if response.results else ""
+    return (_data("question", response.query) + _data("md", md) + _data("cites", export.citations(response.results))
+            + buttons)
+
+
 def _context(article: Article, neighbours: Sequence[Article]) -> str:
     if not neighbours:
         return ""
@@ -131,19 +186,23 @@ def _related(items: Sequence[Result]) -> str:
 
 
 def card(rank: int, r: Result, words_mask: Sequence[bool] | None = None,
-         neighbours: Sequence[Article] = (), related: Sequence[Result] = ()) -> str:
+         neighbours: Sequence[Article] = (), related: Sequence[Result] = (), actions: str = "") -> str:
     """One article: citation heading, verbatim text with the matched sentence marked, relevance, extras."""
     a = r.article
     return (f'<div class="regqa-card"><div class="regqa-head"><span class="regqa-rank">{rank}</span>'
             f'<h3 class="regqa-cite">{esc(r.citation)}</h3>{_cite_button()}</div>'
-            f'<div class="regqa-meta">{_relevance(r)}</div>'
+            f'<div class="regqa-meta">{_relevance(r)}{actions}</div>{_data("aid", a.id)}'
             f'<div class="regqa-text regqa-body">'
             f'{highlight(a.text, (r.match_start, r.match_end), words_mask)}</div>'
-            f'{_context(a, neighbours)}{_related(related)}</div>')
+            f'{_context(a, neighbours)}{_related(related)}'
+            f'<div class="regqa-feedback">这条回答了问题吗？Did this answer it? '
+            f'{_votes("👍 是 Yes", "👎 否 No")}</div></div>')
 
 
-def answer(response: SearchResponse, cards: Sequence[str]) -> str:
-    """The reply: the cards; or, when nothing answers, a plain notice with the nearest cards folded away."""
+def answer(response: SearchResponse, cards: Sequence[str], tools: str = "", lead: str = "", tail: str = "") -> str:
+    """The reply: the cards; or, when nothing answers, a plain notice with the nearest cards folded away.
+    `tools` (from reply_tools) adds the feedback and export buttons; `lead` goes first (how a follow-up was
+    understood), `tail` last (the share link)."""
     note = f'<p class="regqa-note">{esc(response.message)}</p>' if response.message else ""
     if response.abstained:
         nearest = (f'<details class="regqa-nearest"><summary>'
@@ -154,7 +213,30 @@ def answer(response: SearchResponse, cards: Sequence[str]) -> str:
                 f'<p class="regqa-none"><strong>{NO_ANSWER}</strong>'
                 f'（No article in the index answers this directly.）'
                 f'可以换个说法，或在设置中选择其他法规。</p>'
-                f'{note}{nearest}</div>')
+                f'{lead}{_no_answer_votes() if tools else ""}{note}{nearest}{tools}{tail}</div>')
     head = (f'<p class="regqa-summary">最相关的 {len(cards)} 条条文（原文，未改写）'
             f'· top {len(cards)} articles, verbatim</p>')
-    return f'<div class="regqa-answer">{head}{note}{"".join(cards)}</div>'
+    return f'<div class="regqa-answer">{lead}{head}{note}{"".join(cards)}{tools}{tail}</div>'
+
+
+def _no_answer_votes() -> str:
+    return ('<div class="regqa-feedback regqa-feedback-none">'
+            '<button type="button" class="regqa-vote regqa-down" title="这个问题应该有答案 It should have one">'
+            '👎 这个问题应该有答案 It should have one</button>'
+            '<button type="button" class="regqa-vote regqa-up" title="确实没有 Indeed none">'
+            '👍 确实没有 Indeed none</button></div>')
+
+
+def article_view(article: Article, neighbours: Sequence[Article], actions: str = "") -> str:
+    """One article opened by its link: its citation, then its chapter's neighbouring articles around it."""
+    where = f"（{esc(article.chapter)}）" if article.chapter else ""
+    rows = []
+    for a in neighbours or (article,):
+        me = a.id == article.id
+        cls = "regqa-ctx-art regqa-ctx-me" if me else "regqa-ctx-art"
+        body = f'<span class="regqa-ctx-label">{esc(a.label)}</span> {esc(a.text)}'
+        rows.append(f'<div class="{cls}">{body}</div>')
+    return (f'<div class="regqa-answer regqa-article"><div class="regqa-card"><div class="regqa-head">'
+            f'<h3 class="regqa-cite">{esc(article.citation)}</h3>{_cite_button()}</div>'
+            f'<div class="regqa-meta">条文及其上下文 the article in context{actions}</div>'
+            f'<div class="regqa-note">《{esc(article.regulation_title)}》{where}</div>{"".join(rows)}</div></div>')
