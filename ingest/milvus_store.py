@@ -181,6 +181,7 @@ class MilvusStore:
             count = int(client.query(collection, filter="", output_fields=["count(*)"],
                                      consistency_level="Strong")[0]["count(*)"])
             index_type = str(client.describe_index(collection, "vector").get("index_type", "?"))
+            store = cls(uri, connect, collection, dim, count, analyzer, index_type)  # (holds the client on)
         except IndexFault:
             raise
         except Exception as exc:
@@ -188,7 +189,6 @@ class MilvusStore:
                              f"{milvus_client.reason(exc)}") from exc
         finally:
             milvus_client.release(connect)
-        store = cls(uri, connect, collection, dim, count, analyzer, index_type)
         store.probe()
         return store
 
