@@ -460,7 +460,7 @@ class _Finder:
         opening = _opening(f, j - 1, _CLOSERS[f[j - 1]])
         if opening is None:
             return None
-        if earlier and self.pos[opening] < earlier[-1].end:  # that quotation follows an earlier citation
+        if earlier and self.pos[opening] <= earlier[-1].end:  # it follows an earlier citation (even at once)
             return None
         return opening + 1, j - 1
 
