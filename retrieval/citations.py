@@ -19,7 +19,7 @@ import functools
 import re
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from ingest.numerals import NUMERAL_CHARS, to_chinese, to_int
@@ -125,17 +125,22 @@ def _fold_char(ch: str) -> str:
     return unicodedata.normalize("NFKC", ch).lower()
 
 
+def fold_chars(text: str, fold_char: Callable[[str], str]) -> tuple[str, list[int]]:
+    """`text` folded character by character, with the position in `text` of every folded character."""
+    parts: list[str] = []
+    pos: list[int] = []
+    for i, ch in enumerate(text):
+        f = fold_char(ch)
+        parts.append(f)
+        pos.extend([i] * len(f))
+    return "".join(parts), pos
+
+
 def fold(text: str) -> tuple[str, list[int]]:
     """NFKC, lower case, simplified Chinese, with the position in `text` of every folded character
     (plus one past the end), so spans found in the folded text point back into the text as written."""
     text = _SURROGATE_RE.sub("\ufffd", text)  # lone surrogates cannot be converted; same length
-    parts: list[str] = []
-    pos: list[int] = []
-    for i, ch in enumerate(text):
-        f = _fold_char(ch)
-        parts.append(f)
-        pos.extend([i] * len(f))
-    folded = "".join(parts)
+    folded, pos = fold_chars(text, _fold_char)  # NFKC and lower case
     simple = to_simplified(folded)
     if len(simple) != len(folded):  # a phrase rule changed the length: convert character by character
         simple = "".join(to_simplified(ch) for ch in folded)
@@ -455,7 +460,7 @@ class _Finder:
         opening = _opening(f, j - 1, _CLOSERS[f[j - 1]])
         if opening is None:
             return None
-        if earlier and self.pos[opening] < earlier[-1].end:  # that quotation follows an earlier citation
+        if earlier and self.pos[opening] <= earlier[-1].end:  # it follows an earlier citation (even at once)
             return None
         return opening + 1, j - 1
 

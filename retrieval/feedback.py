@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ingest.paths import resolve_dir
+
 log = logging.getLogger(__name__)
 
 FEEDBACK_ENV = "REGQA_FEEDBACK_DIR"
@@ -33,12 +35,7 @@ VOTES = ("up", "down")
 
 def feedback_dir(given: Path | str | None = None, base: Path | None = None) -> Path:
     """The directory given, else $REGQA_FEEDBACK_DIR, else data/feedback under `base` (as ingest.paths)."""
-    if given is not None and str(given).strip():
-        return Path(given)
-    env = os.environ.get(FEEDBACK_ENV, "").strip()
-    if env:
-        return Path(env).expanduser()
-    return base / DEFAULT_DIR if base is not None else DEFAULT_DIR
+    return resolve_dir(given, FEEDBACK_ENV, DEFAULT_DIR, base)
 
 
 def event(kind: str, question: str, build: str, vote: str | None = None, article_id: str | None = None,

@@ -15,6 +15,8 @@ import unicodedata
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+from retrieval.citations import fold_chars
+
 _MARKS = str.maketrans({"“": '"', "”": '"', "「": '"', "」": '"', "『": '"', "』": '"', "‘": "'", "’": "'"})
 _ELLIPSIS_RE = re.compile(r"\.{3,}|⋯+")  # NFKC turns … into ...
 _EDGE_PUNCT = "。.,、;:!?\"' "  # a quotation's own opening and closing punctuation is not compared
@@ -41,14 +43,9 @@ class Comparable:
 
     @classmethod
     def of(cls, text: str) -> Comparable:
-        parts: list[str] = []
-        pos: list[int] = []
-        for i, ch in enumerate(text):
-            f = _fold_char(ch)
-            parts.append(f)
-            pos.extend([i] * len(f))
+        folded, pos = fold_chars(text, _fold_char)
         pos.append(len(text))
-        return cls(text, "".join(parts), tuple(pos))
+        return cls(text, folded, tuple(pos))
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The original span of folded[start:end]."""

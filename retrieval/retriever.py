@@ -251,8 +251,8 @@ class Retriever:
             return True
         if "reference" in top[0].found_by:
             return False
-        if qvec is None:  # lexical mode: words are all the evidence there is
-            return coverage(qwords, self._norm_text[top[0].article]) < settings.abstain_rule.min_coverage
+        if qvec is None:  # lexical mode: words are all the evidence there is; NaN (another script) is none
+            return not coverage(qwords, self._norm_text[top[0].article]) >= settings.abstain_rule.min_coverage
         return settings.abstain_rule.abstain(self.evidence(top[0].article, dense, qwords, qvec))
 
     def evidence(self, best: int, dense: dict[int, tuple[float, int]], qwords: list[str],

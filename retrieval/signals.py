@@ -51,15 +51,17 @@ PLACES = (
     ("韩国", "korea"), ("俄罗斯", "russia"), ("欧盟", "european union"), ("欧盟", "eu"), ("新加坡", "singapore"),
     ("印度", "india"), ("意大利", "italy"), ("西班牙", "spain"),
 )
-# A law's name ends in one of these; the characters before it (after the last stop word) are its name.
+# A law's name ends in one of these; the characters before it (after the last stop word) are its name. 法 followed
+# by 律/规/人/院… is another word (法律, 法规, 法人), except 法规定: the law followed by 规定 (产品质量法规定了什么).
 _LAW_RE = re.compile(
-    r"《([^《》]{2,40})》|([\u4e00-\u9fff]{2,16}?(?:法|条例|办法))(?![规律人院官治定])(?![\u4e00-\u9fff]*(?:法|条例))")
+    r"《([^《》]{2,40})》|([\u4e00-\u9fff]{2,16}?(?:法|条例|办法))(?![律人院官治定]|规(?!定))"
+    r"(?![\u4e00-\u9fff]*(?:法|条例))")
 # Everyday words that end like a law name but are none (不合法, 好办法); a longer name before them is a name.
 _NOT_LAWS = ("方法", "做法", "说法", "看法", "想法", "用法", "合法", "违法", "依法", "执法", "司法", "立法",
              "守法", "非法", "无法", "设法", "手法", "算法", "语法")
 # Words that cannot be part of a law's name: the name begins after the last of them.
 _NAME_STOP_RE = re.compile(
-    r".*(?:的|了|按|照|据|关于|对于|请问|问|说|是|在|和|与|及|或|吗|呢|哪|那|这|该|本|个|部|两|么|有|没|要|把|被|用|想|些|种|好|新|找|啥)")
+    r".*(?:的|了|按|照|据|关于|对于|违反|请问|问|说|是|在|和|与|及|或|吗|呢|哪|那|这|该|本|个|部|两|么|有|没|要|把|被|用|想|些|种|好|新|找|啥)")
 # A 《…》 title is a law's only when it reads like one (not 《用户手册》, 《红楼梦》).
 _TITLE_ENDS = ("法", "条例", "办法", "规定", "细则", "规则", "解释", "决定", "意见", "通知", "准则", "章程")
 _LATIN_WORD_RE = re.compile(r"[a-z]{2,}")
@@ -123,7 +125,7 @@ def foreign_names(question_normalised: str, held_names: list[str], held_places: 
     corpus mentions it anywhere (浙江 appears in 杭州办法, so a question on 浙江省质量奖 is not foreign)."""
     foreign = [law for law in named_laws(question_normalised)
                if not any(law in n or n in law for n in held_names)]
-    for place in (p for pair in PLACES for p in pair):
+    for place in dict.fromkeys(p for pair in PLACES for p in pair):  # 美国 has three English names: once
         if place not in held_places and (place in question_normalised if not place.isascii() else
                                          re.search(rf"(?<![a-z]){re.escape(place)}(?![a-z])", question_normalised)):
             foreign.append(place)

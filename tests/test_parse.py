@@ -76,3 +76,89 @@ def test_join_lines_joins_a_hard_wrap_and_keeps_paragraphs():
     text, spans = join_lines(["第一句没有结束", "", "这里结束。", "第二段。"])
     assert text == "第一句没有结束这里结束。\n第二段。"
     assert [text[s:e] for s, e in spans] == ["第一句没有结束这里结束。", "第二段。"]
+
+
+def test_error_messages_name_the_article_and_the_one_before():
+    with pytest.raises(ParseError) as caught:
+        parse_regulation("某某条例\n第一条　甲。\n第一条之一　乙。\n第一条之一　丙。")
+    assert str(caught.value) == "duplicate article number 第一条之一 (after 第一条之一)"
+    with pytest.raises(ParseError) as caught:
+        parse_regulation("某某条例\n第一条　甲。\n第三条　乙。\n第二条　丙。")
+    assert str(caught.value) == "out-of-order article number 第二条 (after 第三条)"
+    with pytest.raises(ParseError) as caught:
+        parse_regulation("某某条例\n第一条　甲。\n第二条\n第三条　丙。")
+    assert str(caught.value) == "第二条 has no text"
+
+
+def test_lines_are_trimmed_of_every_kind_of_space_and_a_label_may_stand_alone():
+    parsed = parse_regulation("\u3000某某条例 \n\u00a0第一条\t\n\u3000\u3000甲乙。\u3000\n第二条　丙丁。")
+    assert parsed.title == "某某条例"
+    assert [(a.label, a.text) for a in parsed.articles] == [("第一条", "甲乙。"), ("第二条", "丙丁。")]
+
+
+def test_a_table_of_contents_with_sections_and_a_chapter_without_a_title():
+    text = ("某某办法\n目　录\n第一章　总　　则\n第二章\n第一章　总　　则\n第一节　一般规定\n第一条　甲。\n"
+            "第二章\n第二条　乙。\n第三章　空章\n")
+    parsed = parse_regulation(text)
+    assert parsed.chapters == ["第一章 总则", "第二章"]  # the TOC is no chapter list; a chapter with no article drops
+    assert [(a.label, a.chapter, a.text) for a in parsed.articles] == [("第一条", "第一章 总则", "甲。"),
+                                                                       ("第二条", "第二章", "乙。")]
+    assert parsed.preamble == ""
+
+
+def test_a_toc_that_ends_at_the_first_article_records_its_chapter():
+    parsed = parse_regulation("某某条例\n目录\n第一章　总则\n第一条　甲。")
+    assert parsed.chapters == ["第一章 总则"] and parsed.articles[0].chapter == "第一章 总则"
+
+
+def test_the_preamble_is_the_lines_before_the_first_article_but_the_title():
+    parsed = parse_regulation("某某条例\n（2020年1月2日通过）\n\n说明一\n第一条　甲。\n第二条　乙。\n第三条　丙。\n"
+                              "第四条　本条例自2021年3月4日起施行。")
+    assert parsed.title == "某某条例"
+    assert parsed.preamble == "（2020年1月2日通过）\n说明一"
+    assert (parsed.adopted, parsed.effective) == ("2020-01-02", "2021-03-04")
+
+
+def test_dates_are_read_from_the_last_three_articles_only():
+    parsed = parse_regulation("某某条例\n第一条　本条例自2020年1月1日起施行。\n第二条　乙。\n第三条　丙。\n"
+                              "第四条　丁。")
+    assert parsed.effective is None
+
+
+def test_the_title_is_the_first_line_that_reads_like_one_before_the_first_heading():
+    assert parse_regulation("说明\n《某某规定》\n第一条　甲。").title == "某某规定"
+    assert parse_regulation("说明\n第一条　某某规定。").title == "说明"  # no title line: the first line
+    long_name = "某" * 59 + "条例"  # 61 characters: too long for a title
+    assert parse_regulation(f"说明\n{long_name}\n第一条　甲。").title == "说明"
+    assert parse_regulation(f"说明\n{long_name[2:]}\n第一条　甲。").title == long_name[2:]  # 59: a title
+    assert parse_regulation("\n".join(["说明"] * 30 + ["某某条例", "第一条　甲。"])).title == "说明"  # first 30 lines
+
+
+def test_join_lines_spaces_latin_words_only():
+    assert join_lines(["推行ISO", "9001等标准。"])[0] == "推行ISO 9001等标准。"
+    assert join_lines(["推行ISO", "等标准。"])[0] == "推行ISO等标准。"
+    assert join_lines(["质量", "9001。"])[0] == "质量9001。"
+    assert join_lines(["版本a.", "b版。"])[0] == "版本a.b版。"
+    assert join_lines(["AB", "c。"])[0] == "AB c。" and join_lines(["A", "BC。"])[0] == "A BC。"
+
+
+def test_items_stay_in_their_paragraph_and_spans_cover_each_paragraph():
+    text, spans = join_lines(["第一款：", "（一）甲；", "（二）乙。", "第二款。", "第三款。"])
+    assert text == "第一款：\n（一）甲；\n（二）乙。\n第二款。\n第三款。"
+    assert [text[s:e] for s, e in spans] == ["第一款：\n（一）甲；\n（二）乙。", "第二款。", "第三款。"]
+    assert join_lines([]) == ("", [])
+
+
+def test_chapters_without_a_table_of_contents_and_lines_a_toc_skips():
+    assert parse_regulation("某某条例\n第一章　总则\n第一条　甲。").chapters == ["第一章 总则"]
+    parsed = parse_regulation("某某条例\n目录\n第一章　总则\n附　录\n第一章　总则\n第一条　甲，\n乙。")
+    assert parsed.preamble == "" and parsed.articles[0].text == "甲，乙。"  # TOC lines skipped, body lines kept
+
+
+def test_title_fallbacks():
+    assert parse_regulation("\n说明\n第一条　甲。").title == "说明"  # a blank line is no candidate
+    assert parse_regulation("《说明》\n第一条　甲。").title == "说明"
+    assert parse_regulation("说明\n第一条　甲。\n某某规定").title == "说明"  # nothing after the first heading
+    sixty = "某" * 58 + "条例"
+    assert parse_regulation(f"说明\n{sixty}\n第一条　甲。").title == sixty
+    assert parse_regulation("\n\n").title == ""

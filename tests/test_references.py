@@ -34,3 +34,7 @@ def test_references_found(question: str, expected: Reference):
 
 def test_no_reference_in_an_ordinary_question():
     assert find_reference("企业要不要配专门管质量的人", NAMES) is None
+
+
+def test_an_unknown_regulations_article_keeps_its_sub_number():
+    assert find_reference("民法典第十条之一", NAMES) == Reference((), 10, 1, unknown="民法典")
