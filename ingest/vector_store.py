@@ -4,9 +4,11 @@ A store holds one vector per chunk (row i is chunk i of the build), each tagged 
 It is built with its search settings, saved into and loaded from a build folder, searched by inner
 product (cosine: the vectors are L2-normalised) optionally limited to some regulations, and gives back
 the vectors it stores. FAISS (ingest/faiss_store.py) is the embedded default and the only module that
-imports faiss; a store on a distributed engine (a Milvus collection per build, say) stands beside it.
+imports faiss; the Milvus store (ingest/milvus_store.py, a collection per build) stands beside it.
 
-The manifest keeps a store's settings under its `kind`: {"faiss": {"factory": "Flat", ...}}.
+The manifest keeps a store's settings under its `kind`: {"faiss": {"factory": "Flat", ...}} or
+{"milvus": {"uri": ..., "collection": ..., ...}}. The lexical side (ingest/lexical_index.py) follows the store:
+bm25s files beside a FAISS index, Milvus's own BM25 in a Milvus collection (`load_lexical`).
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from ingest.lexical_index import Bm25sIndex, LexicalIndex, LexicalSearch, StoreLexical, TokenCounts
+
 DEFAULT_KIND = "faiss"
-KINDS = ("faiss",)
+KINDS = ("faiss", "milvus")
 
 
 @runtime_checkable
@@ -68,10 +72,31 @@ def store_kind(manifest: dict[str, Any]) -> str | None:
 
 
 def load_store(folder: Path, manifest: dict[str, Any], regulation_ids: Sequence[str]) -> VectorStore:
-    """Open the store a build folder holds; raises on a missing or unreadable store (the caller words it)."""
+    """Open the store a build folder holds (folder is <index>/builds/<name>); raises on a missing or unreadable
+    store (the caller words it)."""
     kind = store_kind(manifest)
     if kind == "faiss":
         from ingest.faiss_store import FaissStore
 
         return FaissStore.load(folder, manifest[kind], regulation_ids)
+    if kind == "milvus":
+        from ingest.milvus_store import MilvusStore
+
+        return MilvusStore.open(folder.parent.parent, manifest[kind])
     raise ValueError("the manifest names no known vector store")
+
+
+def build_lexical(store: VectorStore, texts: Sequence[str], regulation_ids: Sequence[str]) -> LexicalIndex:
+    """The lexical index that goes with a store: the store's own BM25 when it has one (Milvus) with the
+    chunks' token counts, else bm25s."""
+    if isinstance(store, LexicalSearch):
+        return StoreLexical(store, TokenCounts.build(texts))
+    return Bm25sIndex.build(texts, regulation_ids)
+
+
+def load_lexical(folder: Path, store: VectorStore, regulation_ids: Sequence[str]) -> LexicalIndex:
+    """The lexical index of a build: the store's own BM25 (Milvus) and the build's token counts, else the
+    build's bm25s files."""
+    if isinstance(store, LexicalSearch):
+        return StoreLexical(store, TokenCounts.load(folder))
+    return Bm25sIndex.load(folder, regulation_ids)

@@ -13,6 +13,7 @@ import functools
 import logging
 import re
 import unicodedata
+import warnings
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,9 @@ def _converter():  # opencc loads its dictionaries once per process
 
 @functools.lru_cache(maxsize=1)
 def _jieba():
-    import jieba
+    with warnings.catch_warnings():  # jieba imports pkg_resources where setuptools still has it (milvus-lite pins it)
+        warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
+        import jieba
 
     jieba.setLogLevel(logging.WARNING)
     tok = jieba.Tokenizer()

@@ -153,7 +153,7 @@ class Retriever:
         if mode in ("hybrid", "lexical"):
             from retrieval.lexical import lexical_scores
 
-            lexical = lexical_scores(self.index, self._maps.chunk_article, qwords, CANDIDATES, allowed)
+            lexical = lexical_scores(self.index, self._maps.chunk_article, q, qwords, CANDIDATES, wanted)
         ranked = self._rank(mode, dense, lexical, use.dense_weight)
         ref = find_reference(q, self._names)
         ranked = self._apply_reference(ref, ranked, allowed)

@@ -139,6 +139,36 @@ def stard_index() -> Path:
     return STARD_INDEX
 
 
+def milvus_twin(index: Path, sources: list[Path], out: Path) -> Path:
+    """The same build in the Milvus store: `python -m ingest build --store milvus` into a copy of an index
+    directory, which reuses every vector by content (nothing is embedded again), with the copy's calibrated
+    search settings recorded as `eval calibrate --save` records them."""
+    import shutil
+
+    from ingest.build import build_index
+    from ingest.index_io import load_index, record_in_manifest
+
+    shutil.copytree(index, out, ignore=shutil.ignore_patterns(".lock", "milvus"))
+    report = build_index(sources, out, progress=False, store="milvus")
+    assert report.rebuilt and report.embedded == 0
+    search = load_index(index).manifest.get("search")
+    if search is not None:
+        record_in_manifest(out, "search", search)
+    return out
+
+
+@pytest.fixture(scope="session")
+def milvus_index(real_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The served regulations in a Milvus collection (Milvus Lite, the real engine embedded)."""
+    return milvus_twin(real_index, [REGULATIONS], tmp_path_factory.mktemp("milvus") / "index")
+
+
+@pytest.fixture(scope="session")
+def milvus_stard_index(stard_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The STARD benchmark corpus in a Milvus collection."""
+    return milvus_twin(stard_index, [STARD_CORPUS], tmp_path_factory.mktemp("milvus-stard") / "index-stard")
+
+
 @pytest.fixture(scope="session")
 def retriever(real_index: Path):
     from retrieval.retriever import Retriever

