@@ -225,8 +225,9 @@ class Retriever:
         that other law) or an article number that does not exist."""
         if ref is not None and ref.unknown:
             return f"索引中没有“{ref.unknown}”· the index does not hold {ref.unknown}"
+        folded = normalise(q)
         if ref is None or not ref.regulation_ids:
-            foreign = foreign_names(normalise(q), self._held_names, self._held_places)
+            foreign = foreign_names(folded, self._held_names, self._held_places)
             if foreign:
                 return (f"索引中没有“{'、'.join(foreign)}”的规定 · the index holds no rules of "
                         f"{', '.join(foreign)}")
@@ -239,7 +240,7 @@ class Retriever:
                 counts = "、".join(f"《{r.title}》共 {self._article_counts[r.id]} 条" for r in regs)
                 return f"没有{label}（{counts}）· no such article"
             return None
-        if _ARTICLE_LIKE_RE.search(normalise(q)) and (ref is None or ref.number is None):
+        if _ARTICLE_LIKE_RE.search(folded):  # a readable number was handled above
             return "没有这样的条文（条号不成立）· no such article (the article number is malformed)"
         if not looks_like_words(q):
             return ""
