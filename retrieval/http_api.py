@@ -14,7 +14,7 @@
 
 Errors are `{"error": message}`: 400 for bad input, 413 for a question, draft or body that is too long, 503
 with Retry-After when every search slot is taken or the index cannot be loaded, 404/405 for a wrong
-route; never a traceback. OpenAPI at /docs and /openapi.json.
+route; never a traceback. OpenAPI at /openapi.json; this page, /docs, is served whole by the app (no CDN).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ingest.errors import EmbedderError, IndexFault, QueryError, QueryTooLong, RegQAError, ServiceBusy
+from retrieval.api_docs import add_docs
 from retrieval.check_service import CitationChecks
 from retrieval.checker import MAX_DRAFT_CHARS, VERDICTS
 from retrieval.feedback import MAX_QUESTION
@@ -149,8 +150,10 @@ def _error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 def build_api(service: SearchService, title: str = "法规条文检索 API · Regulation search API") -> FastAPI:
     """A FastAPI app with the JSON routes; mount the page on it (`gr.mount_gradio_app(app, page, "/")`)."""
-    app = FastAPI(title=title, version="1", docs_url="/docs", redoc_url=None, openapi_url="/openapi.json",
+    # docs_url=None: FastAPI's own /docs loads its script from a CDN; add_docs serves it from the app.
+    app = FastAPI(title=title, version="1", docs_url=None, redoc_url=None, openapi_url="/openapi.json",
                   description=__doc__.split("\n\n", 1)[1])
+    add_docs(app)
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
