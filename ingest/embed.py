@@ -87,11 +87,11 @@ class OnnxE5Embedder:
 
     def __init__(self, threads: int | None = None) -> None:
         try:
-            from ingest.bundled.onnx_model import OnnxEncoder, ensure_bundled_onnx
+            from ingest.bundled.onnx_model import ensure_bundled_onnx, shared_encoder
 
             # One thread unless told otherwise: a question's matrices are too small to split, and on two
             # threads it took twice as long (27 ms against 13 ms here).
-            self._encoder = OnnxEncoder(ensure_bundled_onnx(), threads or 1)
+            self._encoder = shared_encoder(ensure_bundled_onnx(), threads or 1)
         except ImportError as exc:  # pragma: no cover - dependencies are pinned
             raise EmbedderError(f"the ONNX engine needs {exc.name}; run `make test` or `make run` to set up") from exc
 

@@ -17,6 +17,7 @@ Exporting needs torch and onnx; loading needs only onnxruntime, tokenizers and n
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import shutil
@@ -92,6 +93,14 @@ def write_onnx_folder(st_folder: Path, dest: Path, source: Path) -> None:
         "source": str(source), "sha256": source_digest(source), "from": st_folder.name,
         "exporter_version": EXPORTER_VERSION, "opset": OPSET, "torch": torch.__version__,
     }, indent=2) + "\n", encoding="utf-8")
+
+
+@functools.lru_cache(maxsize=4)
+def shared_encoder(folder: Path, threads: int) -> OnnxEncoder:
+    """One loaded encoder per folder and thread count in a process: the session and the tokenizer (280 MB of
+    the 430 a load costs) are safe to call from several threads at once, and a session with one intra-op
+    thread runs each call on its caller's thread, so engine instances sharing it still compute side by side."""
+    return OnnxEncoder(folder, threads)
 
 
 class OnnxEncoder:
