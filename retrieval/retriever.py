@@ -8,6 +8,7 @@ regulations (`related`), and whether a newer build has been switched in (`newer_
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import re
 from collections import Counter
@@ -36,6 +37,8 @@ from retrieval.settings import DEFAULT_MODE, MODES, SearchSettings
 from retrieval.signals import BACKGROUND, background_margin, foreign_names, looks_like_words, places_in
 
 log = logging.getLogger(__name__)
+
+RELATED_CACHE = 4096  # (article, k) pairs whose related articles are kept per loaded build
 
 # 第X条 with a number that is no article number (第〇条, 第-3条, 第一二三条): the citation matcher reads no number.
 _ARTICLE_LIKE_RE = re.compile(r"第\s*-?\s*[0-9〇零一二三四五六七八九十百千两]{1,9}\s*条|\b(?:article|art\.?)\s*-?\d+\b")
@@ -75,6 +78,9 @@ class Retriever:
         self._held_places = places_in("".join(self._norm_text), self._held_names)
         # Unrelated sentences as passages: the yardstick of the background margin (≈0.3 s, once per load).
         self._background = self.embedder.embed_documents(list(BACKGROUND))
+        # An article's related articles depend on the build alone, and every card of a page reply asks for
+        # them (a vector search each): kept per loaded build, bounded for corpora of many articles.
+        self._related = functools.lru_cache(maxsize=RELATED_CACHE)(self._related_uncached)
         log.debug("loaded %s (%s)", self.index.path, expected)
         warm_up()
 
@@ -105,7 +111,10 @@ class Retriever:
 
     def related(self, article_id: str, k: int = 3) -> list[Result]:
         """The k closest articles of other regulations (by stored chunk vectors)."""
-        return related_articles(self.index, self._maps, article_id, k)
+        return list(self._related(article_id, k))
+
+    def _related_uncached(self, article_id: str, k: int) -> tuple[Result, ...]:
+        return tuple(related_articles(self.index, self._maps, article_id, k))
 
     def newer_build_current(self) -> bool:
         """Has another build been switched in since this one was loaded? A pointer that is being switched
