@@ -13,11 +13,13 @@ never written into an index's manifest.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
 import threading
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,25 @@ INSTALL_HINT = ("install the Milvus client and embedded engine: "
 
 _lock = threading.Lock()
 _clients: dict[str, tuple[Any, int]] = {}  # key -> (MilvusClient, users)
+# A store lets go of its client from a weakref finalizer, which the garbage collector may run in the middle
+# of acquire/release in the same thread (any allocation there can start a collection): waiting for _lock
+# would then wait for itself. Such a release is noted here and carried out before that call returns.
+_state = threading.local()  # .busy: this thread holds _lock inside acquire/release
+_deferred: list[str] = []  # keys let go by finalizers while _lock was held (only touched under _lock)
+
+
+@contextlib.contextmanager
+def _locked() -> Iterator[None]:
+    with _lock:
+        _state.busy = True
+        try:
+            yield
+        finally:
+            try:
+                while _deferred:
+                    _let_go(_deferred.pop())
+            finally:
+                _state.busy = False
 
 
 def is_server(uri: str) -> bool:
@@ -58,7 +79,7 @@ def pymilvus() -> Any:
 def acquire(uri: str) -> Any:
     """The shared MilvusClient of a URI (opened now if nobody holds it); pair every call with `release`."""
     key = key_of(uri)
-    with _lock:
+    with _locked():
         held = _clients.get(key)
         if held is not None:
             _clients[key] = (held[0], held[1] + 1)
@@ -70,21 +91,29 @@ def acquire(uri: str) -> Any:
 
 def release(uri: str) -> None:
     key = key_of(uri)
-    with _lock:
-        held = _clients.get(key)
-        if held is None:
-            return
-        client, users = held
-        if users > 1:
-            _clients[key] = (client, users - 1)
-            return
-        del _clients[key]
-        _close(client, key)
+    if getattr(_state, "busy", False):  # a finalizer run by the garbage collector inside acquire/release
+        _deferred.append(key)
+        return
+    with _locked():
+        _let_go(key)
+
+
+def _let_go(key: str) -> None:
+    """One user fewer of `key`'s client; the last one closes it (call with _lock held)."""
+    held = _clients.get(key)
+    if held is None:
+        return
+    client, users = held
+    if users > 1:
+        _clients[key] = (client, users - 1)
+        return
+    del _clients[key]
+    _close(client, key)
 
 
 def release_all() -> None:
     """Close every client this process holds (tests, and a builder handing its Lite files to other processes)."""
-    with _lock:
+    with _locked():
         held = list(_clients.items())
         _clients.clear()
     for key, (client, _users) in held:

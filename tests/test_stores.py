@@ -383,3 +383,32 @@ def test_a_lite_database_open_in_another_process_is_one_clear_message(tmp_path):
         holder.wait(timeout=30)
     acquire(str(db))  # once that process is gone, the file opens
     release(str(db))
+
+
+def test_a_store_let_go_by_the_garbage_collector_inside_acquire_does_not_hang(monkeypatch):
+    """A MilvusStore releases its client from a weakref finalizer, which the garbage collector may run in the
+    middle of `acquire` in the same thread (it once hung CI that way, waiting on its own lock). Such a release
+    happens before `acquire` returns; nothing waits, nothing is lost or closed twice."""
+    import threading
+
+    from ingest import milvus_client
+
+    closed: list[str] = []
+    monkeypatch.setattr(milvus_client, "_clients", {})
+    monkeypatch.setattr(milvus_client, "_close", lambda client, key: closed.append(key))
+
+    def opens(uri: str, key: str) -> str:
+        milvus_client.release("http://old:19530")  # as a finalizer run by a collection here would
+        return f"client of {key}"
+
+    monkeypatch.setattr(milvus_client, "_open", opens)
+    milvus_client._clients["http://old:19530"] = ("old client", 1)
+    got: list[str] = []
+    worker = threading.Thread(target=lambda: got.append(milvus_client.acquire("http://new:19530")), daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    assert not worker.is_alive(), "acquire waited for its own lock"
+    assert got == ["client of http://new:19530"] and closed == ["http://old:19530"]
+    assert milvus_client._clients == {"http://new:19530": ("client of http://new:19530", 1)}
+    milvus_client.release("http://new:19530")
+    assert closed == ["http://old:19530", "http://new:19530"] and milvus_client._clients == {}
