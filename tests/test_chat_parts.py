@@ -76,8 +76,8 @@ def test_comparison_questions_are_recognised_and_a_missing_side_is_empty(retriev
 
     assert compare.sides_of(retriever, "首席质量官制度是怎么规定的") is None
     assert compare.sides_of(retriever, "那杭州呢") is None  # a follow-up, not a comparison
-    regs, topic = compare.sides_of(retriever, "湖北和杭州对缺陷产品召回的规定有什么不同")
-    assert regs == (HUBEI.id, HANGZHOU.id) and topic == "缺陷产品召回"
+    regs, topic = compare.sides_of(retriever, "湖北和杭州对缺陷消费品召回的规定有什么不同")
+    assert regs == (HUBEI.id, HANGZHOU.id) and topic == "缺陷消费品召回"
     c = compare.compare_topic(retriever, regs, topic)
     assert c.rows and all(row[0] and not row[1] for row in c.rows)  # Hubei regulates recalls, Hangzhou does not
     regs, topic = compare.sides_of(retriever, "compare Hubei and Hangzhou on 首席质量官")
