@@ -13,6 +13,7 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,13 +77,17 @@ class Retriever:
         self._held_names = list(self._names.exact)
         self._article_counts = Counter(a.regulation_id for a in self.index.articles)
         self._held_places = places_in("".join(self._norm_text), self._held_names)
-        # Unrelated sentences as passages: the yardstick of the background margin (≈0.3 s, once per load).
-        self._background = self.embedder.embed_documents(list(BACKGROUND))
+        # Unrelated sentences as passages: the yardstick of the background margin (≈0.35 s, once per load),
+        # embedded on another thread while jieba's and opencc's dictionaries load here: the engines compute
+        # without holding the GIL, so the two overlap instead of adding up.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="background") as pool:
+            background = pool.submit(self.embedder.embed_documents, list(BACKGROUND))
+            warm_up()
+            self._background = background.result()
         # An article's related articles depend on the build alone, and every card of a page reply asks for
         # them (a vector search each): kept per loaded build, bounded for corpora of many articles.
         self._related = functools.lru_cache(maxsize=RELATED_CACHE)(self._related_uncached)
         log.debug("loaded %s (%s)", self.index.path, expected)
-        warm_up()
 
     def _check_embedder(self, embedder: Embedder) -> None:
         expected, dim = self.index.model_id, self.index.store.dim
