@@ -154,6 +154,7 @@ def test_health_names_the_build_that_serves(api, real_index: Path) -> None:
     assert body["build"] == (real_index / "CURRENT").read_text(encoding="utf-8").strip()
     assert (body["regulations"], body["articles"]) == (2, 76)
     assert body["pool"]["limit"] >= 50
+    assert body["engine"] == "onnxruntime"  # the questions' engine, the command line's too
 
 
 def test_openapi_describes_the_routes(api) -> None:
