@@ -41,6 +41,10 @@ log = logging.getLogger(__name__)
 
 RELATED_CACHE = 4096  # (article, k) pairs whose related articles are kept per loaded build
 
+
+def _related_tuple(index: LoadedIndex, maps: IndexMaps, article_id: str, k: int) -> tuple[Result, ...]:
+    return tuple(related_articles(index, maps, article_id, k))
+
 # 第X条 with a number that is no article number (第〇条, 第-3条, 第一二三条): the citation matcher reads no number.
 _ARTICLE_LIKE_RE = re.compile(r"第\s*-?\s*[0-9〇零一二三四五六七八九十百千两]{1,9}\s*条|\b(?:article|art\.?)\s*-?\d+\b")
 
@@ -86,7 +90,10 @@ class Retriever:
             self._background = background.result()
         # An article's related articles depend on the build alone, and every card of a page reply asks for
         # them (a vector search each): kept per loaded build, bounded for corpora of many articles.
-        self._related = functools.lru_cache(maxsize=RELATED_CACHE)(self._related_uncached)
+        # (Cached over the index and maps, not a bound method: a Retriever must not hold itself in a cycle,
+        # or a replaced build would stay in memory until the cycle collector runs.)
+        self._related = functools.lru_cache(maxsize=RELATED_CACHE)(
+            functools.partial(_related_tuple, self.index, self._maps))
         log.debug("loaded %s (%s)", self.index.path, expected)
 
     def _check_embedder(self, embedder: Embedder) -> None:
@@ -117,9 +124,6 @@ class Retriever:
     def related(self, article_id: str, k: int = 3) -> list[Result]:
         """The k closest articles of other regulations (by stored chunk vectors)."""
         return list(self._related(article_id, k))
-
-    def _related_uncached(self, article_id: str, k: int) -> tuple[Result, ...]:
-        return tuple(related_articles(self.index, self._maps, article_id, k))
 
     def newer_build_current(self) -> bool:
         """Has another build been switched in since this one was loaded? A pointer that is being switched
