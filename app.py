@@ -2,9 +2,9 @@
 
 Run `python app.py` (or `gradio app.py` to reload the page on edits; that serves the page only). Settings
 come from the environment: REGQA_INDEX (index directory, default data/index), REGQA_FEEDBACK_DIR (the
-feedback log, default data/feedback; see `retrieval/feedback.py`) and GRADIO_SERVER_PORT
+feedback log, default data/feedback; see `retrieval/serving/feedback.py`) and GRADIO_SERVER_PORT
 (default 7860); the server binds 127.0.0.1 only; the serving settings (REGQA_MAX_INFLIGHT, ...) are in
-`retrieval/serving.py`. Programs call the plain JSON API (`retrieval/http_api.py`; docs at /docs):
+`retrieval/serving/service.py`. Programs call the plain JSON API (`retrieval/serving/http_api.py`; docs at /docs):
 
     curl 'http://127.0.0.1:7860/api/search?q=湖北条例第二十三条&k=3'
 
@@ -31,10 +31,11 @@ import gradio as gr
 
 from ingest import paths
 from ingest.errors import RegQAError
-from retrieval import compare, web
-from retrieval.feedback import FeedbackLog, feedback_dir
-from retrieval.permalinks import Permalinks
-from retrieval.serving import SearchService, ServingSettings, as_k, query_embedder
+from retrieval import web
+from retrieval.conversation import compare
+from retrieval.conversation.permalinks import Permalinks
+from retrieval.serving.feedback import FeedbackLog, feedback_dir
+from retrieval.serving.service import SearchService, ServingSettings, as_k, query_embedder
 from retrieval.settings import DEFAULT_MODE, MODES
 from retrieval.web import cards, check_tab, compare_view, laws
 
@@ -48,7 +49,7 @@ MAX_CHAT_K = 10
 API_K = 5  # the CLI's default, so `/search` with defaults equals `python -m retrieval search --json`
 RELATED_K = 3
 MAX_HISTORY = 40  # messages kept in a chat; older ones scroll away
-MAX_QUESTIONS = 20  # earlier questions a follow-up is read against (retrieval.followup.MAX_HISTORY)
+MAX_QUESTIONS = 20  # earlier questions a follow-up is read against (retrieval.conversation.followup.MAX_HISTORY)
 INTERNAL_ERROR = "检索时出错，请稍后再试 (something went wrong; please try again)"
 MODE_LABELS = {"hybrid": "混合 hybrid（推荐 recommended）", "dense": "语义 dense (meaning)",
                "lexical": "关键词 lexical (words)"}
@@ -359,7 +360,7 @@ def page_options(port: int) -> dict[str, Any]:
 
 def server(port: int):
     """One FastAPI app: the JSON API (and its /docs) first, the page mounted at "/" behind it."""
-    from retrieval.http_api import build_api
+    from retrieval.serving.http_api import build_api
 
     return gr.mount_gradio_app(build_api(SERVICE), demo, path="/", **page_options(port))
 
