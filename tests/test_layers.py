@@ -127,3 +127,15 @@ def test_the_graph_is_read_from_real_imports():
     assert ("retrieval.retriever", "retrieval.fuse") in arrows
     assert ("retrieval.serving.service", "retrieval.conversation.followup") in arrows
     assert ("retrieval.web.check_tab", "retrieval.web") in arrows
+
+
+def test_app_py_is_wiring_only():
+    """app.py builds the Blocks and the server from the parts: no HTML, no formatting, no search of its own."""
+    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
+    functions = {n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+    assert functions <= {"index_dir", "serving_settings", "build", "page_options", "server", "main"}, functions
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    assert not imported & {"html", "datetime", "urllib.parse", "retrieval.retriever", "retrieval.conversation.compare"}
+    strings = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    assert not [s for s in strings if "<div" in s or "<span" in s or "<a " in s]

@@ -24,8 +24,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from ingest.stores import milvus_client
 from ingest.errors import IndexFault
+from ingest.stores import milvus_client
 
 log = logging.getLogger(__name__)
 

@@ -34,8 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from ingest.stores import milvus_client
 from ingest.errors import IndexFault
+from ingest.stores import milvus_client
 from ingest.stores.lexical_index import K1, B
 from ingest.words import normalise, words
 

@@ -23,3 +23,12 @@ def scripts(*names: str) -> str:
     """Several `() => {...}` asset scripts as the one function Gradio's `js=` runs on load."""
     calls = "".join(f"({asset(n).strip()})();\n" for n in names)
     return f"() => {{\n{calls}}}"
+
+
+def theme():
+    """Local fonts only: Gradio's default theme would fetch web fonts, and the page must work offline."""
+    import gradio as gr
+
+    return gr.themes.Default(
+        font=["Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "system-ui", "sans-serif"],
+        font_mono=["Noto Sans Mono CJK SC", "ui-monospace", "monospace"])
