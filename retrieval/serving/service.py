@@ -85,15 +85,19 @@ def query_embedder(index_dir: Path, settings: ServingSettings) -> BatchingEmbedd
 
 
 def as_k(k: Any, default: int) -> int:
-    """A result count from a form or a request: blank means the default, 3.0 means 3."""
+    """A result count from a form or a request: blank means the default, 3.0 means 3; 1.5 is refused (it is
+    not a count, and rounding it would answer a question that was not asked)."""
     if k is None or k == "":
         return default
     if isinstance(k, bool):
         raise QueryError("k 必须是整数 (k must be a whole number)")
     try:
-        return round(float(k))
+        value = float(k)
     except (TypeError, ValueError, OverflowError):
         raise QueryError("k 必须是整数 (k must be a whole number)") from None
+    if not value.is_integer():
+        raise QueryError("k 必须是整数 (k must be a whole number)")
+    return int(value)
 
 
 @dataclass(frozen=True)
