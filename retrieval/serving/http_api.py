@@ -37,6 +37,7 @@ from retrieval.conversation.followup import response_json
 from retrieval.serving.api_docs import add_docs
 from retrieval.serving.check_service import CitationChecks
 from retrieval.serving.feedback import MAX_QUESTION
+from retrieval.serving.rate_limit import RateLimit
 from retrieval.serving.service import SearchService, as_k
 
 log = logging.getLogger(__name__)
@@ -143,6 +144,7 @@ def _status_of(exc: RegQAError) -> tuple[int, int | None]:
 
 def _error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     described = {400: "bad input", 413: "question, draft or body too long",
+                 429: "too many votes from this client (see Retry-After)",
                  503: "busy or index unavailable (see Retry-After)"}
     return {c: {"description": described[c], "content": {"application/json": {"schema": ERROR_SCHEMA}}}
             for c in codes}
@@ -267,11 +269,12 @@ def build_api(service: SearchService, title: str = "法规条文检索 API · Re
         return JSONResponse(report.to_json())
 
     writing = threading.BoundedSemaphore(FEEDBACK_AT_ONCE)
+    votes = RateLimit(service.settings.feedback_per_minute)
 
     @app.post("/api/feedback", tags=["feedback"], summary="Record a 👍/👎 on an answer or on \"no answer\"",
               openapi_extra={"requestBody": {"required": True, "content": {
                   "application/json": {"schema": FEEDBACK_BODY_SCHEMA}}}},
-              responses=_error_responses(400, 413, 503))
+              responses=_error_responses(400, 413, 429, 503))
     async def feedback(request: Request) -> JSONResponse:
         if service.feedback is None:
             return error_response(503, "反馈未启用 (feedback is not recorded on this server)")
@@ -281,6 +284,9 @@ def build_api(service: SearchService, title: str = "法规条文检索 API · Re
         except RegQAError as exc:
             return error_response(503, str(exc), UNAVAILABLE_RETRY_S)
         fields = _feedback_fields(body, eng.retriever)
+        wait = votes.retry_after(request.client.host if request.client else "")  # only votes that would be written
+        if wait:
+            return error_response(429, "反馈太频繁，请稍后再试 (too many votes; please wait a moment)", wait)
         if not writing.acquire(blocking=False):
             return error_response(503, "服务器繁忙，请稍后再试 (busy; please try again)", 1)
         try:
