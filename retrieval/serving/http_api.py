@@ -50,6 +50,7 @@ UNAVAILABLE_RETRY_S = 5
 # own 413 message, and bodies beyond even that are refused unread.
 MAX_CHECK_BODY_BYTES = 6 * MAX_DRAFT_CHARS + 1024
 FEEDBACK_AT_ONCE = 8  # votes written at once; each is one short locked append, so more just wait a moment
+MAX_REPORTED = 200  # citations (and bare 第X条) a check reports in full; the rest are counted
 
 SEARCH_BODY_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -102,6 +103,10 @@ CHECK_RESPONSE_SCHEMA: dict[str, Any] = {
             }}},
         "counts": {"type": "object", "properties": {v: {"type": "integer"} for v in VERDICTS}},
         "unattributed": {"type": "array", "description": "a bare 第X条 with no regulation named before it"},
+        "truncated": {"type": "boolean", "description": f"only when a list held more than {MAX_REPORTED}: the "
+                      "first ones are reported in full, counts cover all"},
+        "citations_total": {"type": "integer", "description": "with truncated: citations in the draft"},
+        "unattributed_total": {"type": "integer", "description": "with truncated: bare 第X条 in the draft"},
     },
 }
 FEEDBACK_BODY_SCHEMA: dict[str, Any] = {
@@ -266,7 +271,7 @@ def build_api(service: SearchService, title: str = "法规条文检索 API · Re
         except RegQAError as exc:
             status, retry = _status_of(exc)
             return error_response(status, str(exc), retry)
-        return JSONResponse(report.to_json())
+        return JSONResponse(bounded_report(report.to_json()))
 
     writing = threading.BoundedSemaphore(FEEDBACK_AT_ONCE)
     votes = RateLimit(service.settings.feedback_per_minute)
@@ -313,6 +318,16 @@ def build_api(service: SearchService, title: str = "法规条文检索 API · Re
         return error_response(404, "没有这个接口 (no such API route); see /docs")
 
     return app
+
+
+def bounded_report(report: dict[str, Any], limit: int = MAX_REPORTED) -> dict[str, Any]:
+    """A check's JSON with at most `limit` citations and bare 第X条 in full; the rest only counted, so a draft of
+    thousands of citations cannot make an answer many times its own size. Unchanged when nothing is cut."""
+    citations, unattributed = report["citations"], report["unattributed"]
+    if len(citations) <= limit and len(unattributed) <= limit:
+        return report
+    return {**report, "citations": citations[:limit], "unattributed": unattributed[:limit], "truncated": True,
+            "citations_total": len(citations), "unattributed_total": len(unattributed)}
 
 
 async def _json_body(request: Request, limit: int = MAX_BODY_BYTES) -> dict[str, Any]:
