@@ -51,6 +51,7 @@ UNAVAILABLE_RETRY_S = 5
 MAX_CHECK_BODY_BYTES = 6 * MAX_DRAFT_CHARS + 1024
 FEEDBACK_AT_ONCE = 8  # votes written at once; each is one short locked append, so more just wait a moment
 MAX_REPORTED = 200  # citations (and bare 第X条) a check reports in full; the rest are counted
+NOT_JSON = "请求须为 JSON (the body must be sent as Content-Type: application/json)"
 
 SEARCH_BODY_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -149,6 +150,7 @@ def _status_of(exc: RegQAError) -> tuple[int, int | None]:
 
 def _error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     described = {400: "bad input", 413: "question, draft or body too long",
+                 415: "the body is not sent as application/json",
                  429: "too many votes from this client (see Retry-After)",
                  503: "busy or index unavailable (see Retry-After)"}
     return {c: {"description": described[c], "content": {"application/json": {"schema": ERROR_SCHEMA}}}
@@ -221,7 +223,7 @@ def build_api(service: SearchService, title: str = "法规条文检索 API · Re
               openapi_extra={"requestBody": {"required": True, "content": {
                   "application/json": {"schema": SEARCH_BODY_SCHEMA}}}},
               responses={200: {"content": {"application/json": {"schema": SEARCH_RESPONSE_SCHEMA}}},
-                         **_error_responses(400, 413, 503)})
+                         **_error_responses(400, 413, 415, 503)})
     async def search_post(request: Request) -> JSONResponse:
         body = await _json_body(request)
         if "q" not in body:
@@ -259,7 +261,7 @@ def build_api(service: SearchService, title: str = "法规条文检索 API · Re
               openapi_extra={"requestBody": {"required": True, "content": {
                   "application/json": {"schema": CheckBody.model_json_schema()}}}},
               responses={200: {"content": {"application/json": {"schema": CHECK_RESPONSE_SCHEMA}}},
-                         **_error_responses(400, 413, 503)})
+                         **_error_responses(400, 413, 415, 503)})
     async def check(request: Request) -> JSONResponse:
         body = await _json_body(request, MAX_CHECK_BODY_BYTES)
         try:
@@ -279,7 +281,7 @@ def build_api(service: SearchService, title: str = "法规条文检索 API · Re
     @app.post("/api/feedback", tags=["feedback"], summary="Record a 👍/👎 on an answer or on \"no answer\"",
               openapi_extra={"requestBody": {"required": True, "content": {
                   "application/json": {"schema": FEEDBACK_BODY_SCHEMA}}}},
-              responses=_error_responses(400, 413, 429, 503))
+              responses=_error_responses(400, 413, 415, 429, 503))
     async def feedback(request: Request) -> JSONResponse:
         if service.feedback is None:
             return error_response(503, "反馈未启用 (feedback is not recorded on this server)")
@@ -320,6 +322,13 @@ def build_api(service: SearchService, title: str = "法规条文检索 API · Re
     return app
 
 
+def is_json(content_type: str | None) -> bool:
+    """application/json (any parameters) or a +json type: what a page on another site cannot send without the
+    browser asking the server first (text/plain, a form or no type at all can be)."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
 def bounded_report(report: dict[str, Any], limit: int = MAX_REPORTED) -> dict[str, Any]:
     """A check's JSON with at most `limit` citations and bare 第X条 in full; the rest only counted, so a draft of
     thousands of citations cannot make an answer many times its own size. Unchanged when nothing is cut."""
@@ -331,6 +340,8 @@ def bounded_report(report: dict[str, Any], limit: int = MAX_REPORTED) -> dict[st
 
 
 async def _json_body(request: Request, limit: int = MAX_BODY_BYTES) -> dict[str, Any]:
+    if not is_json(request.headers.get("content-type")):
+        raise ApiError(415, NOT_JSON)
     too_large = f"请求太大 (request body too large: at most {limit} bytes)"
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
