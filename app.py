@@ -359,10 +359,12 @@ def page_options(port: int) -> dict[str, Any]:
 
 
 def server(port: int):
-    """One FastAPI app: the JSON API (and its /docs) first, the page mounted at "/" behind it."""
+    """One FastAPI app: the JSON API (and its /docs) first, the page mounted at "/" behind it; the guard in front of
+    both (host names, other sites' pages, uploads, security headers: `retrieval/serving/guard.py`)."""
+    from retrieval.serving.guard import protect
     from retrieval.serving.http_api import build_api
 
-    return gr.mount_gradio_app(build_api(SERVICE), demo, path="/", **page_options(port))
+    return protect(gr.mount_gradio_app(build_api(SERVICE), demo, path="/", **page_options(port)))
 
 
 def main() -> int:

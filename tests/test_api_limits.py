@@ -1,5 +1,6 @@
 """The JSON API's limits on a fake engine (fast; no model): votes per client, log lines that any line reader reads
-as one record, the abstentions kept apart from the votes and logged once per question and build."""
+as one record, the abstentions kept apart from the votes and logged once per question and build, and the guard's
+settings for an operator's own host names and origins. The real app's behaviour is in test_server_guard.py."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from retrieval.results import SearchResponse
 from retrieval.serving.feedback import FeedbackLog, read_all
+from retrieval.serving.guard import GuardSettings, protect
 from retrieval.serving.http_api import build_api
 from retrieval.serving.rate_limit import RateLimit
 from retrieval.serving.service import SearchService, ServingSettings
@@ -107,3 +109,30 @@ def test_a_flood_of_votes_cannot_evict_the_abstentions(tmp_path: Path) -> None:
     assert votes[-1]["question"] == "问题 299" and len(votes) < 300  # the votes log rolled
     kinds = [(e["kind"], e["question"]) for e in read_all(tmp_path)]
     assert ("abstained", "食品安全怎么管") in kinds  # still there
+
+
+# -- the guard's settings ----------------------------------------------------------------------------------------
+def _guarded(env: dict[str, str]) -> TestClient:
+    service = SearchService(_AbstainingEngine(), ServingSettings(max_inflight=2))
+    return TestClient(protect(build_api(service), GuardSettings.from_env(env)), base_url="http://127.0.0.1:7860")
+
+
+def test_an_operator_s_host_names_and_origins_are_answered_and_no_others() -> None:
+    plain = _guarded({})
+    assert plain.get("/api/health", headers={"Host": "regs.example.org"}).status_code == 403
+    client = _guarded({"REGQA_ALLOWED_HOSTS": "regs.example.org, 10.0.0.5:8080",
+                       "REGQA_ALLOWED_ORIGINS": "https://app.example.org"})
+    for host in ("regs.example.org", "regs.example.org:443", "10.0.0.5:8080", "127.0.0.1:7860"):
+        assert client.get("/api/health", headers={"Host": host}).status_code == 200, host
+    for host in ("10.0.0.5", "10.0.0.5:9090", "evil.example"):
+        assert client.get("/api/health", headers={"Host": host}).status_code == 403, host
+    # The page behind a TLS proxy: its origin is https://regs.example.org, its Host regs.example.org.
+    r = client.post("/api/search", json={"q": "质量"},
+                    headers={"Host": "regs.example.org", "Origin": "https://regs.example.org"})
+    assert r.status_code == 200
+    listed = client.get("/api/health", headers={"Origin": "https://app.example.org"})
+    assert listed.status_code == 200 and listed.headers["access-control-allow-origin"] == "https://app.example.org"
+    assert "access-control-allow-credentials" not in listed.headers
+    assert client.get("/api/health", headers={"Origin": "https://other.example.org"}).status_code == 403
+    anything = _guarded({"REGQA_ALLOWED_HOSTS": "*"})
+    assert anything.get("/api/health", headers={"Host": "whatever.example"}).status_code == 200
