@@ -386,10 +386,12 @@ def main() -> int:
         return 2
     import uvicorn
 
+    from retrieval.serving.http_server import json_errors_protocol
+
     print(f"* Running on http://127.0.0.1:{port} (page), JSON API at /api/search, docs at /docs", flush=True)
     # A page keeps an event stream open; on shutdown give such connections a few seconds, not forever.
     uvicorn.run(server(port), host="127.0.0.1", port=port, log_level="warning", access_log=False,
-                timeout_graceful_shutdown=5)
+                timeout_graceful_shutdown=5, http=json_errors_protocol())  # unparsable requests: JSON errors too
     return 0
 
 

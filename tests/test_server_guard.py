@@ -1,12 +1,14 @@
 """The server as a page on another site sees it: the app binds 127.0.0.1 only, but the person's browser on the same
-machine can reach it. The real app (`python app.py`) over HTTP: other sites' writes, DNS rebinding, CORS, uploads
-and security headers."""
+machine can reach it. The real app (`python app.py`) over HTTP: other sites' writes, DNS rebinding, CORS, uploads,
+security headers, and requests too long for uvicorn to parse."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import tempfile
+import urllib.parse
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -140,3 +142,27 @@ def test_every_response_carries_the_security_headers(api, app_url: str) -> None:
             assert r.headers.get(name) == value, (r.url, r.status_code, name)
         assert "frame-ancestors 'self'" in r.headers.get("content-security-policy", ""), r.url
         assert "script-src" not in r.headers.get("content-security-policy", "")  # the page keeps its scripts
+
+
+# -- 8. errors as documented -------------------------------------------------------------------------------------
+def _raw_get(app_url: str, target: str) -> httpx.Response:
+    """A GET whatever its length (httpx itself refuses a URL past 64 KB; a browser or curl sends it)."""
+    url = httpx.URL(app_url)
+    conn = http.client.HTTPConnection(url.host, url.port, timeout=60)
+    try:
+        conn.request("GET", target)
+        raw = conn.getresponse()
+        return httpx.Response(raw.status, headers=raw.getheaders(), content=raw.read())
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("question", ["a" * 100_000, "质" * 100_000, "质" * 20_000])
+def test_a_very_long_get_query_gets_a_json_error(app_url: str, question: str) -> None:
+    r = _raw_get(app_url, "/api/search?" + urllib.parse.urlencode({"q": question}))
+    assert r.status_code in (413, 414)
+    message = _error(r, r.status_code)
+    assert "POST" in message or "问题太长" in message  # says what the limit is, or how to send it instead
+    assert r.headers.get("x-content-type-options") == "nosniff"
+    after = httpx.get(f"{app_url}api/search", params={"q": "湖北条例第二十三条", "k": 1}, timeout=60)
+    assert after.status_code == 200  # the server goes on answering
