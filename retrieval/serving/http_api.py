@@ -8,13 +8,21 @@
 - `GET /api/regulations`: the object of `python -m ingest list --json`.
 - `POST /api/check` with `{"text": "…"}`: every article citation in a draft checked against the served
   index, in order: the JSON of `python -m retrieval check --json` (`{"citations", "counts", "unattributed"}`).
+  A draft with more than 200 citations (or bare 第X条) reports the first 200 in full, adds `"truncated": true`
+  and `"citations_total"`/`"unattributed_total"`; `counts` still counts every citation by verdict.
 - `GET /api/health`: whether the index is loaded, which build, and how busy the server is.
 - `POST /api/feedback` with `{"question", "article_id" (or null), "vote": "up"|"down", "kind": "answer"|
   "no_answer"}`: the page's 👍/👎, appended to the feedback log (`retrieval/serving/feedback.py`); `{"ok": true}`.
+  At most REGQA_FEEDBACK_PER_MINUTE votes per client per minute (30); more get 429 with Retry-After.
 
-Errors are `{"error": message}`: 400 for bad input, 413 for a question, draft or body that is too long, 503
-with Retry-After when every search slot is taken or the index cannot be loaded, 404/405 for a wrong
-route; never a traceback. OpenAPI at /openapi.json; this page, /docs, is served whole by the app (no CDN).
+A POST body must be sent as `Content-Type: application/json` (else 415), so a page on another site cannot post
+one without the browser asking first. Errors are `{"error": message}`: 400 for bad input (a k that is not a
+whole number too), 403 for a request from another site's page or for a host name the server does not answer
+(`retrieval/serving/guard.py`), 413 for a question, draft or body that is too long, 414 for a request line
+past 64 KB (`retrieval/serving/http_server.py`; send long questions by POST), 415 for a body that is not
+JSON, 429 with Retry-After for too many votes, 503 with Retry-After when every search slot is taken or the
+index cannot be loaded, 404/405 for a wrong route; never a traceback. OpenAPI at /openapi.json; this page,
+/docs, is served whole by the app (no CDN).
 """
 
 from __future__ import annotations
