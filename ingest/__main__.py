@@ -1,4 +1,4 @@
-"""python -m ingest build | attach | list | model"""
+"""python -m ingest build | attach | list | unpack | model"""
 
 from __future__ import annotations
 
@@ -48,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     li = sub.add_parser("list", help="the regulations in an index")
     li.add_argument("--index", type=Path, default=None, help=INDEX_HELP)
     li.add_argument("--json", action="store_true")
+    un = sub.add_parser("unpack", help="check the vendored library snapshot's sha256 and unpack it "
+                                       "(data/library/lawrefbook)")
+    un.add_argument("--archive", type=Path, default=None, help="the snapshot (default data/library/*.tar.xz)")
     mo = sub.add_parser("model", help="make sure the bundled model exists as a sentence-transformers folder "
                                       "and an ONNX encoder")
     mo.add_argument("--json", action="store_true")
@@ -62,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
             return _list(args)
         if args.command == "attach":
             return _attach(args)
+        if args.command == "unpack":
+            return _unpack(args)
         return _model(args)
     except RegQAError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -109,6 +114,13 @@ def _list(args: argparse.Namespace) -> int:
     for r in rows:
         dates = f"施行 {r['effective']}" if r.get("effective") else ""
         print(f"{r['title']}\t{r['articles']} 条\t{r['chapters']} 章\t{dates}".rstrip())
+    return 0
+
+
+def _unpack(args: argparse.Namespace) -> int:
+    from ingest.snapshot import unpack
+
+    print(f"library: {unpack(args.archive)}")
     return 0
 
 
