@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
                         "Milvus's own Chinese (jieba) analyzer")
     b.add_argument("--force", action="store_true", help="rebuild even if sources and settings are unchanged")
     b.add_argument("--quiet", action="store_true", help="no progress bar")
+    b.add_argument("--json", action="store_true",
+                   help="print one JSON object: counts of documents, regulations, articles, chunks, and the "
+                        "documents skipped with their reasons")
     at = sub.add_parser("attach", help="make a directory follow an index published in Milvus (for app processes "
                                        "that keep no index of their own)")
     at.add_argument("--milvus-uri", required=True, help="the Milvus server the index was built into")
@@ -86,9 +89,16 @@ def _build(args: argparse.Namespace) -> int:
     report = build_index(args.source, out, args.embedder, args.faiss, force=args.force,
                          progress=not args.quiet, store=args.store, milvus_uri=args.milvus_uri,
                          milvus_name=args.milvus_collection, milvus_analyzer=args.milvus_analyzer)
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False))
+        return 0
     state = "built" if report.rebuilt else "up to date"
     print(f"{state}: {report.regulations} regulations, {report.articles} articles, {report.chunks} chunks "
           f"({report.embedded} embedded) in {report.seconds:.1f} s -> {out}")
+    if report.skipped or report.documents != report.regulations:
+        print(f"from {report.documents} documents; {len(report.skipped)} skipped:")
+        for s in report.skipped:
+            print(f"  {s.source}: {s.reason}")
     return 0
 
 
