@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -86,6 +87,7 @@ def _build(args: argparse.Namespace) -> int:
         print("error: --milvus-uri, --milvus-collection and --milvus-analyzer need --store milvus", file=sys.stderr)
         return 2
     out = index_dir(args.out)
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops a build as Ctrl-C does: cleanly, keeping its cache
     report = build_index(args.source, out, args.embedder, args.faiss, force=args.force,
                          progress=not args.quiet, store=args.store, milvus_uri=args.milvus_uri,
                          milvus_name=args.milvus_collection, milvus_analyzer=args.milvus_analyzer)
@@ -100,6 +102,10 @@ def _build(args: argparse.Namespace) -> int:
         for s in report.skipped:
             print(f"  {s.source}: {s.reason}")
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _attach(args: argparse.Namespace) -> int:

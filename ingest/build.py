@@ -227,17 +227,23 @@ def _embed(emb: Embedder, chunks: list[Chunk], reuse: dict[str, np.ndarray], pro
             vectors[i] = v
         else:
             todo.append(i)
+    # Shortest first: a batch is padded to its longest text, so texts of like length waste no work (law articles
+    # run from a line to pages). Each vector is the same whatever its batch.
+    todo.sort(key=lambda i: len(chunks[i].embed_text))
     if len(todo) < RESUMABLE_FROM:
         cache = None
     elif cached:
         log.info("resuming a build that was stopped: %d chunks already embedded", len(chunks) - len(todo))
-    bar = tqdm(total=len(todo), unit="chunk", desc="embedding", disable=not progress or len(todo) < 64)
+    # Progress in characters, not chunks: the work per chunk grows with its length (shortest come first), so a count
+    # of chunks would promise an end far too early.
+    bar = tqdm(total=sum(len(chunks[i].embed_text) for i in todo), unit="char", unit_scale=True,
+               desc=f"embedding {len(todo)} chunks", disable=not progress or len(todo) < 64)
     try:
         for start in range(0, len(todo), EMBED_BATCH):
             idx = todo[start : start + EMBED_BATCH]
             texts = [chunks[i].embed_text for i in idx]
             vectors[idx] = emb.embed_documents(texts)
-            bar.update(len(idx))
+            bar.update(sum(len(t) for t in texts))
             if cache is not None:
                 cache.add(texts, vectors[idx])
                 if cache.pending >= FLUSH_EVERY:
