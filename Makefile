@@ -63,8 +63,11 @@ browser-deps:
 	else echo "the browser tests need: sudo apt-get install -y chromium fonts-noto-cjk (they fail until then)"; fi
 
 # The default run checks a fixed sample where a test would cover a whole benchmark set; test-full (CI) all of it.
+# Two processes (pytest-xdist; a file's tests stay together, so module fixtures are built once), each shared index
+# built once (tests/conftest.py), the 15 slowest tests printed at the end. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 test: setup model browser-deps
-	$(PY) -m pytest
+	$(PY) -m pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile) --durations=15
 
 test-full:
 	REGQA_TEST_FULL=1 $(MAKE) test
