@@ -1,10 +1,11 @@
-"""python -m ingest build | attach | list | model"""
+"""python -m ingest build | attach | list | unpack | model"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -38,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
                         "Milvus's own Chinese (jieba) analyzer")
     b.add_argument("--force", action="store_true", help="rebuild even if sources and settings are unchanged")
     b.add_argument("--quiet", action="store_true", help="no progress bar")
+    b.add_argument("--json", action="store_true",
+                   help="print one JSON object: counts of documents, regulations, articles, chunks, and the "
+                        "documents skipped with their reasons")
     at = sub.add_parser("attach", help="make a directory follow an index published in Milvus (for app processes "
                                        "that keep no index of their own)")
     at.add_argument("--milvus-uri", required=True, help="the Milvus server the index was built into")
@@ -48,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     li = sub.add_parser("list", help="the regulations in an index")
     li.add_argument("--index", type=Path, default=None, help=INDEX_HELP)
     li.add_argument("--json", action="store_true")
+    un = sub.add_parser("unpack", help="check the vendored library snapshot's sha256 and unpack it "
+                                       "(data/library/lawrefbook)")
+    un.add_argument("--archive", type=Path, default=None, help="the snapshot (default data/library/*.tar.xz)")
     mo = sub.add_parser("model", help="make sure the bundled model exists as a sentence-transformers folder "
                                       "and an ONNX encoder")
     mo.add_argument("--json", action="store_true")
@@ -62,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
             return _list(args)
         if args.command == "attach":
             return _attach(args)
+        if args.command == "unpack":
+            return _unpack(args)
         return _model(args)
     except RegQAError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -78,13 +87,25 @@ def _build(args: argparse.Namespace) -> int:
         print("error: --milvus-uri, --milvus-collection and --milvus-analyzer need --store milvus", file=sys.stderr)
         return 2
     out = index_dir(args.out)
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops a build as Ctrl-C does: cleanly, keeping its cache
     report = build_index(args.source, out, args.embedder, args.faiss, force=args.force,
                          progress=not args.quiet, store=args.store, milvus_uri=args.milvus_uri,
                          milvus_name=args.milvus_collection, milvus_analyzer=args.milvus_analyzer)
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False))
+        return 0
     state = "built" if report.rebuilt else "up to date"
     print(f"{state}: {report.regulations} regulations, {report.articles} articles, {report.chunks} chunks "
           f"({report.embedded} embedded) in {report.seconds:.1f} s -> {out}")
+    if report.skipped or report.documents != report.regulations:
+        print(f"from {report.documents} documents; {len(report.skipped)} skipped:")
+        for s in report.skipped:
+            print(f"  {s.source}: {s.reason}")
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _attach(args: argparse.Namespace) -> int:
@@ -108,7 +129,15 @@ def _list(args: argparse.Namespace) -> int:
         return 0
     for r in rows:
         dates = f"施行 {r['effective']}" if r.get("effective") else ""
-        print(f"{r['title']}\t{r['articles']} 条\t{r['chapters']} 章\t{dates}".rstrip())
+        version = f"\t版本 {r['version']}" if r.get("version") else ""  # (a library holds several of one title)
+        print(f"{r['title']}\t{r['articles']} 条\t{r['chapters']} 章\t{dates}".rstrip() + version)
+    return 0
+
+
+def _unpack(args: argparse.Namespace) -> int:
+    from ingest.snapshot import unpack
+
+    print(f"library: {unpack(args.archive)}")
     return 0
 
 

