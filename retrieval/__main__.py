@@ -1,4 +1,5 @@
-"""python -m retrieval search [--index DIR] [-k K] [--mode M] [--json] (QUESTION | --batch FILE)
+"""python -m retrieval search [--index DIR] [-k K] [--mode M] [--json] [--regulation NAME] [--level L] [--region R]
+                            (QUESTION | --batch FILE)        (--regulation, --level and --region may repeat)
 python -m retrieval check [--index DIR | --source PATH ...] [--json] FILE   (FILE may be - for stdin)"""
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("-k", type=int, default=5, help="number of articles (default 5)")
     s.add_argument("--mode", choices=MODES, default=DEFAULT_MODE)
     s.add_argument("--regulation", action="append", help="search only this regulation (title or short name)")
+    s.add_argument("--level", action="append",
+                   help="search only regulations of this level (法律, 行政法规, 司法解释, 部门规章, 地方性法规 …)")
+    s.add_argument("--region", action="append",
+                   help="search only regulations of this region (浙江省 or 浙江, 杭州市; 全国 for national ones)")
     s.add_argument("--json", action="store_true", help="print the result as JSON")
     c = sub.add_parser("check", help="verify the article citations in a draft against the verbatim texts",
                        description="Exit status: 0 every citation checks out, 1 some citation failed, 2 error.")
@@ -44,9 +49,12 @@ def main(argv: list[str] | None = None) -> int:
         from retrieval.retriever import Retriever
 
         retriever = Retriever(index_dir(args.index))
+        if args.level or args.region:  # an unknown level or region: said once, before any question
+            retriever.regulation_ids(args.regulation, args.level, args.region)
         if args.batch:
             return _batch(retriever, args)
-        response = retriever.search(args.question, k=args.k, mode=args.mode, regulations=args.regulation)
+        response = retriever.search(args.question, k=args.k, mode=args.mode, regulations=args.regulation,
+                                    levels=args.level, regions=args.region)
     except RegQAError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -61,6 +69,9 @@ def _batch(retriever, args: argparse.Namespace) -> int:
     """One JSON object per input line, in order; a bad line gets an error object, not a crash. A line with a
     "history" is searched as understood after it, and its result says how ("understood")."""
     from retrieval.conversation.followup import response_json, search_conversation
+    from retrieval.filters import filtered
+
+    within = filtered(retriever, tuple(args.level or ()), tuple(args.region or ()))
 
     try:
         lines = args.batch.read_text(encoding="utf-8-sig").splitlines()
@@ -75,11 +86,11 @@ def _batch(retriever, args: argparse.Namespace) -> int:
             row = json.loads(line)
             question = row["question"] if isinstance(row, dict) else None
             if isinstance(row, dict) and "history" in row:
-                response, understood = search_conversation(retriever, question, row["history"], k=args.k,
+                response, understood = search_conversation(within, question, row["history"], k=args.k,
                                                            mode=args.mode, regulations=args.regulation)
                 print(json.dumps(response_json(response, understood), ensure_ascii=False), flush=True)
                 continue
-            response = retriever.search(question, k=args.k, mode=args.mode, regulations=args.regulation)
+            response = within.search(question, k=args.k, mode=args.mode, regulations=args.regulation)
             print(json.dumps(response.to_json(), ensure_ascii=False), flush=True)
         except (ValueError, KeyError, RegQAError) as exc:
             msg = str(exc) if isinstance(exc, RegQAError) else f"line {n}: expected {{\"question\": ...}}"

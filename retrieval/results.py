@@ -15,6 +15,8 @@ class Result:
     found_by: tuple[str, ...]  # "dense", "lexical", "reference"
     match_start: int  # span in article.text of the sentence that matched best
     match_end: int
+    level: str | None = None  # the regulation's level (法律, 地方性法规 …) and region; None where it has none
+    region: str | None = None
 
     @property
     def citation(self) -> str:
@@ -38,6 +40,8 @@ class Result:
             "found_by": list(self.found_by),
             "match": [self.match_start, self.match_end],
             "regulation_id": a.regulation_id,
+            "level": self.level,
+            "region": self.region,
         }
 
 

@@ -27,6 +27,7 @@ from ingest.stores.index_io import LoadedIndex, current_build, load_index, read_
 from ingest.words import normalise, to_simplified, warm_up, words
 from retrieval.abstain import Evidence, coverage
 from retrieval.dense import dense_scores
+from retrieval.filters import Facets, newest
 from retrieval.fuse import fuse
 from retrieval.highlight import best_sentence
 from retrieval.lookup import IndexMaps
@@ -42,8 +43,9 @@ log = logging.getLogger(__name__)
 RELATED_CACHE = 4096  # (article, k) pairs whose related articles are kept per loaded build
 
 
-def _related_tuple(index: LoadedIndex, maps: IndexMaps, article_id: str, k: int) -> tuple[Result, ...]:
-    return tuple(related_articles(index, maps, article_id, k))
+def _related_tuple(index: LoadedIndex, maps: IndexMaps, article_id: str, k: int,
+                   within: frozenset[str] | None = None) -> tuple[Result, ...]:
+    return tuple(related_articles(index, maps, article_id, k, within))
 
 # 第X条 with a number that is no article number (第〇条, 第-3条, 第一二三条): the citation matcher reads no number.
 _ARTICLE_LIKE_RE = re.compile(r"第\s*-?\s*[0-9〇零一二三四五六七八九十百千两]{1,9}\s*条|\b(?:article|art\.?)\s*-?\d+\b")
@@ -77,6 +79,8 @@ class Retriever:
         self.settings = settings or SearchSettings.from_manifest(self.index.manifest)
         self._maps = IndexMaps.of(self.index)
         self._names = name_table(self.index.regulations)
+        self.facets = Facets.of(self.index.regulations)  # levels, regions and names: the search's filters
+        self._regulation = {r.id: r for r in self.index.regulations}
         self._norm_text = [normalise(f"{a.regulation_title}{a.label}{a.text}") for a in self.index.articles]
         self._held_names = list(self._names.exact)
         self._article_counts = Counter(a.regulation_id for a in self.index.articles)
@@ -121,9 +125,9 @@ class Retriever:
         """The article between its neighbours: same regulation and chapter, in article order."""
         return context_articles(self.index, self._maps, article_id, before, after)
 
-    def related(self, article_id: str, k: int = 3) -> list[Result]:
-        """The k closest articles of other regulations (by stored chunk vectors)."""
-        return list(self._related(article_id, k))
+    def related(self, article_id: str, k: int = 3, within: frozenset[str] | None = None) -> list[Result]:
+        """The k closest articles of other regulations (by stored chunk vectors); `within`: only among these."""
+        return list(self._related(article_id, k) if within is None else self._related(article_id, k, within))
 
     def newer_build_current(self) -> bool:
         """Has another build been switched in since this one was loaded? A pointer that is being switched
@@ -152,15 +156,18 @@ class Retriever:
     # -- search ---------------------------------------------------------------------------------------
     def search(self, question: str, k: int = 5, mode: str = DEFAULT_MODE,
                regulations: Sequence[str] | None = None,
-               settings: SearchSettings | None = None) -> SearchResponse:
-        """The k articles that best answer the question. `settings` replaces the Retriever's for this call."""
+               settings: SearchSettings | None = None, levels: Sequence[str] | None = None,
+               regions: Sequence[str] | None = None) -> SearchResponse:
+        """The k articles that best answer the question. `settings` replaces the Retriever's for this call.
+        `regulations`, `levels` and `regions` limit the search (retrieval/filters.py: each kind adds up, the
+        kinds narrow each other)."""
         if mode not in MODES:
             raise QueryError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
         if not isinstance(k, int) or not 1 <= k <= MAX_K:
             raise QueryError(f"k must be between 1 and {MAX_K}")
         use = settings or self.settings
         q = clean_query(question)
-        wanted, allowed = self._allowed(regulations)
+        wanted, allowed = self._allowed(regulations, levels, regions)
         qwords = words(q)
         dense: dict[int, tuple[float, int]] = {}
         lexical: dict[int, tuple[float, int]] = {}
@@ -183,18 +190,31 @@ class Retriever:
                               message=refusal or None)
 
     # -- steps ----------------------------------------------------------------------------------------
-    def _allowed(self, regulations: Sequence[str] | None) -> tuple[frozenset[str] | None, np.ndarray | None]:
-        """The regulation ids a filter names, and which articles they hold (None, None: no filter)."""
+    def regulation_ids(self, regulations: Sequence[str] | None = None, levels: Sequence[str] | None = None,
+                       regions: Sequence[str] | None = None) -> frozenset[str] | None:
+        """The regulation ids a filter names (None: no filter). QueryError when it names nothing the index holds."""
+        by_facets = self.facets.ids(levels, regions)
         if not regulations:
-            return None, None
-        wanted = set()
-        for r in regulations:
-            for reg in self.index.regulations:
-                if r in (reg.id, reg.title) or r in reg.short_names:
-                    wanted.add(reg.id)
+            return by_facets
+        wanted = set(self.facets.exact_ids([r for r in regulations if isinstance(r, str)]))
+        if not wanted:  # 《中华人民共和国产品质量法》, 中华人民共和国产品质量法 or 产品质量法 alike
+            wanted = set(self.facets.name_ids([r for r in regulations if isinstance(r, str)]))
         if not wanted:
             raise QueryError("none of the chosen regulations is in the index")
-        return frozenset(wanted), np.array([rid in wanted for rid in self._maps.article_regulation], dtype=bool)
+        if by_facets is not None:
+            wanted &= by_facets
+            if not wanted:
+                raise QueryError("所选法规不属于所选层级或地区 (none of the chosen regulations is of the chosen "
+                                 "level or region)")
+        return frozenset(wanted)
+
+    def _allowed(self, regulations: Sequence[str] | None, levels: Sequence[str] | None = None,
+                 regions: Sequence[str] | None = None) -> tuple[frozenset[str] | None, np.ndarray | None]:
+        """The regulation ids a filter names, and which articles they hold (None, None: no filter)."""
+        wanted = self.regulation_ids(regulations, levels, regions)
+        if wanted is None:
+            return None, None
+        return wanted, np.array([rid in wanted for rid in self._maps.article_regulation], dtype=bool)
 
     def _rank(self, mode: str, dense: dict[int, tuple[float, int]], lexical: dict[int, tuple[float, int]],
               dense_weight: float) -> list[Scored]:
@@ -225,7 +245,9 @@ class Retriever:
             boosted = [Scored(s.article, s.score + NAMED_REGULATION_BOOST * (regulation_of[s.article] in named),
                               s.found_by, s.chunk) for s in ranked]
             return sorted(boosted, key=lambda x: (-x.score, x.article))
-        regs = ref.regulation_ids or tuple(r.id for r in self.index.regulations)
+        # Of several versions of a named regulation, the article of the newest.
+        regs = (newest(ref.regulation_ids, self.index.regulations) if ref.regulation_ids
+                else tuple(r.id for r in self.index.regulations))
         exact = [self._maps.by_label.get((rid, ref.number, ref.sub_number)) for rid in regs]
         exact = [i for i in exact if i is not None and (allowed is None or allowed[i])]
         if not exact:
@@ -288,4 +310,6 @@ class Retriever:
             c = self.index.chunks[s.chunk]
             within = (c.start, c.end)
         start, end = best_sentence(art.text, q, qwords, within)
-        return Result(art, s.score, s.found_by, start, end)
+        reg = self._regulation.get(art.regulation_id)
+        return Result(art, s.score, s.found_by, start, end, level=reg.level if reg else None,
+                      region=reg.region if reg else None)

@@ -19,11 +19,13 @@ from ingest.schema import Article, Regulation
 from retrieval.checker.catalogue import Catalogue
 from retrieval.checker.quotes import Comparable, Passage, closest, locate, pieces
 from retrieval.citations import Citation, find_citations
+from retrieval.filters import newest
 
 MAX_DRAFT_CHARS = 200_000  # about 100 pages of Chinese; longer drafts are refused with a clear message
 MAX_SUGGESTIONS = 3
 MAX_CLOSEST = 300  # closest passages worked out per draft (difflib is slow); later ones get the verdict only
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
+_YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年")
 VERDICTS = ("found", "unknown_regulation", "no_such_article", "quote_differs")
 
 
@@ -167,10 +169,21 @@ def _check(c: Citation, cat: Catalogue, work: _Work) -> CitationCheck:
                              f"索引中没有{_as_title(c.name or '')}，现有：{held or '无'} "
                              "(the index does not hold this regulation)",
                              did_you_mean=_elsewhere(c, cat, exclude=()))
-    results = [_check_in(c, cat, rid, work) for rid in c.regulation_ids if cat.regulation(rid) is not None]
+    results = [_check_in(c, cat, rid, work) for rid in _versions(c, cat) if cat.regulation(rid) is not None]
     if not results:  # names that point to nothing loaded (a stale name table): say so rather than guess
         return CitationCheck(c, "unknown_regulation", "索引中没有该法规 (the index does not hold this regulation)")
     return next((r for r in results if r.ok), results[0])
+
+
+def _versions(c: Citation, cat: Catalogue) -> tuple[str, ...]:
+    """The regulations a citation is checked against: of several versions of one title, the one whose version
+    year the citation writes (《……法》（2000年修正）), else the newest."""
+    ids = c.regulation_ids
+    if len(ids) < 2:
+        return ids
+    years = set(_YEAR_RE.findall(c.cited))
+    named = tuple(rid for rid in ids if (v := (r.version if (r := cat.regulation(rid)) else None)) and v[:4] in years)
+    return newest(named or ids, cat.regulations)
 
 
 def _as_title(name: str) -> str:

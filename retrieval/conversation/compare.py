@@ -15,10 +15,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from retrieval.conversation.followup import _read, corpus_of
+from retrieval.filters import newest
 from retrieval.results import Result
 
 PER_SIDE = 3  # answers taken from each side's search
 MAX_ROWS = 5
+# An index of more regulations than this (a library) does not set all of them side by side: the sides a question
+# leaves open are the regulations whose articles answer its topic best, and an article is compared with the
+# regulations of its closest articles.
+MAX_SIDES = 3
 CLOSEST = 2  # articles shown beside one article compared from its card
 # Comparison words beyond those the follow-up rules know (两边, 一样, both): asking to set texts side by side.
 _COMPARE_RE = re.compile(r"对比|比较|对照|区别|不同|差别|差异|异同|\bcompare|\bcomparison|\bdiffer", re.IGNORECASE)
@@ -35,15 +40,30 @@ def sides_of(retriever, question: str) -> tuple[tuple[str, ...], str] | None:
     """(regulation ids, topic words) when the question asks for a comparison, else None."""
     corpus = corpus_of(retriever)
     turn = _read(question, corpus)
-    named = tuple(dict.fromkeys(turn.named))
+    named = newest(dict.fromkeys(turn.named), corpus.regulations)  # of several versions, the newest
     if not turn.content.strip() or len(corpus.regulations) < 2:
         return None
     if len(named) >= 2:
         return named, turn.content
     if turn.compare or _COMPARE_RE.search(question):
+        if len(corpus.regulations) > MAX_SIDES:
+            return named + _answering(retriever, turn.content, named, MAX_SIDES - len(named)), turn.content
         rest = tuple(r.id for r in corpus.regulations if r.id not in named)
         return named + rest, turn.content
     return None
+
+
+def _answering(retriever, topic: str, named: tuple[str, ...], n: int) -> tuple[str, ...]:
+    """The n regulations (one version each, none of those named) whose articles answer the topic best."""
+    titles = {r.id: r.title for r in retriever.regulations}
+    taken = {titles[r] for r in named if r in titles}
+    out: list[str] = []
+    for r in retriever.search(topic, k=20).results:
+        rid = r.article.regulation_id
+        if len(out) < n and titles.get(rid) not in taken:
+            taken.add(titles.get(rid, rid))
+            out.append(rid)
+    return tuple(out)
 
 
 def compare_topic(retriever, regulations: Sequence[str], topic: str, mode: str | None = None,
@@ -64,7 +84,7 @@ def compare_topic(retriever, regulations: Sequence[str], topic: str, mode: str |
             if r.article.id in used[rid] or len(rows) >= MAX_ROWS:
                 continue
             used[rid].add(r.article.id)
-            close = retriever.related(r.article.id, k=len(retriever.regulations) * 4)
+            close = retriever.related(r.article.id, k=len(regs) * 4, within=frozenset(regs))
             cells: list[tuple[Result, ...]] = []
             for other in regs:
                 if other == rid:
@@ -90,7 +110,14 @@ def compare_article(retriever, article_id: str) -> Comparison | None:
         return None
     own = Result(me, 1.0, ("reference",), 0, 0)
     others = [r for r in retriever.regulations if r.id != me.regulation_id]
-    close = retriever.related(article_id, k=CLOSEST * max(1, len(others)))
+    if len(others) >= MAX_SIDES:  # a library: the regulations of its closest articles
+        close = retriever.related(article_id, k=CLOSEST * MAX_SIDES * 4)
+        nearest = dict.fromkeys(c.article.regulation_id for c in close)
+        others = [r for r in others if r.id in nearest]
+        others.sort(key=lambda r: list(nearest).index(r.id))
+        others = others[:MAX_SIDES - 1]
+    else:
+        close = retriever.related(article_id, k=CLOSEST * max(1, len(others)))
     cells = [(own,), *(tuple(c for c in close if c.article.regulation_id == r.id)[:CLOSEST] for r in others)]
     sides = ((me.regulation_id, me.regulation_title), *((r.id, r.title) for r in others))
     return Comparison(f"{me.regulation_title}{me.label}", sides, (tuple(cells),))
