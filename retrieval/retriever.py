@@ -26,6 +26,7 @@ from ingest.schema import Article, Regulation
 from ingest.stores.index_io import LoadedIndex, current_build, load_index, read_manifest
 from ingest.words import normalise, to_simplified, warm_up, words
 from retrieval.abstain import Evidence, coverage
+from retrieval.answer_kind import judge
 from retrieval.dense import dense_scores
 from retrieval.fuse import fuse
 from retrieval.glossary import Glossary, load_glossary
@@ -196,8 +197,9 @@ class Retriever:
         refusal = self._refusal(q, ref, top)
         abstained = refusal is not None or self._abstain(top, dense, qwords, qvec, mode, use)
         results = tuple(self._result(s, q, qwords) for s in top)
+        verdict = judge(q, [r.article.text for r in results], abstained)
         return SearchResponse(query=q, abstained=abstained, results=results, mode=mode, words=tuple(qwords),
-                              message=refusal or None)
+                              message=refusal or None, answer=verdict.answer, reason=verdict.reason)
 
     # -- steps ----------------------------------------------------------------------------------------
     def _allowed(self, regulations: Sequence[str] | None) -> tuple[frozenset[str] | None, np.ndarray | None]:
