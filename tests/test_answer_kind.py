@@ -95,3 +95,21 @@ def test_an_abstained_search_is_neither():
     v = judge("缺陷消费品召回要几天完成", [HB_44], abstained=True)
     assert v.answer == NONE and v.reason is None
     assert judge("anything", [], False).answer == NONE
+
+
+@pytest.mark.integration
+def test_the_command_line_json_says_direct_or_related(real_index, capsys):
+    import json
+
+    from retrieval.__main__ import main
+
+    assert main(["search", "--index", str(real_index), "--json", "-k", "3",
+                 "杭州市民投诉质量问题后，有关部门要在多少天内处理完？"]) == 0
+    related = json.loads(capsys.readouterr().out)
+    assert (related["answer"], related["abstained"]) == ("related", False)
+    assert "未规定所问的期限" in related["reason"]
+    assert ("杭州市质量促进办法", "第二十五条") in {(r["title"], r["article"]) for r in related["results"]}
+    assert main(["search", "--index", str(real_index), "--json", "-k", "3", "杭州办法什么时候施行"]) == 0
+    direct = json.loads(capsys.readouterr().out)
+    assert (direct["answer"], direct["reason"]) == ("direct", None)
+    assert (direct["results"][0]["title"], direct["results"][0]["article"]) == ("杭州市质量促进办法", "第二十七条")
