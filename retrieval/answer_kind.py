@@ -57,7 +57,7 @@ ASKS: tuple[Ask, ...] = (
     Ask("材料", "list of materials",
         re.compile(r"(?:哪些|什么|啥|何种)(?:申请)?(?:材料|资料|文件|证明|手续|证件)|材料清单|(?:准备|提交|提供|交)(?:些)?什么"
                    r"|\bwhat (?:documents|papers|materials|paperwork)\b|\bwhich documents\b|\bpaperwork\b"),
-        re.compile(r"材料|资料|申请书|证明|证件|清单|报送|提交")),
+        re.compile(r"(?<!新)材料|资料|申请书|证明|证件|清单|报送|提交")),  # 新材料 is a product, not paperwork
     Ask("部门", "department",
         re.compile(r"哪个部门|哪些部门|什么部门|哪个机关|哪个机构|什么机构|哪个单位|由谁|谁(?:来)?(?:负责|管|监管|主管|组织|牵头)"
                    r"|\bwhich (?:department|agency|authority|body|office)\b"
@@ -90,7 +90,7 @@ CLAIMS: tuple[Claim, ...] = (
     Claim(re.compile(r"免税|减税|退税|税收优惠|\btax\b"), ("税",)),
     Claim(re.compile(r"免检|免于检验|免除检验|\bexempt(?:ed|ion)? from inspection"), ("免检", "免于")),
     Claim(re.compile(r"持证|上岗证|资格证|许可证|\bcertificate to\b|\blicen[cs]ed?\b"),
-          ("持证", "证书", "许可", "资格")),
+          ("持证", "证书", "许可证", "上岗证", "资格证")),
     Claim(re.compile(r"审核|审批|批准|\bapprov(?:e|al)\b"), ("审核", "审批", "批准")),
     Claim(re.compile(r"必须|强制|一定要|有义务|\bmust\b|\bmandatory\b|\bcompulsory\b|\bobliged\b|\brequired to\b"),
           ("应当", "必须", "强制", "责任")),

@@ -113,3 +113,11 @@ def test_the_command_line_json_says_direct_or_related(real_index, capsys):
     direct = json.loads(capsys.readouterr().out)
     assert (direct["answer"], direct["reason"]) == ("direct", None)
     assert (direct["results"][0]["title"], direct["results"][0]["article"]) == ("杭州市质量促进办法", "第二十七条")
+
+
+def test_new_materials_are_no_paperwork_and_a_qualification_system_is_no_certificate():
+    hb_40 = ("鼓励保险机构开发适应质量促进需要的保险产品，加大质量保险推广力度。支持企业运用保险手段促进质量提升和"
+             "新技术、新材料、新模式、新工艺的推广应用。")
+    assert judge("申报湖北省政府质量奖需要提交哪些材料？", [HB_9, hb_40], False).answer == RELATED
+    hb_37_3 = "完善质量专业技术人员职称制度，实现职称制度与职业资格制度有效衔接。"
+    assert judge("首席质量官必须持证上岗，对吗？", [HB_37, hb_37_3], False).answer == RELATED
