@@ -209,3 +209,16 @@ def test_an_article_opened_by_its_link_among_its_neighbours():
     alone = cards.article_view(Article("m", "示例办法", None, "第2条", 2, 0, "丁。"), [])
     assert alone.endswith('<div class="regqa-note">《示例办法》</div><div class="regqa-ctx-art regqa-ctx-me">'
                           '<span class="regqa-ctx-label">第2条</span> 丁。</div></div></div>')  # no neighbours: itself
+
+
+def test_articles_that_only_touch_the_question_are_said_to_be_related_above_the_cards():
+    reason = "条文涉及该事项，但未规定所问的期限 · the articles touch the subject but do not state the time limit"
+    related = SearchResponse("投诉后多少天内处理？", False, (_result(),), answer="related", reason=reason)
+    html = cards.answer(related, ["<div>card</div>"])
+    assert html.index("regqa-related") < html.index("<div>card</div>")
+    assert "未规定所问的期限" in html and NO_ANSWER_TEXT not in html
+    direct = cards.answer(SearchResponse("问题", False, (_result(),)), ["<div>card</div>"])
+    assert "regqa-related" not in direct
+
+
+NO_ANSWER_TEXT = cards.NO_ANSWER

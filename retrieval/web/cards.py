@@ -216,7 +216,15 @@ def answer(response: SearchResponse, cards: Sequence[str], tools: str = "", lead
                 f'{lead}{_no_answer_votes() if tools else ""}{note}{nearest}{tools}{tail}</div>')
     head = (f'<p class="regqa-summary">最相关的 {len(cards)} 条条文（原文，未改写）'
             f'· top {len(cards)} articles, verbatim</p>')
-    return f'<div class="regqa-answer">{lead}{head}{note}{"".join(cards)}{tools}{tail}</div>'
+    return f'<div class="regqa-answer">{lead}{related_line(response)}{head}{note}{"".join(cards)}{tools}{tail}</div>'
+
+
+def related_line(response: SearchResponse) -> str:
+    """For articles that touch the subject but do not state what was asked: one plain line above the cards."""
+    if response.answer != "related":
+        return ""
+    reason = response.reason or "条文涉及该事项，但未直接回答所问 · the articles touch the subject but do not answer it"
+    return f'<p class="regqa-related" role="note">⚠️ {esc(reason)}</p>'
 
 
 def _no_answer_votes() -> str:
