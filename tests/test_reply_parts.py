@@ -24,6 +24,8 @@ def test_an_effective_date_article_is_recognised():
     assert not cards.effective_date_only("企业应当自取得许可之日起施行质量管理体系。")
     for q in ("杭州办法什么时候施行", "When does the Hangzhou measure take effect?", "生效日期", "湖北条例何时生效"):
         assert cards.asks_about_dates(q), q
+    for q in ("杭州质量促进办法什么时侯开始实施", "2021年9月15日开始实施的是什么"):  # from the question sets
+        assert cards.asks_about_dates(q), q
     for q in ("首席质量官制度", "政府对质量奖励有哪些规定？", "企业要不要配专门管质量的人？"):
         assert not cards.asks_about_dates(q), q
 
@@ -72,3 +74,19 @@ def test_the_export_of_a_follow_up_records_what_was_typed_and_how_it_was_underst
     assert "问题 Question: 那杭州呢" in tools and "理解为 Understood as" in tools
     plain = export.markdown(response, "b1", "d", asked="首席质量官制度")  # not a follow-up: as before
     assert plain == export.markdown(response, "b1", "d") and "理解为" not in plain
+
+
+def test_the_chapter_outline_links_each_chapter_and_writes_one_article_alone():
+    from retrieval.web import laws
+
+    rows = [{"id": "hubei-quality-promotion-2024", "title": "湖北省质量促进条例", "articles": 49, "chapters": 2,
+             "english_names": ["Hubei <regulations>"],
+             "chapter_list": [{"chapter": "第三章 创新驱动", "first": "第十九条", "last": "第二十六条"},
+                              {"chapter": "第七章 附则", "first": "第四十九条", "last": "第四十九条"}]},
+            {"id": "hangzhou-quality-promotion-2021", "title": "杭州市质量促进办法", "articles": 27, "chapters": 0}]
+    md = laws.chapter_outline(rows)
+    assert '<a class="regqa-outline-link" href="?a=hubei-19">第三章 创新驱动（第十九条—第二十六条）</a>' in md
+    assert '<a class="regqa-outline-link" href="?a=hubei-49">第七章 附则（第四十九条）</a>' in md
+    assert "第四十九条—第四十九条" not in md and "Hubei &lt;regulations&gt;" in md
+    assert laws.article_link("hangzhou", "第十条之一") == "?a=hangzhou-10-1"
+    assert laws.article_link("hubei", "附则") is None

@@ -29,6 +29,9 @@ def theme():
     """Local fonts only: Gradio's default theme would fetch web fonts, and the page must work offline."""
     import gradio as gr
 
+    # Subdued text (relevance lines, notes, the placeholder) dark enough for WCAG AA (4.5:1) on white.
     return gr.themes.Default(
         font=["Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "system-ui", "sans-serif"],
-        font_mono=["Noto Sans Mono CJK SC", "ui-monospace", "monospace"])
+        font_mono=["Noto Sans Mono CJK SC", "ui-monospace", "monospace"]).set(
+        body_text_color_subdued="*neutral_600", input_placeholder_color="*neutral_500",
+        block_info_text_color="*neutral_600", block_info_text_color_dark="*neutral_400")

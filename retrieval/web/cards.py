@@ -25,8 +25,10 @@ MAX_ECHO = 300  # characters of an over-long question echoed back in the chat
 RELATIVE_BAR = 0.65
 # An article that only says when the text takes effect (本办法自 2021 年 9 月 15 日起施行。) answers nothing else.
 _EFFECTIVE_ONLY_RE = re.compile(r"^本(?:条例|办法|规定|细则|规则|决定|法)自[^。；;]{0,60}?(?:施行|生效)[。.]?$")
-_ABOUT_DATES_RE = re.compile(r"施行|生效|何时|什么时候|哪天|几时|日期|时间|起算|有效期|\bwhen\b|effective|take effect"
-                             r"|in force|\bdates?\b|commence", re.IGNORECASE)
+_ABOUT_DATES_RE = re.compile(r"施行|生效|实施日期|开始实施|起实施|何时|什么时[候侯]|哪天|哪一天|几时|日期|时间|起算"
+                             r"|有效期"
+                             r"|\d{4}\s*年|\bwhen\b|effective|take effect|in force|\bdates?\b|commence",
+                             re.IGNORECASE)
 
 
 _NEWLINES = re.compile(r"\s*[\r\n]\s*")  # CommonMark ends lines at \n, \r and \r\n
