@@ -27,7 +27,9 @@ PER_SIDE = 3  # answers taken from each side's search
 MAX_ROWS = 5
 CLOSEST = 2  # articles shown beside one article compared from its card
 CANDIDATES = 12  # vector neighbours per other regulation looked at when pairing an article
-LEXICAL_CANDIDATES = 5  # and articles found by its key words
+MAX_NEIGHBOURS = 200  # ... in all, however many regulations the index holds
+LEXICAL_CANDIDATES = 5  # and articles found by its key words (a search per other regulation: up to LEXICAL_SIDES)
+LEXICAL_SIDES = 8
 KEY_WORDS = 8  # the rarest words of an article searched for its counterparts
 WEAK = 0.12  # a pair sharing less than this (key-word overlap, both ways averaged) is weak
 SECOND = 0.6  # a second counterpart is shown when its key-word overlap is this share of the first's
@@ -128,7 +130,8 @@ def compare_topic(retriever, regulations: Sequence[str], topic: str, mode: str |
             if r.article.id in used[rid] or len(rows) >= MAX_ROWS:
                 continue
             used[rid].add(r.article.id)
-            close = {c.article.id: c.score for c in retriever.related(r.article.id, k=len(regs) * CANDIDATES)}
+            neighbours = retriever.related(r.article.id, k=min(MAX_NEIGHBOURS, len(regs) * CANDIDATES))
+            close = {c.article.id: c.score for c in neighbours}
             cells: list[tuple[Result, ...]] = []
             loose = False
             for other in regs:
@@ -168,15 +171,15 @@ def counterparts(retriever, article_id: str, regulation_id: str, n: int = CLOSES
     """The articles of one other regulation that say what this one says, best first, and whether the best is a
     weak pair: vector neighbours and articles found by the article's key words, ranked by vector closeness plus
     key-word overlap; a second one only when it shares nearly as many key words as the first."""
-
     me = retriever.article_by_id(article_id)
-    close = [c for c in retriever.related(article_id, k=CANDIDATES * max(1, len(retriever.regulations) - 1))
+    others = max(1, len(retriever.regulations) - 1)
+    close = [c for c in retriever.related(article_id, k=min(MAX_NEIGHBOURS, CANDIDATES * others))
              if c.article.regulation_id == regulation_id]
     vec = {c.article.id: c for c in close}
     floor = min((c.score for c in close), default=0.0)
     weights = _key_words(retriever, me.text)
     query = " ".join(sorted(weights, key=lambda t: -weights[t])[:KEY_WORDS])
-    if query and LEXICAL_CANDIDATES:
+    if query and LEXICAL_CANDIDATES and others <= LEXICAL_SIDES:
         resp = retriever.search(query, k=LEXICAL_CANDIDATES, mode="lexical", regulations=[regulation_id])
         for x in resp.results:
             vec.setdefault(x.article.id, Result(x.article, floor, x.found_by, 0, 0))
