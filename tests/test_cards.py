@@ -123,7 +123,8 @@ def test_a_card_with_its_context_and_related_articles():
         '<div class="regqa-rel-art"><div class="regqa-rel-head"><span class="regqa-cite">《示例办法》第2条</span> '
         f'<span class="regqa-meta">相似度 similarity 0.400</span> {COPY}</div>'
         '<div class="regqa-text">相关&lt;b&gt;。</div></div></details>'
-        '<div class="regqa-feedback">这条回答了问题吗？Did this answer it? <span class="regqa-votes">'
+        '<div class="regqa-feedback">这条回答了问题吗？<span lang="en">Did this answer it?</span> '
+        '<span class="regqa-votes">'
         '<button type="button" class="regqa-vote regqa-up" title="👍 是 Yes">👍 是 Yes</button>'
         '<button type="button" class="regqa-vote regqa-down" title="👎 否 No">👎 否 No</button></span></div></div>')
     plain = cards.card(1, Result(related.article, 0.4, ("dense",), 0, 3))

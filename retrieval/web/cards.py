@@ -241,7 +241,7 @@ def card(rank: int, r: Result, words_mask: Sequence[bool] | None = None,
             f'<div class="regqa-text regqa-body">'
             f'{highlight(a.text, (r.match_start, r.match_end), words_mask)}</div>'
             f'{_context(a, neighbours)}{_related(related)}'
-            f'<div class="regqa-feedback">这条回答了问题吗？Did this answer it? '
+            f'<div class="regqa-feedback">这条回答了问题吗？<span lang="en">Did this answer it?</span> '
             f'{_votes("👍 是 Yes", "👎 否 No")}</div></div>')
 
 
