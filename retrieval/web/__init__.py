@@ -1,5 +1,6 @@
 """The web page's pieces, apart from the wiring in app.py: the chat's HTML (cards), the laws tab
-(laws), and the static assets beside them (page.css, head.html, copy_citation.js, feedback.js, show_reply.js, intro.md,
+(laws), and the static assets beside them (page.css, head.html, copy_citation.js, feedback.js, show_reply.js,
+skip_link.html and .js (the skip link and the filter list's placement), intro.md,
 about.md), which Gradio reads from these paths.
 
 May import: every room below it (serving, the conversation, the checker, the ranking core, `ingest`); nothing
