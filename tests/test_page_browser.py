@@ -211,6 +211,7 @@ def test_a_comparison_pairs_the_obvious_counterpart_and_keeps_pairs_together(at:
         assert float(first.evaluate("e => parseFloat(getComputedStyle(e).borderTopWidth)")) >= 1
         assert at.scroll_width() <= 390
     at.shot("compare-rewards.png")
+    first.screenshot(path=str(at.shot("compare-pair.png").with_name(f"compare-pair-{at.width}.png")))  # the pair alone
 
 
 # -- item 9: the checker does not overclaim --------------------------------------------------------------------
