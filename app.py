@@ -87,6 +87,8 @@ def build() -> gr.Blocks:
                 msg = gr.Textbox(placeholder="输入问题，按 Enter 检索 · Type a question and press Enter",
                                  show_label=False, lines=1, max_lines=4, submit_btn=True, autofocus=True,
                                  elem_id="regqa-input")
+                gr.HTML(web.asset("skip_link.html"), elem_id="regqa-skip", container=False, padding=False,
+                        js_on_load=web.asset("skip_link.js"))
                 with gr.Row():
                     levels = gr.Dropdown(
                         choices=[], value=[], multiselect=True, filterable=True, scale=1, min_width=160,
@@ -135,6 +137,7 @@ def build() -> gr.Blocks:
                                  api_visibility="private")
         linked = go.click(PAGE.command, [cmd, *inputs], [chatbot, cmd, questions], api_visibility="private")
         clear.click(lambda: [], None, questions, api_visibility="private")
+        chatbot.clear(lambda: [], None, questions, api_visibility="private")  # the chat's own 🗑 icon too
         show_reply = web.asset("show_reply.js")
         for event in (asked, clicked, linked):
             event.then(None, js=show_reply)
