@@ -1,0 +1,147 @@
+"""The conversation room's own regressions (retrieval/conversation/: followup, compare, permalinks), fast: the
+hand-made two-regulation corpus of tests/test_followup.py, and stub retrievers that answer from fixed lists.
+
+Each test names the change it catches (tests/MUTATION.md, issue 18 part 5)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from ingest.schema import Article
+from retrieval.conversation import compare
+from retrieval.conversation.followup import MAX_HISTORY
+from retrieval.results import Result
+from tests.test_followup import CORPUS, HANGZHOU, HUBEI, read
+
+
+def _stub(**kw) -> SimpleNamespace:
+    """A retriever as compare and followup see it: the corpus is already made for its index."""
+    index = object()
+    return SimpleNamespace(index=index, _followup_corpus=(index, CORPUS), regulations=(HUBEI, HANGZHOU), **kw)
+
+
+# -- (a) the newest turns are the ones kept ------------------------------------------------------------------
+def test_a_long_conversation_is_read_from_its_newest_turns():
+    # An old topic at the start, many unrelated complete questions, then the topic the person is on now.
+    history = ["湖北的质量保险", *["缺陷消费品召回由哪个部门监管"] * (MAX_HISTORY + 5), "首席质量官制度是怎么规定的"]
+    u = read("那杭州呢", *history)
+    assert (u.kind, u.query, u.regulations) == ("regulation", "首席质量官制度", ("hangzhou",))
+
+
+def test_turns_older_than_the_limit_are_not_read():
+    # The only turn that gives 那杭州呢 a topic lies beyond MAX_HISTORY: the question is read as typed.
+    history = ["首席质量官制度是怎么规定的", *["？？？"] * MAX_HISTORY]
+    assert read("那杭州呢", *history).merged is False
+    assert read("那杭州呢", *history[1:][:-1], history[0]).merged is True  # the same turn within the limit
+
+
+# -- (b) 后一条 is the next article, 前一条 the previous ---------------------------------------------------------
+@pytest.mark.parametrize(("follow", "number"), [("后一条", 3), ("后一条呢", 3), ("再后一个条款", 3), ("前一条", 1),
+                                                ("前一条讲什么", 1), ("the following article", 3),
+                                                ("preceding provision", 1), ("next one", 3)])
+def test_after_and_before_words_count_the_right_way(follow: str, number: int):
+    u = read(follow, "湖北条例第二条讲什么")
+    assert (u.kind, u.article, u.query) == ("relative", ("hubei", number, 0), f"湖北省质量促进条例第{'一二三'[number - 1]}条")
+
+
+# -- (c) two named regulations are a comparison, with or without a comparison word -------------------------------
+def test_two_named_regulations_are_compared_without_a_comparison_word():
+    assert compare.sides_of(_stub(), "湖北和杭州对首席质量官制度的规定") == (("hubei", "hangzhou"), "首席质量官制度")
+    assert compare.sides_of(_stub(), "杭州办法和湖北条例关于质量保险的规定") == (("hangzhou", "hubei"), "质量保险")
+
+
+def test_one_regulation_and_a_comparison_word_compares_it_with_every_other():
+    assert compare.sides_of(_stub(), "杭州的首席质量官制度和别处有什么区别") == (("hangzhou", "hubei"),
+                                                                         "首席质量官制度 别处")
+    assert compare.sides_of(_stub(), "首席质量官制度有什么不同") == (("hubei", "hangzhou"), "首席质量官制度")
+    assert compare.sides_of(_stub(), "compare quality insurance") == (("hubei", "hangzhou"), "quality insurance")
+
+
+def test_questions_that_are_no_comparison():
+    assert compare.sides_of(_stub(), "首席质量官制度") is None  # a topic, no comparison
+    assert compare.sides_of(_stub(), "湖北和杭州") is None  # two names, nothing to compare them on
+    assert compare.sides_of(_stub(), "杭州的首席质量官制度") is None  # one name, no comparison word
+    one = SimpleNamespace(**{**vars(_stub()), "regulations": (HUBEI,)})
+    one._followup_corpus = (one.index, CORPUS.__class__((HUBEI,), CORPUS.article, CORPUS.share))
+    assert compare.sides_of(one, "首席质量官制度有什么不同") is None  # one regulation: nothing to set beside it
+
+
+# -- compare_topic / compare_article on stubs ----------------------------------------------------------------
+def _art(reg, number: int, text: str = "x") -> Article:
+    return Article(reg.id, reg.title, None, f"第{number}条", number, 0, text)
+
+
+def _res(reg, number: int, score: float = 0.9) -> Result:
+    return Result(_art(reg, number), score, ("dense",), 0, 1)
+
+
+class _Searcher:
+    """Answers each regulation from a fixed list; `close` maps an article id to its vector neighbours."""
+
+    def __init__(self, answers: dict[str, list[Result]], close: dict[str, list[Result]],
+                 abstain: frozenset[str] = frozenset()) -> None:
+        self.regulations = (HUBEI, HANGZHOU)
+        self.answers, self.close, self.abstain = answers, close, abstain
+        self.asked: list[tuple] = []
+
+    def search(self, topic, k, mode, regulations, settings):
+        self.asked.append((topic, k, mode, tuple(regulations), settings))
+        [rid] = regulations
+        return SimpleNamespace(abstained=rid in self.abstain, results=self.answers.get(rid, [])[:k])
+
+    def related(self, article_id, k):
+        return self.close.get(article_id, [])[:k]
+
+    def article_by_id(self, article_id):
+        return next((a.article for rs in self.answers.values() for a in rs if a.article.id == article_id), None)
+
+
+def _labels(rows) -> list[list[list[str]]]:
+    return [[[f"{x.article.regulation_id}:{x.article.number}" for x in cell] for cell in row] for row in rows]
+
+
+def test_compare_topic_pairs_each_article_with_its_closest_answer_on_the_other_side():
+    hb2, hb6, hz2, hz3 = _res(HUBEI, 2), _res(HUBEI, 6), _res(HANGZHOU, 2, 0.5), _res(HANGZHOU, 3, 0.4)
+    s = _Searcher({"hubei": [hb2, hb6], "hangzhou": [hz3, hz2]},
+                  close={hb2.article.id: [_res(HANGZHOU, 9), hz2, hz3], hb6.article.id: [hz2, hz3]})
+    c = compare.compare_topic(s, ["hubei", "hangzhou", "nowhere"], "首席质量官", mode="dense", settings="S")
+    assert c.topic == "首席质量官" and c.sides == (("hubei", HUBEI.title), ("hangzhou", HANGZHOU.title))
+    # 第二条 of Hubei goes with Hangzhou's 第2条 (its closest answer there; 第9条 was not an answer), 第六条 with
+    # what is left; every answer appears once, the side's own result (its score) is shown
+    assert _labels(c.rows) == [[["hubei:2"], ["hangzhou:2"]], [["hubei:6"], ["hangzhou:3"]]]
+    assert c.rows[0][1][0].score == 0.5
+    assert s.asked == [("首席质量官", compare.PER_SIDE, "dense", ("hubei",), "S"),
+                       ("首席质量官", compare.PER_SIDE, "dense", ("hangzhou",), "S")]
+
+
+def test_answers_left_unpaired_get_rows_of_their_own_and_an_abstaining_side_is_empty():
+    hb2, hz2, hz3 = _res(HUBEI, 2), _res(HANGZHOU, 2), _res(HANGZHOU, 3)
+    s = _Searcher({"hubei": [hb2], "hangzhou": [hz2, hz3]}, close={hb2.article.id: [hz3]})
+    assert _labels(compare.compare_topic(s, ["hubei", "hangzhou"], "t").rows) == [
+        [["hubei:2"], ["hangzhou:3"]], [[], ["hangzhou:2"]]]
+    s = _Searcher({"hubei": [hb2], "hangzhou": [hz2, hz3]}, close={hb2.article.id: [hz3]},
+                  abstain=frozenset({"hangzhou"}))
+    assert _labels(compare.compare_topic(s, ["hubei", "hangzhou"], "t").rows) == [[["hubei:2"], []]]
+    assert s.asked[0][2] == "hybrid"  # the default mode
+
+
+def test_compare_topic_stops_at_max_rows():
+    many = [_res(HUBEI, n) for n in range(1, compare.MAX_ROWS + 3)]
+    s = _Searcher({"hubei": many, "hangzhou": []}, close={})
+    s.search = lambda topic, k, mode, regulations, settings: SimpleNamespace(
+        abstained=False, results=s.answers[regulations[0]])
+    assert len(compare.compare_topic(s, ["hubei", "hangzhou"], "t").rows) == compare.MAX_ROWS
+
+
+def test_compare_article_sets_one_article_beside_its_closest_in_each_other_regulation():
+    hb2 = _res(HUBEI, 2)
+    near = [_res(HANGZHOU, 3, 0.8), _res(HANGZHOU, 1, 0.6), _res(HANGZHOU, 2, 0.5)]
+    s = _Searcher({"hubei": [hb2]}, close={hb2.article.id: near})
+    c = compare.compare_article(s, hb2.article.id)
+    assert c.topic == "湖北省质量促进条例第2条"
+    assert c.sides == (("hubei", HUBEI.title), ("hangzhou", HANGZHOU.title))
+    assert _labels(c.rows) == [[["hubei:2"], ["hangzhou:3", "hangzhou:1"]]]  # CLOSEST of them
+    assert c.rows[0][0][0].score == 1.0 and c.rows[0][0][0].found_by == ("reference",)
+    assert compare.compare_article(s, "no-such-article") is None
