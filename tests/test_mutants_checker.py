@@ -3,8 +3,6 @@ catalogues, no index, no model. Each test names the change it catches (tests/MUT
 
 from __future__ import annotations
 
-import pytest
-
 from ingest.schema import Article, Regulation
 from retrieval.checker.catalogue import Catalogue
 from retrieval.checker.check import check_citations

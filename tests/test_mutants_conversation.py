@@ -43,7 +43,8 @@ def test_turns_older_than_the_limit_are_not_read():
                                                 ("preceding provision", 1), ("next one", 3)])
 def test_after_and_before_words_count_the_right_way(follow: str, number: int):
     u = read(follow, "湖北条例第二条讲什么")
-    assert (u.kind, u.article, u.query) == ("relative", ("hubei", number, 0), f"湖北省质量促进条例第{'一二三'[number - 1]}条")
+    assert (u.kind, u.article) == ("relative", ("hubei", number, 0))
+    assert u.query == f"湖北省质量促进条例第{'一二三'[number - 1]}条"
 
 
 # -- (c) two named regulations are a comparison, with or without a comparison word -------------------------------
