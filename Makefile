@@ -6,7 +6,7 @@ PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 PORT ?= $(or $(GRADIO_SERVER_PORT),7860)
 
-.PHONY: run test test-full browser-deps setup index model lint mutation bench-load bench-scale bench-engines bench-stores eval eval-stard clean
+.PHONY: run test test-full browser-deps setup index model lint mutation mutation-rooms bench-load bench-scale bench-engines bench-stores eval eval-stard clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -57,6 +57,18 @@ MUTATE ?= retrieval.abstain retrieval.fuse retrieval.references retrieval.citati
 mutation: setup
 	$(PY) -m mutmut run --max-children 2 $(foreach m,$(MUTATE),'$(m).*')
 	$(PY) tests/mutation_score.py $(foreach m,$(MUTATE),$(subst .,/,$(m)).py)
+
+# The rooms around the core (tests/MUTATION.md, "The rooms"): the follow-up rules, the comparison, permalinks, the
+# checker, serving, the cache, admission, the HTTP API, feedback, sources, build and the index files, against their
+# fast tests. One module at a time (each run tests only that module's mutants; the others' results are kept), so
+# the 2 shared cores are never asked for more than one run; about an hour in all.
+MUTATE_ROOMS ?= retrieval.conversation.followup retrieval.conversation.compare retrieval.conversation.permalinks \
+	retrieval.checker.check retrieval.checker.quotes retrieval.checker.catalogue retrieval.serving.service \
+	retrieval.serving.answer_cache retrieval.serving.admission retrieval.serving.http_api retrieval.serving.feedback \
+	ingest.sources ingest.build ingest.stores.index_io
+mutation-rooms: setup
+	set -e; for m in $(MUTATE_ROOMS); do $(PY) -m mutmut run --max-children 2 "$$m.*"; done
+	$(PY) tests/mutation_score.py $(foreach m,$(MUTATE_ROOMS),$(subst .,/,$(m)).py)
 
 eval: index
 	$(PY) -m eval run --questions data/questions/test.jsonl --mode all --report reports/latest
