@@ -92,7 +92,7 @@ def test_a_second_build_on_the_same_index_fails_at_once_instead_of_waiting(tmp_p
     assert build_index([FIXTURES / "sample_measure.txt"], out, FakeEmbedder(), progress=False).rebuilt  # lock freed
 
 
-# -- index files: every damage refused with how to rebuild, and the rebuild repairs it (fake embedder) ------------------
+# -- index files: every damage refused with how to rebuild, and the rebuild repairs it (fake embedder) ---------------
 @pytest.fixture(scope="module")
 def fake_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("fake-built") / "index"
