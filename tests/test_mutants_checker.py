@@ -175,3 +175,95 @@ def test_labels_and_titles_are_written_as_a_regulation_prints_them():
     assert (label(12), label(10, 1), label(3, 0)) == ("第十二条", "第十条之一", "第三条")
     assert (_as_title("示例条例"), _as_title("《示例条例》"), _as_title("Hubei regulation")) == \
         ("《示例条例》", "《示例条例》", "“Hubei regulation”")
+
+
+# -- quotations against a text (quotes.py) and the catalogue's search for them -------------------------------------
+def test_a_folded_text_keeps_the_position_of_every_character():
+    from retrieval.checker.quotes import Comparable
+
+    c = Comparable.of("第一款 内容，“引号”。\n２０２４ 年")
+    assert c.folded == '第一款内容,"引号"。2024年'  # no whitespace, half-width, straight quotes
+    assert c.pos[:5] == (0, 1, 2, 4, 5) and c.pos[-1] == len(c.text) and len(c.pos) == len(c.folded) + 1
+    assert c.span(3, 5) == (4, 6) and c.span(11, 15) == (13, 17)  # ２０２４, not the space after
+    assert c.span(4, 4) == (5, 5) and c.span(4, 2) == (5, 5)  # empty: where it would start
+
+
+def test_a_quotation_is_split_at_ellipses_and_found_in_order():
+    from retrieval.checker.quotes import Comparable, locate, pieces
+
+    assert pieces("“企业应当……建立制度。”") == ["企业应当", "建立制度"]
+    assert pieces("...a⋯b...") == ["a", "b"] and pieces("“”") == [] and pieces("……") == []
+    t = Comparable.of("企业应当配备专职质量管理人员，建立健全质量管理体系，推行ISO 9001等先进标准。")
+    assert locate(pieces("配备专职……质量管理体系"), t) == (4, 25)
+    assert locate(pieces("体系……配备"), t) is None  # out of order
+    assert locate(pieces("ISO9001"), t) == (28, 36)  # across the space the text has
+    assert locate([], t) is None and locate(["不在其中"], t) is None
+
+
+def test_the_closest_passage_is_trimmed_to_what_lines_up_and_its_difference_is_compact():
+    from retrieval.checker.quotes import Comparable, closest
+
+    t = Comparable.of("企业应当配备专职质量管理人员，建立健全质量管理体系，推行ISO 9001等先进标准。")
+    p = closest("企业应当配备兼职质量管理人员", t)
+    assert (p.start, p.end, p.text, p.ratio) == (0, 14, "企业应当配备专职质量管理人员", 0.9286)
+    assert [op.to_json() for op in p.diff] == [{"op": "replace", "article": "专", "quote": "兼", "at": 6}]
+    assert p.diff_text == "企业应当配备[-专-]{+兼+}职质量管理人员"
+    p = closest("推行ISO9001等国际先进标准", t)
+    assert p.text == "推行ISO 9001等先进标准" and p.start == 26
+    assert [(op.op, op.article, op.quote, op.at) for op in p.diff] == [("insert", "", "国际", 37)]
+    assert p.diff_text == "…SO 9001等{+国际+}先进标准"
+    p = closest("建立健全质量管理制度", t)
+    assert p.text == "建立健全质量管理" and p.diff_text == "建立健全质量管理{+制度+}"  # CONTEXT characters: whole
+    assert closest("", t) is None and closest("……", t) is None and closest("x", Comparable.of("")) is None
+
+
+def test_long_changes_and_long_unchanged_runs_are_shortened():
+    from retrieval.checker.quotes import CONTEXT, LONG_CHANGE, _context, _elide
+
+    ten = "一二三四五六七八九十"
+    assert _elide("x" * LONG_CHANGE) == "x" * LONG_CHANGE
+    assert _elide(ten * 5) == "一二三四五六七八九十一二三四五六…五六七八九十一二三四五六七八九十"
+    assert (CONTEXT, LONG_CHANGE) == (8, 40)
+    assert _context(ten, first=True, last=False) == "…三四五六七八九十"
+    assert _context(ten, first=False, last=True) == "一二三四五六七八…"
+    assert _context(ten * 2, first=False, last=False) == "一二三四五六七八…三四五六七八九十"
+    assert _context("一" * 17, first=False, last=False) == "一" * 17
+    assert _context(ten, first=True, last=True) == ten
+    assert _context("一二三四五六七八", first=True, last=False) == "一二三四五六七八"
+    assert _context("一二三四五六七八", first=False, last=True) == "一二三四五六七八"
+
+
+def test_the_quotation_is_searched_in_the_cited_regulations_first_and_at_most_limit_times():
+    from retrieval.checker.quotes import pieces
+
+    cat = Catalogue([REG, OTHER], ARTICLES)
+    parts = pieces("首席质量官制度")
+    where = [(a.regulation_id, a.label, span) for a, span in cat.find_quote(parts)]
+    assert where == [("demo", "第二条", (6, 13)), ("other", "第一条", (20, 27))]
+    first = [(a.regulation_id, a.label) for a, _ in cat.find_quote(parts, first=["other", "nowhere"])]
+    assert first == [("other", "第一条"), ("demo", "第二条")]
+    assert [a.regulation_id for a, _ in cat.find_quote(parts, limit=1)] == ["demo"]
+    assert [a.regulation_id for a, _ in cat.find_quote(parts, exclude=[ARTICLES[1]])] == ["other"]
+    assert cat.find_quote([]) == [] and cat.find_quote(pieces("没有这句话")) == []
+    # a quotation whose first part occurs in several articles: each article is looked at once, in order
+    assert [a.label for a, _ in cat.find_quote(pieces("质量奖"), limit=5)] == ["第三条", "第三条之一"]
+    assert [a.label for a, _ in cat.find_quote(pieces("企业……制度"), limit=5)] == ["第一条", "第二条", "第一条"]
+
+
+def test_the_catalogue_answers_by_regulation_and_number():
+    cat = Catalogue([REG, OTHER], reversed(ARTICLES))
+    assert [a.label for a in cat.articles_of("demo")] == ["第一条", "第二条", "第三条", "第三条之一", "第五条"]
+    assert cat.articles_of("nowhere") == [] and cat.regulation("nowhere") is None
+    assert cat.regulation("other") is OTHER and cat.article("demo", 3, 1).label == "第三条之一"
+    assert cat.article("demo", 3).label == "第三条" and cat.article("demo", 4) is None
+    assert cat.comparable(ART) is cat.comparable(ART) and cat.comparable(ART).text == TEXT
+
+
+def test_a_catalogue_from_sources_is_what_a_build_parses():
+    from tests.conftest import FIXTURES
+
+    cat = Catalogue.from_sources([FIXTURES / "sample_regulation.txt", FIXTURES / "sample_measure.txt"])
+    assert [r.title for r in cat.regulations] == ["示例省质量促进条例", "示例市质量促进办法"]
+    assert len(cat.articles) == 9 and cat.names is not None
+    [c] = check_citations("示例条例第三条之一", cat).citations
+    assert c.verdict == "found" and c.article.text.startswith("县级以上人民政府")
