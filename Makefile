@@ -60,15 +60,17 @@ mutation: setup
 
 # The rooms around the core (tests/MUTATION.md, "The rooms"): the follow-up rules, the comparison, permalinks, the
 # checker, serving, the cache, admission, the HTTP API, feedback, sources, build and the index files, against their
-# fast tests. One module at a time (each run tests only that module's mutants; the others' results are kept), so
-# the 2 shared cores are never asked for more than one run; about an hour in all.
-MUTATE_ROOMS ?= retrieval.conversation.followup retrieval.conversation.compare retrieval.conversation.permalinks \
-	retrieval.checker.check retrieval.checker.quotes retrieval.checker.catalogue retrieval.serving.service \
-	retrieval.serving.answer_cache retrieval.serving.admission retrieval.serving.http_api retrieval.serving.feedback \
-	ingest.sources ingest.build ingest.stores.index_io
+# fast tests. One room at a time (a run tests only its modules' mutants; the other rooms' results are kept), so the 2
+# shared cores are never asked for more than one run. `make mutation-rooms MUTATE_ROOMS=checker` does one room.
+MUTATE_ROOMS ?= conversation checker serving ingest
+ROOM_conversation := retrieval.conversation.followup retrieval.conversation.compare retrieval.conversation.permalinks
+ROOM_checker := retrieval.checker.check retrieval.checker.quotes retrieval.checker.catalogue
+ROOM_serving := retrieval.serving.service retrieval.serving.answer_cache retrieval.serving.admission \
+	retrieval.serving.http_api retrieval.serving.feedback
+ROOM_ingest := ingest.sources ingest.build ingest.stores.index_io
 mutation-rooms: setup
-	set -e; for m in $(MUTATE_ROOMS); do $(PY) -m mutmut run --max-children 2 "$$m.*"; done
-	$(PY) tests/mutation_score.py $(foreach m,$(MUTATE_ROOMS),$(subst .,/,$(m)).py)
+	set -e; $(foreach r,$(MUTATE_ROOMS),$(PY) -m mutmut run --max-children 2 $(foreach m,$(ROOM_$(r)),'$(m).*');)
+	$(PY) tests/mutation_score.py $(foreach r,$(MUTATE_ROOMS),$(foreach m,$(ROOM_$(r)),$(subst .,/,$(m)).py))
 
 eval: index
 	$(PY) -m eval run --questions data/questions/test.jsonl --mode all --report reports/latest
