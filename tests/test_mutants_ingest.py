@@ -267,3 +267,104 @@ def test_an_index_directory_that_cannot_be_written_is_one_clear_error(tmp_path: 
     with pytest.raises(IndexFault, match="cannot write an index"):
         with build_lock(blocker / "index"):
             pass
+
+
+# -- sources --------------------------------------------------------------------------------------------------------
+def _jsonl(tmp_path: Path, rows: list, name: str = "law.jsonl", bom: bool = False) -> Path:
+    path = tmp_path / name
+    text = "\n".join(r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in rows)
+    path.write_bytes(("\ufeff" if bom else "").encode("utf-8") + text.encode("utf-8"))
+    return path
+
+
+def test_article_jsonl_makes_one_regulation_per_title_with_its_articles_in_order(tmp_path: Path):
+    from ingest.sources import slug
+
+    path = _jsonl(tmp_path, [
+        {"title": "中华人民共和国示例法", "article": "第三条", "text": "丙。", "chapter": "第一章 总则"},
+        "",
+        {"title": "《中华人民共和国示例法》", "article": "第一条", "text": "甲。", "chapter": 5},
+        {"title": "另一法", "article": "第2条", "text": "乙。"},
+        {"title": "中华人民共和国示例法", "article": "第二条之一", "text": "乙之一。", "chapter": ""},
+    ], bom=True)
+    first, second = load_source(path)
+    reg = first.regulation
+    assert (reg.title, reg.id, reg.short_names, reg.source) == ("中华人民共和国示例法", slug("中华人民共和国示例法"),
+                                                                 ("示例法",), "law.jsonl")
+    assert [(a.label, a.number, a.sub_number, a.chapter) for a in first.articles] == [
+        ("第一条", 1, 0, None), ("第二条之一", 2, 1, None), ("第三条", 3, 0, "第一章 总则")]
+    assert all(a.regulation_id == reg.id and a.regulation_title == reg.title for a in first.articles)
+    assert second.regulation.title == "另一法" and second.regulation.short_names == ()
+    assert second.articles[0].number == 2
+    assert reg.checksum == second.regulation.checksum and len(reg.checksum) == 64  # the file's
+    assert slug("中华人民共和国示例法").startswith("reg-") and len(slug("x")) == 14 and slug("x") != slug("y")
+
+
+@pytest.mark.parametrize(("rows", "raw", "words"), [
+    ([], None, "no articles found"),
+    (["", "  "], None, "no articles found"),
+    ([{"title": "某法", "article": "第一条", "text": "  "}], None, "line 1: article label"),
+    ([{"title": " 《》 ", "article": "第一条", "text": "甲"}], None, "line 1: article label"),
+    ([{"title": "某法", "article": "第一条", "text": 3}], None, "line 1: expected an object"),
+    ([{"title": "某法", "article": "第一条"}], None, "line 1: expected an object"),
+    (["", {"title": "某法", "article": "第一条", "text": "甲"}, '"x"'], None, "line 3: expected an object"),
+    (None, b'{"title": "\xff"}', "must be UTF-8 (invalid byte at 11)"),
+])
+def test_bad_article_jsonl_is_refused_with_file_and_line(tmp_path: Path, rows, raw, words):
+    from ingest.errors import SourceError
+
+    path = _jsonl(tmp_path, rows) if raw is None else tmp_path / "law.jsonl"
+    if raw is not None:
+        path.write_bytes(raw)
+    with pytest.raises(SourceError) as info:
+        load_source(path)
+    assert str(info.value).startswith("law.jsonl") and words in str(info.value)
+
+
+def test_a_document_takes_its_title_and_names_from_its_metadata(tmp_path: Path):
+    from ingest.errors import SourceError
+    from ingest.sources import short_names_for
+
+    doc = tmp_path / "law.txt"
+    doc.write_text("第一条　甲。\n第二条　乙。", encoding="utf-8")  # no title line
+    with pytest.raises(SourceError, match=r"law\.txt: no title found; add a law\.meta\.json"):
+        load_source(doc)
+    (tmp_path / "law.meta.json").write_text(json.dumps({
+        "id": "my-law", "title": "中华人民共和国测试法", "english_names": ["Test Law"], "adopted": "2020-01-01",
+        "promulgated": "2020-02-01", "effective": "2020-03-01"}, ensure_ascii=False), encoding="utf-8")
+    [d] = load_source(doc)
+    r = d.regulation
+    assert (r.id, r.title, r.short_names, r.english_names) == ("my-law", "中华人民共和国测试法", ("测试法",), ("Test Law",))
+    assert (r.adopted, r.promulgated, r.effective, r.source) == ("2020-01-01", "2020-02-01", "2020-03-01", "law.txt")
+    assert [a.regulation_id for a in d.articles] == ["my-law"] * 2 and d.articles[0].regulation_title == r.title
+    assert short_names_for("中华人民共和国") == () and short_names_for("中华人民共和国法") == ()
+    assert short_names_for("中华人民共和国民法") == ("民法",) and short_names_for("湖北省条例") == ()
+
+
+@pytest.mark.parametrize(("meta", "words"), [
+    (b"{not json", "not valid UTF-8 JSON"),
+    (b"\xff\xfe{}", "not valid UTF-8 JSON"),
+    (b'["title"]', "expected an object with fields from"),
+    (b'{"title": "x", "colour": "red"}', "expected an object with fields from"),
+])
+def test_a_bad_metadata_file_is_named(tmp_path: Path, meta: bytes, words: str):
+    from ingest.errors import SourceError
+
+    shutil.copy(FIXTURES / "sample_regulation.txt", tmp_path / "law.txt")
+    (tmp_path / "law.meta.json").write_bytes(meta)
+    with pytest.raises(SourceError) as info:
+        load_source(tmp_path / "law.txt")
+    assert str(info.value).startswith("law.meta.json: ") and words in str(info.value)
+
+
+def test_discover_finds_sources_only_and_says_when_there_are_none(tmp_path: Path):
+    from ingest.errors import SourceError
+    from ingest.sources import discover
+
+    for name in ("b.TXT", "a.jsonl", ".hidden.txt", "x.meta.json", "README.MD", "notes.csv", "c.docx", "d.pdf"):
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    (tmp_path / "sub").mkdir()
+    assert [p.name for p in discover([tmp_path])] == ["a.jsonl", "b.TXT", "c.docx", "d.pdf"]
+    assert discover([tmp_path / "notes.csv"]) == [tmp_path / "notes.csv"]  # a file named is taken as it is
+    with pytest.raises(SourceError, match="no source documents found in .*sub"):
+        discover([tmp_path / "sub"])
