@@ -334,7 +334,8 @@ def test_a_document_takes_its_title_and_names_from_its_metadata(tmp_path: Path):
         "promulgated": "2020-02-01", "effective": "2020-03-01"}, ensure_ascii=False), encoding="utf-8")
     [d] = load_source(doc)
     r = d.regulation
-    assert (r.id, r.title, r.short_names, r.english_names) == ("my-law", "中华人民共和国测试法", ("测试法",), ("Test Law",))
+    assert (r.id, r.title) == ("my-law", "中华人民共和国测试法")
+    assert (r.short_names, r.english_names) == (("测试法",), ("Test Law",))
     assert (r.adopted, r.promulgated, r.effective, r.source) == ("2020-01-01", "2020-02-01", "2020-03-01", "law.txt")
     assert [a.regulation_id for a in d.articles] == ["my-law"] * 2 and d.articles[0].regulation_title == r.title
     assert short_names_for("中华人民共和国") == () and short_names_for("中华人民共和国法") == ()
@@ -366,5 +367,5 @@ def test_discover_finds_sources_only_and_says_when_there_are_none(tmp_path: Path
     (tmp_path / "sub").mkdir()
     assert [p.name for p in discover([tmp_path])] == ["a.jsonl", "b.TXT", "c.docx", "d.pdf"]
     assert discover([tmp_path / "notes.csv"]) == [tmp_path / "notes.csv"]  # a file named is taken as it is
-    with pytest.raises(SourceError, match="no source documents found in .*sub"):
+    with pytest.raises(SourceError, match=r"no source documents found in .*sub"):
         discover([tmp_path / "sub"])
