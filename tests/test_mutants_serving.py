@@ -360,3 +360,43 @@ def test_a_pool_needs_a_slot_and_counts_what_it_admits():
         assert pool.stats() == {"in_flight": 1, "limit": 1, "admitted": 1, "refused": 0}
     assert pool.stats()["in_flight"] == 0
     pool.shutdown()
+
+
+# -- the feedback log ----------------------------------------------------------------------------------------------
+def test_a_log_of_one_file_starts_again_when_full_and_others_roll_in_order(tmp_path: Path):
+    from retrieval.serving.feedback import FeedbackLog
+
+    one = FeedbackLog(tmp_path / "one", max_bytes=300, keep=0)  # at least one file is kept
+    assert one.keep == 1
+    for i in range(6):
+        one.record("abstained", f"问题{i}", "b")
+    assert [p.name for p in one.files()] == ["feedback.jsonl"]
+    assert [r["question"] for r in one.read()][-1] == "问题5" and len(list(one.read())) < 6
+    log = FeedbackLog(tmp_path / "many", max_bytes=300, keep=3)
+    for i in range(12):
+        log.record("abstained", f"问题{i:02d}", "b")
+    (log.dir / "feedback-x.jsonl").write_text('{"question": "not a roll"}\n', encoding="utf-8")
+    assert [p.name for p in log.files()] == ["feedback-2.jsonl", "feedback-1.jsonl", "feedback.jsonl"]
+    questions = [r["question"] for r in log.read()]
+    assert questions == sorted(questions) and questions[-1] == "问题11"
+    assert all(p.stat().st_size <= 300 for p in log.files())
+
+
+def test_an_event_records_its_time_and_a_failed_write_does_not_break_the_search(tmp_path: Path):
+    from datetime import UTC, datetime
+
+    from retrieval.serving.feedback import FeedbackLog, event
+
+    at = datetime(2026, 1, 2, 3, 4, 5, 678, tzinfo=UTC)
+    assert event("answer", "q", "b", vote="up", article_id="a", article="《x》第一条", now=at) == {
+        "time": "2026-01-02T03:04:05+00:00", "kind": "answer", "vote": "up", "question": "q",
+        "article": "《x》第一条", "article_id": "a", "build": "b"}
+    assert event("no_answer", "q", "b", vote="down")["vote"] == "down"
+    blocked = tmp_path / "file"
+    blocked.write_text("x", encoding="utf-8")
+    log = FeedbackLog(blocked / "feedback")  # cannot be created
+    log.record("abstained", "q", "b")  # logged as a warning, not raised
+    with pytest.raises(OSError):
+        log.append(event("abstained", "q", "b"))
+    empty = FeedbackLog(tmp_path / "never-written")
+    assert empty.files() == [] and list(empty.read()) == [] and empty.path.name == "feedback.jsonl"
