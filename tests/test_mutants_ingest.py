@@ -81,7 +81,7 @@ def test_a_second_build_on_the_same_index_fails_at_once_instead_of_waiting(tmp_p
     with build_lock(out):  # a build is running
         worker = threading.Thread(target=second_build, daemon=True)
         worker.start()
-        worker.join(timeout=10)  # a guard against hanging, not a timing measurement: it fails at once or never
+        worker.join(timeout=60)  # a guard against hanging, not a timing measurement: it fails at once or never
         waited = worker.is_alive()
     worker.join(timeout=30)
     assert not waited, "the second build waited for the first instead of failing"
