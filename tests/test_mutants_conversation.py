@@ -146,3 +146,137 @@ def test_compare_article_sets_one_article_beside_its_closest_in_each_other_regul
     assert _labels(c.rows) == [[["hubei:2"], ["hangzhou:3", "hangzhou:1"]]]  # CLOSEST of them
     assert c.rows[0][0][0].score == 1.0 and c.rows[0][0][0].found_by == ("reference",)
     assert compare.compare_article(s, "no-such-article") is None
+
+
+# -- the corpus and the small helpers the rules stand on ---------------------------------------------------------------
+def test_labels_of_articles_the_index_does_not_hold_are_written_regularly():
+    assert CORPUS.label(("hubei", 3, 0)) == "第三条"
+    assert CORPUS.label(("hubei", 40, 0)) == "第四十条" and CORPUS.label(("hubei", 40, 2)) == "第四十条之二"
+    assert CORPUS.label(("hubei", 0, 0)) == "第0条" and CORPUS.label(("hubei", -1, 0)) == "第-1条"
+    assert CORPUS.title("hubei") == HUBEI.title and CORPUS.title("nowhere") == "nowhere"
+
+
+def test_word_shares_are_counted_once_and_the_memo_stays_bounded():
+    from retrieval.conversation.followup import GENERIC_SHARE, Corpus
+
+    asked: list[str] = []
+
+    def share(word: str) -> float:
+        asked.append(word)
+        return 0.5 if word == "企业" else 0.0
+
+    corpus = Corpus((HUBEI,), lambda r, n, s: None, share)
+    assert corpus.share("企业") == 0.5 and corpus.share("企业") == 0.5 and asked == ["企业"]
+    assert not corpus.is_topic_word("企业") and corpus.is_topic_word("保险")
+    for n in range(10_002):
+        corpus.share(f"w{n}")
+    assert len(corpus._shares) <= 10_001  # cleared once past 10,000 words
+    corpus.share("企业")
+    assert asked.count("企业") == 2  # asked again after the clearing
+    assert Corpus.of_articles((HUBEI,), ()).share("x") == 0.0
+    assert CORPUS.share("首席质量官") == 2 / 20 < GENERIC_SHARE <= CORPUS.share("企业")
+
+
+def test_the_corpus_of_a_retriever_is_made_once_per_loaded_index(fake_index):
+    from retrieval.conversation.followup import corpus_of
+    from retrieval.retriever import Retriever
+    from tests.conftest import FakeEmbedder
+
+    r = Retriever(fake_index, embedder=FakeEmbedder())
+    first = corpus_of(r)
+    assert corpus_of(r) is first and {reg.id for reg in first.regulations} == {reg.id for reg in r.regulations}
+    assert first.article(r.index.articles[0].regulation_id, 1, 0) is not None
+    assert 0 < first.share("质量") <= 1 and first.share("从未出现的词") == 0
+    r._followup_corpus = (object(), first)  # made for another index (a reload): made again
+    assert corpus_of(r) is not first
+
+
+def test_kept_words_join_chinese_runs_without_spaces_and_latin_words_with_one():
+    from retrieval.conversation.followup import _join
+
+    assert _join(["质量", "保险", "", "quality", "insurance", "", "", "首席", "x", "官"]) == \
+        "质量保险 quality insurance 首席 x 官"
+    assert _join([]) == "" and _join(["", ""]) == "" and _join(["a1", "b"]) == "a1 b"
+
+
+def test_the_callers_filter_and_the_conversations_regulations_meet():
+    from retrieval.conversation.followup import _ids, _within
+
+    assert _ids(["湖北条例", "杭州市质量促进办法", "hangzhou", "nothing"], CORPUS) == {"hubei", "hangzhou"}
+    assert _within(None, None, ["a"]) == ["a"]
+    assert _within(("a", "b"), None, None) == ("a", "b")
+    assert _within(("a", "b"), frozenset({"b"}), ["B"]) == ("b",)
+    assert _within(("a",), frozenset({"b"}), ["B"]) == ["B"]  # they do not meet: the caller's filter wins
+
+
+def test_the_json_of_a_search_gains_understood_only_with_a_history():
+    from retrieval.conversation.followup import response_json
+
+    response = SimpleNamespace(to_json=lambda: {"query": "q", "results": []})
+    assert response_json(response, None) == {"query": "q", "results": []}
+    u = read("那杭州呢", "首席质量官制度是怎么规定的")
+    assert response_json(response, u) == {"query": "q", "results": [], "understood": u.to_json()}
+
+
+# -- more of the rules -------------------------------------------------------------------------------------------------
+def test_the_same_regulation_named_after_an_article_is_that_article_again():
+    u = read("杭州办法呢", "杭州办法第二条")
+    assert (u.kind, u.article, u.query) == ("regulation", ("hangzhou", 2, 0), "杭州市质量促进办法第二条")
+
+
+def test_the_corresponding_article_query_is_cut_at_a_sentence_end():
+    from retrieval.conversation.followup import MAX_ARTICLE_QUERY, Corpus, _article_query
+
+    long_text = "企业应当建立质量管理体系。" * 30
+    article = Article("hubei", HUBEI.title, None, "第七条", 7, 0, long_text)
+    query = _article_query(article, CORPUS)
+    assert query.endswith("。") and len(query) <= MAX_ARTICLE_QUERY and len(query) > MAX_ARTICLE_QUERY - 14
+    no_stop = Article("hubei", HUBEI.title, None, "第八条", 8, 0, "质" * 500)
+    assert _article_query(no_stop, CORPUS) == "质" * MAX_ARTICLE_QUERY
+    cited = Article("hubei", HUBEI.title, None, "第九条", 9, 0,
+                    "依照《湖北省质量促进条例》第二条和  杭州办法第三条，做好工作。")
+    assert _article_query(cited, CORPUS) == "依照 和 ,做好工作。"  # folded, without the names and numbers
+    empty = Corpus((HUBEI,), lambda r, n, s: None, lambda w: 0.0)
+    assert read("杭州有没有类似的", "湖北条例第五条").kind == "regulation"
+    assert understand_fresh("杭州有没有类似的", "湖北条例第五条", empty)
+
+
+def understand_fresh(question: str, before: str, corpus) -> bool:
+    """In a corpus that does not hold the article the conversation is on, 'the corresponding one' reads as typed."""
+    from retrieval.conversation.followup import understand
+
+    return understand(question, [before], corpus).kind == "fresh"
+
+
+def test_an_article_with_a_topic_of_its_own_or_of_an_unknown_regulation_is_complete():
+    assert read("第三条关于质量保险怎么说", "湖北条例第二条").kind == "fresh"
+    assert read("第三条呢", "首席质量官制度").kind == "fresh"  # no regulation to read it in
+    assert read("《不存在条例》第三条", "湖北条例第二条").kind == "fresh"
+    assert read("下一条", "《不存在条例》第三条").kind == "fresh"
+
+
+def test_a_pronoun_with_few_topic_words_leans_on_the_history_and_many_do_not():
+    u = read("它由谁监督", "湖北的缺陷消费品召回")
+    assert (u.kind, u.query, u.regulations) == ("topic", "缺陷消费品召回 监督", ("hubei",))
+    assert u.shown_as == "湖北省质量促进条例 · 缺陷消费品召回 · 监督"
+    many = read("这个质量保险首席质量官召回奖励怎么规定", "湖北的缺陷消费品召回")
+    assert many.kind == "fresh"
+
+
+def test_a_topic_turn_after_a_regulation_alone_keeps_the_regulation():
+    u = read("企业要做什么", "杭州办法")  # a regulation alone sets no topic; common words lean on it
+    assert (u.kind, u.regulations, u.query) == ("topic", ("hangzhou",), "企业")
+    assert read("企业要做什么", "第三条").kind == "fresh"  # no topic, no regulation: nothing to carry over
+
+
+def test_a_shift_after_a_comparison_keeps_both_regulations_and_the_next_turn_follows_it():
+    u = read("那质量保险呢", "湖北和杭州的首席质量官制度")
+    assert (u.kind, set(u.regulations), u.query) == ("shift", {"hubei", "hangzhou"}, "质量保险")
+    after = read("湖北的呢", "湖北和杭州的首席质量官制度", "那质量保险呢")
+    assert (after.kind, after.regulations, after.query) == ("regulation", ("hubei",), "质量保险")
+
+
+def test_a_follow_up_on_a_follow_up_carries_the_refinement():
+    u = read("杭州呢", "湖北的质量保险", "这个由谁负责")
+    assert (u.kind, u.regulations) == ("regulation", ("hangzhou",))
+    assert u.query == "质量保险 负责"
