@@ -400,3 +400,30 @@ def test_an_event_records_its_time_and_a_failed_write_does_not_break_the_search(
         log.append(event("abstained", "q", "b"))
     empty = FeedbackLog(tmp_path / "never-written")
     assert empty.files() == [] and list(empty.read()) == [] and empty.path.name == "feedback.jsonl"
+
+
+def test_the_openapi_document_describes_each_route_its_body_and_its_errors(api):
+    from retrieval.serving.http_api import CHECK_RESPONSE_SCHEMA, ERROR_SCHEMA, FEEDBACK_BODY_SCHEMA, SEARCH_BODY_SCHEMA
+
+    doc = api.get("/openapi.json").json()
+    assert doc["info"]["title"] == "法规条文检索 API · Regulation search API" and doc["info"]["version"] == "1"
+    assert doc["info"]["description"].startswith("- `GET /api/search?q=")
+    paths = doc["paths"]
+    assert set(paths) == {"/api/search", "/api/regulations", "/api/health", "/api/check", "/api/feedback"}
+    post = paths["/api/search"]["post"]
+    assert post["requestBody"]["content"]["application/json"]["schema"] == SEARCH_BODY_SCHEMA
+    assert post["requestBody"]["required"] is True
+    errors = {code: r["description"] for code, r in post["responses"].items() if code != "200"}
+    assert errors == {"400": "bad input", "413": "question, draft or body too long",
+                      "503": "busy or index unavailable (see Retry-After)"}
+    assert post["responses"]["503"]["content"]["application/json"]["schema"] == ERROR_SCHEMA
+    get = paths["/api/search"]["get"]
+    assert [p["name"] for p in get["parameters"]] == ["q", "k", "mode", "regulation", "history"]
+    assert get["summary"] == "Find the articles that answer a question" and get["tags"] == ["search"]
+    assert set(paths["/api/regulations"]["get"]["responses"]) == {"200", "503"}
+    check = paths["/api/check"]["post"]
+    assert check["responses"]["200"]["content"]["application/json"]["schema"] == CHECK_RESPONSE_SCHEMA
+    assert check["requestBody"]["content"]["application/json"]["schema"]["required"] == ["text"]
+    feedback = paths["/api/feedback"]["post"]
+    assert feedback["requestBody"]["content"]["application/json"]["schema"] == FEEDBACK_BODY_SCHEMA
+    assert set(feedback["responses"]) >= {"400", "413", "503"}
