@@ -58,6 +58,9 @@ def test_one_regulation_and_a_comparison_word_compares_it_with_every_other():
                                                                          "首席质量官制度 别处")
     assert compare.sides_of(_stub(), "首席质量官制度有什么不同") == (("hubei", "hangzhou"), "首席质量官制度")
     assert compare.sides_of(_stub(), "compare quality insurance") == (("hubei", "hangzhou"), "quality insurance")
+    # a word only the comparison knows (对照), and one only the follow-up rules know (两边 … 一样)
+    assert compare.sides_of(_stub(), "对照首席质量官制度")[0] == ("hubei", "hangzhou")
+    assert compare.sides_of(_stub(), "首席质量官制度两边一样吗")[0] == ("hubei", "hangzhou")
 
 
 def test_questions_that_are_no_comparison():
@@ -93,6 +96,7 @@ class _Searcher:
         return SimpleNamespace(abstained=rid in self.abstain, results=self.answers.get(rid, [])[:k])
 
     def related(self, article_id, k):
+        self.asked_related = [*getattr(self, "asked_related", []), k]
         return self.close.get(article_id, [])[:k]
 
     def article_by_id(self, article_id):
@@ -122,6 +126,10 @@ def test_answers_left_unpaired_get_rows_of_their_own_and_an_abstaining_side_is_e
     s = _Searcher({"hubei": [hb2], "hangzhou": [hz2, hz3]}, close={hb2.article.id: [hz3]})
     assert _labels(compare.compare_topic(s, ["hubei", "hangzhou"], "t").rows) == [
         [["hubei:2"], ["hangzhou:3"]], [[], ["hangzhou:2"]]]
+    assert set(s.asked_related) == {2 * 4}  # four neighbours per regulation are looked at
+    s = _Searcher({"hubei": [hb2], "hangzhou": [hz3, hz2]}, close={hb2.article.id: [hz3]})  # the placed one first
+    assert _labels(compare.compare_topic(s, ["hubei", "hangzhou"], "t").rows) == [
+        [["hubei:2"], ["hangzhou:3"]], [[], ["hangzhou:2"]]]
     s = _Searcher({"hubei": [hb2], "hangzhou": [hz2, hz3]}, close={hb2.article.id: [hz3]},
                   abstain=frozenset({"hangzhou"}))
     assert _labels(compare.compare_topic(s, ["hubei", "hangzhou"], "t").rows) == [[["hubei:2"], []]]
@@ -139,12 +147,16 @@ def test_compare_topic_stops_at_max_rows():
 def test_compare_article_sets_one_article_beside_its_closest_in_each_other_regulation():
     hb2 = _res(HUBEI, 2)
     near = [_res(HANGZHOU, 3, 0.8), _res(HANGZHOU, 1, 0.6), _res(HANGZHOU, 2, 0.5)]
+    assert compare.CLOSEST == 2
     s = _Searcher({"hubei": [hb2]}, close={hb2.article.id: near})
     c = compare.compare_article(s, hb2.article.id)
     assert c.topic == "湖北省质量促进条例第2条"
     assert c.sides == (("hubei", HUBEI.title), ("hangzhou", HANGZHOU.title))
     assert _labels(c.rows) == [[["hubei:2"], ["hangzhou:3", "hangzhou:1"]]]  # CLOSEST of them
-    assert c.rows[0][0][0].score == 1.0 and c.rows[0][0][0].found_by == ("reference",)
+    own = c.rows[0][0][0]
+    assert (own.score, own.found_by) == (1.0, ("reference",))
+    assert (own.match_start, own.match_end) == (0, 0)  # no sentence of it is marked
+    assert s.asked_related == [compare.CLOSEST * 1]  # CLOSEST for each other regulation
     assert compare.compare_article(s, "no-such-article") is None
 
 
@@ -280,3 +292,15 @@ def test_a_follow_up_on_a_follow_up_carries_the_refinement():
     u = read("杭州呢", "湖北的质量保险", "这个由谁负责")
     assert (u.kind, u.regulations) == ("regulation", ("hangzhou",))
     assert u.query == "质量保险 负责"
+
+
+# -- permalinks ------------------------------------------------------------------------------------------------------
+def test_permalinks_of_sub_numbered_articles_and_of_regulations_not_in_the_table():
+    from retrieval.conversation.permalinks import Permalinks
+
+    links = Permalinks([HUBEI, HANGZHOU])
+    assert links.resolve("hangzhou-10-12") == ("hangzhou", 10, 12)  # 第十条之十二
+    assert links.resolve("hangzhou-10-123") is None and links.resolve("hangzhou-10-1x") is None
+    other = Article("other-regulation-2020", "别的条例", None, "第五条", 5, 0, "x")
+    assert links.of(other) == "other-regulation-2020-5"  # not in the table: its whole id
+    assert links.resolve(None) is None
