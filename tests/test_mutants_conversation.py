@@ -304,3 +304,71 @@ def test_permalinks_of_sub_numbered_articles_and_of_regulations_not_in_the_table
     other = Article("other-regulation-2020", "别的条例", None, "第五条", 5, 0, "x")
     assert links.of(other) == "other-regulation-2020-5"  # not in the table: its whole id
     assert links.resolve(None) is None
+
+
+# -- whole readings (every field a caller gets), on a corpus made inside the test -----------------------------------
+def _fresh_corpus():
+    from retrieval.conversation.followup import Corpus
+    from tests.test_followup import ARTICLES
+
+    return Corpus.of_articles((HUBEI, HANGZHOU), ARTICLES)
+
+
+def test_a_corpus_of_parsed_articles_knows_them_and_how_common_each_word_is():
+    from tests.test_followup import ARTICLES
+
+    corpus = _fresh_corpus()
+    assert corpus.regulations == (HUBEI, HANGZHOU) and corpus.article("hubei", 5, 0) is ARTICLES[4]
+    assert corpus.article("hubei", 5, 1) is None and corpus.article("nowhere", 1, 0) is None
+    assert corpus.share("首席质量官") == 2 / 20 and corpus.share("企业") == 19 / 20 and corpus.share("无此词") == 0.0
+    assert corpus.share("Ｑ") == corpus.share("Q") == 0.0  # texts are folded as questions are
+    u = understand_with(corpus, "那杭州呢", "首席质量官制度是怎么规定的")
+    assert (u.query, u.regulations) == ("首席质量官制度", ("hangzhou",))
+
+
+def understand_with(corpus, question: str, *history: str):
+    from retrieval.conversation.followup import understand
+
+    return understand(question, list(history), corpus)
+
+
+def test_a_pronoun_after_an_article_reads_in_that_article_whole():
+    from retrieval.conversation.followup import Understood
+
+    assert understand_with(_fresh_corpus(), "这里说的奖励给谁", "湖北条例第六条") == Understood(
+        "湖北省质量促进条例第六条 奖励给", ("hubei",), ("hubei", 6, 0), True, "《湖北省质量促进条例》第六条 · 奖励给",
+        "这里说的奖励给谁", "topic")
+    # the article's regulation named again keeps it; another regulation named does not
+    assert understand_with(_fresh_corpus(), "湖北条例这里说的奖励给谁", "湖北条例第六条").article == ("hubei", 6, 0)
+    assert understand_with(_fresh_corpus(), "杭州办法这里说的奖励给谁", "湖北条例第六条").article is None
+
+
+def test_a_topic_turn_after_a_regulation_alone_reads_whole():
+    from retrieval.conversation.followup import Understood
+
+    assert understand_with(_fresh_corpus(), "企业要做什么", "杭州办法") == Understood(
+        "企业", ("hangzhou",), None, True, "杭州市质量促进办法 · 企业", "企业要做什么", "topic")
+    assert understand_with(_fresh_corpus(), "杭州办法里企业要做什么", "杭州办法").kind == "fresh"  # nothing new
+
+
+def test_the_same_regulation_after_its_article_reads_whole():
+    from retrieval.conversation.followup import Understood
+
+    assert understand_with(_fresh_corpus(), "杭州办法呢", "杭州办法第二条") == Understood(
+        "杭州市质量促进办法第二条", ("hangzhou",), ("hangzhou", 2, 0), True, "《杭州市质量促进办法》第二条",
+        "杭州办法呢", "regulation")
+    assert understand_with(_fresh_corpus(), "湖北的呢", "杭州办法").kind == "fresh"  # no topic to carry
+
+
+def test_an_article_number_needs_one_regulation_to_be_read_in():
+    assert understand_with(_fresh_corpus(), "第三条呢", "湖北的首席质量官制度").article == ("hubei", 3, 0)
+    assert understand_with(_fresh_corpus(), "第三条呢", "湖北和杭州的首席质量官制度").kind == "fresh"
+
+
+def test_a_comparison_after_a_pronoun_turn_keeps_the_regulation_it_was_on():
+    u = understand_with(_fresh_corpus(), "跟杭州的有什么不同", "质量保险有什么规定", "湖北条例里这个由谁负责")
+    assert (u.kind, u.regulations) == ("regulation", ("hubei", "hangzhou"))
+    both = understand_with(_fresh_corpus(), "两者哪个要求更严格", "杭州的首席质量官制度", "湖北的呢")
+    assert (both.kind, set(both.regulations)) == ("topic", {"hubei", "hangzhou"})
+    one = understand_with(_fresh_corpus(), "两者哪个要求更严格", "杭州的首席质量官制度")  # one regulation seen only
+    assert (one.kind, one.regulations) == ("topic", ("hangzhou",))
