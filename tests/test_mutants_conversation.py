@@ -54,8 +54,9 @@ def test_two_named_regulations_are_compared_without_a_comparison_word():
 
 
 def test_one_regulation_and_a_comparison_word_compares_it_with_every_other():
+    # the topic keeps the question's words whole (和 stays: a follow-up's topic is never garbled)
     assert compare.sides_of(_stub(), "杭州的首席质量官制度和别处有什么区别") == (("hangzhou", "hubei"),
-                                                                         "首席质量官制度 别处")
+                                                                         "首席质量官制度和别处")
     assert compare.sides_of(_stub(), "首席质量官制度有什么不同") == (("hubei", "hangzhou"), "首席质量官制度")
     assert compare.sides_of(_stub(), "compare quality insurance") == (("hubei", "hangzhou"), "quality insurance")
     # a word only the comparison knows (对照), and one only the follow-up rules know (两边 … 一样)
@@ -89,13 +90,15 @@ class _Searcher:
         self.regulations = (HUBEI, HANGZHOU)
         self.answers, self.close, self.abstain = answers, close, abstain
         self.asked: list[tuple] = []
+        # no lexical index: no word is rarer than another, so pairs rest on the vectors alone
+        self.index = SimpleNamespace(lexical=SimpleNamespace(documents=0, document_frequency=lambda token: 0))
 
     def search(self, topic, k, mode, regulations, settings):
         self.asked.append((topic, k, mode, tuple(regulations), settings))
         [rid] = regulations
         return SimpleNamespace(abstained=rid in self.abstain, results=self.answers.get(rid, [])[:k])
 
-    def related(self, article_id, k):
+    def related(self, article_id, k, within=None):
         self.asked_related = [*getattr(self, "asked_related", []), k]
         return self.close.get(article_id, [])[:k]
 
@@ -123,11 +126,13 @@ def test_compare_topic_pairs_each_article_with_its_closest_answer_on_the_other_s
 
 def test_answers_left_unpaired_get_rows_of_their_own_and_an_abstaining_side_is_empty():
     hb2, hz2, hz3 = _res(HUBEI, 2), _res(HANGZHOU, 2), _res(HANGZHOU, 3)
-    s = _Searcher({"hubei": [hb2], "hangzhou": [hz2, hz3]}, close={hb2.article.id: [hz3]})
+    # 第3条 is Hubei 第二条's near neighbour, 第2条 a far one: the near one is paired, the other gets its own row
+    near = {hb2.article.id: [hz3, _res(HANGZHOU, 2, 0.1)]}
+    s = _Searcher({"hubei": [hb2], "hangzhou": [hz2, hz3]}, close=near)
     assert _labels(compare.compare_topic(s, ["hubei", "hangzhou"], "t").rows) == [
         [["hubei:2"], ["hangzhou:3"]], [[], ["hangzhou:2"]]]
-    assert set(s.asked_related) == {2 * 4}  # four neighbours per regulation are looked at
-    s = _Searcher({"hubei": [hb2], "hangzhou": [hz3, hz2]}, close={hb2.article.id: [hz3]})  # the placed one first
+    assert set(s.asked_related) == {2 * compare.CANDIDATES}  # CANDIDATES neighbours per regulation are looked at
+    s = _Searcher({"hubei": [hb2], "hangzhou": [hz3, hz2]}, close=near)  # the placed one first
     assert _labels(compare.compare_topic(s, ["hubei", "hangzhou"], "t").rows) == [
         [["hubei:2"], ["hangzhou:3"]], [[], ["hangzhou:2"]]]
     s = _Searcher({"hubei": [hb2], "hangzhou": [hz2, hz3]}, close={hb2.article.id: [hz3]},
@@ -156,7 +161,7 @@ def test_compare_article_sets_one_article_beside_its_closest_in_each_other_regul
     own = c.rows[0][0][0]
     assert (own.score, own.found_by) == (1.0, ("reference",))
     assert (own.match_start, own.match_end) == (0, 0)  # no sentence of it is marked
-    assert s.asked_related == [compare.CLOSEST * 1]  # CLOSEST for each other regulation
+    assert s.asked_related == [compare.CANDIDATES * 1]  # CANDIDATES neighbours for each other regulation
     assert compare.compare_article(s, "no-such-article") is None
 
 
