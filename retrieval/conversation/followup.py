@@ -214,7 +214,7 @@ class _Turn:
 
 
 def _read(text: str, corpus: Corpus) -> _Turn:
-    folded = fold(text)[0]
+    folded, position = fold(text)
     ref = find_reference(text, corpus.names)
     named = tuple(ref.regulation_ids) if ref is not None else ()
     masked = list(folded)
@@ -269,7 +269,8 @@ def _read(text: str, corpus: Corpus) -> _Turn:
     shift = bool(_SHIFT_START_RE.match(bare)) or (bare.endswith("呢") and not _QUESTION_WORD_RE.search(bare))
     searched = text
     if change is not None:  # the marker is no part of the question; what follows it is
-        searched = _TRAILING_RE.sub("", re.sub(r"^[\s,，:：;；.。!！?？-]+", "", text[change.end():])) or text
+        after = text[position[change.end()]:]  # the span was found in the folded text
+        searched = _TRAILING_RE.sub("", re.sub(r"^[\s,，:：;；.。!！?？-]+", "", after)) or text
     return _Turn(text, named, ref, step, content, topic, pointing, shift, bool(_COMPARE_RE.search(folded)),
                  change is not None, searched)
 
