@@ -72,7 +72,7 @@ lint: setup
 
 # Mutation testing (mutmut, configured in pyproject.toml; tests/MUTATION.md): the ranking core and the parser against
 # the fast unit tests, 2 workers, about 20 minutes for the default modules. Not part of `make test`. Another set:
-# `make mutation MUTATE="retrieval.checker retrieval.quotes"`. Results stay in mutants/: a later run with the same
+# `make mutation MUTATE="retrieval.checker.check retrieval.checker.quotes"`. Results stay in mutants/: a later run with the same
 # modules tests them all again; `python tests/mutation_score.py --survivors` lists what survived.
 MUTATE ?= retrieval.abstain retrieval.fuse retrieval.references retrieval.citations retrieval.highlight \
 	retrieval.signals retrieval.settings retrieval.retriever retrieval.query retrieval.web.cards ingest.parse

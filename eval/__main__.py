@@ -152,7 +152,7 @@ def _print_table(summary: dict[str, dict]) -> None:
 
 def _feedback(args: argparse.Namespace) -> int:
     from eval.feedback import report, summarise
-    from retrieval.feedback import FeedbackLog, feedback_dir
+    from retrieval.serving.feedback import FeedbackLog, feedback_dir
 
     directory = feedback_dir(args.dir)
     if not directory.is_dir():

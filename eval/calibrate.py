@@ -255,7 +255,7 @@ def calibrate_and_save(index_dir: Path | str, questions_path: Path | str, only_i
     """Calibrate on a corpus's development questions and store the result in the index's manifest, where
     every Retriever that loads the index finds it. With only_if_stale, nothing is done (None is returned)
     when the serving build was already calibrated on these very questions."""
-    from ingest.index_io import read_manifest, record_in_manifest, sha256_file
+    from ingest.stores.index_io import read_manifest, record_in_manifest, sha256_file
     from retrieval.settings import MANIFEST_KEY
 
     digest = sha256_file(Path(questions_path))

@@ -78,7 +78,7 @@ class Catalogue:
             self._by_title.setdefault(a.regulation_title, []).append(a.label)
 
     @classmethod
-    def from_index(cls, index) -> Catalogue:  # ingest.index_io.LoadedIndex
+    def from_index(cls, index) -> Catalogue:  # ingest.stores.index_io.LoadedIndex
         return cls(index.regulations, index.articles)
 
     def resolve(self, title: str, article: str) -> Gold:

@@ -1,8 +1,8 @@
 """Run a question set through the Retriever in one or more modes and summarise the result.
 
 A question with a `history` (a conversation's earlier questions) is searched as understood after them
-(retrieval.followup.search_conversation), unless `use_history` is off: that is the "before" of the follow-up
-feature, every turn searched alone.
+(retrieval.conversation.followup.search_conversation), unless `use_history` is off: that is the "before" of the
+follow-up feature, every turn searched alone.
 
 The command line (`python -m eval run`) and the CI quality gate both call `evaluate_file`, so the gate
 measures exactly what the CLI reports.
@@ -70,7 +70,7 @@ def run_mode(retriever, questions: Sequence[Question], mode: str, k: int = DEFAU
     """Search every question once. progress=None shows a tqdm bar only on a terminal."""
     from tqdm import tqdm
 
-    from retrieval.followup import search_conversation
+    from retrieval.conversation.followup import search_conversation
 
     if questions:  # first call pays one-off costs (model warm-up); keep it out of the latency figures
         try:

@@ -109,8 +109,8 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def _attach(args: argparse.Namespace) -> int:
-    from ingest.milvus_catalog import attach
-    from ingest.milvus_store import DEFAULT_NAME_PREFIX
+    from ingest.stores.milvus_catalog import attach
+    from ingest.stores.milvus_store import DEFAULT_NAME_PREFIX
 
     name = args.milvus_collection or f"{DEFAULT_NAME_PREFIX}_index"
     out = index_dir(args.out)
@@ -121,7 +121,7 @@ def _attach(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     from ingest.catalog import regulation_rows
-    from ingest.index_io import load_index
+    from ingest.stores.index_io import load_index
 
     rows = regulation_rows(load_index(index_dir(args.index)))
     if args.json:

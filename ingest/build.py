@@ -17,7 +17,9 @@ from ingest.collect import Skipped, SourceFile, collect, discover_sources
 from ingest.embed import Embedder, make_embedder
 from ingest.embed_cache import EmbeddingCache
 from ingest.errors import IndexFault
-from ingest.index_io import (
+from ingest.paths import index_dir
+from ingest.schema import Chunk
+from ingest.stores.index_io import (
     build_lock,
     current_build,
     load_build,
@@ -30,9 +32,7 @@ from ingest.index_io import (
     switch_current,
     write_build,
 )
-from ingest.paths import index_dir
-from ingest.schema import Chunk
-from ingest.vector_store import DEFAULT_KIND, KINDS, VectorStore, build_lexical, build_store
+from ingest.stores.vector_store import DEFAULT_KIND, KINDS, VectorStore, build_lexical, build_store
 from ingest.words import TOKENS_VERSION
 
 log = logging.getLogger(__name__)
@@ -141,7 +141,7 @@ def build_index(
         vstore: VectorStore | None = None
         try:
             if store == "milvus":  # the collection is named after the build folder
-                from ingest.milvus_store import MilvusStore, target_for
+                from ingest.stores.milvus_store import MilvusStore, target_for
 
                 target = target_for(out, folder.name, milvus_uri, milvus_name)
                 position = {a.id: i for i, a in enumerate(articles)}
@@ -166,13 +166,13 @@ def build_index(
                         lexical)
             load_build(folder)  # load it exactly as a searcher would before it may serve
             if published:
-                from ingest.milvus_catalog import publish
+                from ingest.stores.milvus_catalog import publish
 
                 publish(folder, manifest["milvus"])
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             if target is not None:
-                from ingest.milvus_store import discard
+                from ingest.stores.milvus_store import discard
 
                 discard(out, target)
             raise
@@ -181,7 +181,7 @@ def build_index(
         switch_current(out, folder)
         cache.clear()  # the build's embeddings.npy (or store) now holds every vector for the next build to reuse
         if published:  # then every app process that follows the index in Milvus
-            from ingest.milvus_catalog import switch_to
+            from ingest.stores.milvus_catalog import switch_to
 
             switch_to(folder, manifest["milvus"])
         kept = prune_builds(out)
@@ -260,7 +260,7 @@ def _store_present(out: Path, manifest: dict[str, Any]) -> bool:
     collection lives elsewhere and may have been dropped (then the build is stale: build it again)."""
     if "milvus" not in manifest:
         return True
-    from ingest.milvus_store import present
+    from ingest.stores.milvus_store import present
 
     return present(out, manifest["milvus"])
 
@@ -275,19 +275,19 @@ def _published(manifest: dict[str, Any]) -> bool:
     """Is this a build on a shared Milvus, which app processes follow through its catalog?"""
     if "milvus" not in manifest:
         return False
-    from ingest.milvus_catalog import published
+    from ingest.stores.milvus_catalog import published
 
     return published(manifest["milvus"]) is not None
 
 
 def _prune_milvus(out: Path, kept: set[str], manifest: dict[str, Any]) -> None:
     """After the switch: drop the Milvus data of builds that are no longer kept (old ones served until now)."""
-    from ingest.milvus_store import LITE_FOLDER
+    from ingest.stores.milvus_store import LITE_FOLDER
 
     if "milvus" not in manifest and not (out / LITE_FOLDER).is_dir():
         return
-    from ingest.milvus_catalog import prune_catalog, published
-    from ingest.milvus_store import prune
+    from ingest.stores.milvus_catalog import prune_catalog, published
+    from ingest.stores.milvus_store import prune
 
     prune(out, kept, manifest.get("milvus"))
     where = published(manifest.get("milvus"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from ingest.index_io import LoadedIndex
+from ingest.stores.index_io import LoadedIndex
 
 
 def regulation_rows(index: LoadedIndex) -> list[dict[str, Any]]:

@@ -92,7 +92,7 @@ def words(text: str) -> list[str]:
 
 def segments(text: str) -> list[str]:
     """jieba's words of a text as given, filler and punctuation included (for rules that read how a question
-    is put, such as retrieval/followup.py); `words` is what gets indexed."""
+    is put, such as retrieval/conversation/followup.py); `words` is what gets indexed."""
     return _jieba().lcut(text)
 
 

@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
 def _batch(retriever, args: argparse.Namespace) -> int:
     """One JSON object per input line, in order; a bad line gets an error object, not a crash. A line with a
     "history" is searched as understood after it, and its result says how ("understood")."""
-    from retrieval.followup import response_json, search_conversation
+    from retrieval.conversation.followup import response_json, search_conversation
 
     try:
         lines = args.batch.read_text(encoding="utf-8-sig").splitlines()
@@ -90,8 +90,8 @@ def _batch(retriever, args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from retrieval.catalogue import Catalogue
-    from retrieval.checker import check_citations
+    from retrieval.checker.catalogue import Catalogue
+    from retrieval.checker.check import check_citations
 
     try:
         draft = _read_draft(args.file)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:  # the loaded index is only passed in; the Retriever loads it
-    from ingest.index_io import LoadedIndex
+    from ingest.stores.index_io import LoadedIndex
 
 
 def dense_scores(index: LoadedIndex, chunk_article: np.ndarray, qvec: np.ndarray, n: int,

@@ -13,7 +13,7 @@ from retrieval.lookup import IndexMaps
 from retrieval.results import Result
 
 if TYPE_CHECKING:  # the loaded index is only passed in; the Retriever loads it
-    from ingest.index_io import LoadedIndex
+    from ingest.stores.index_io import LoadedIndex
 
 _FIRST_PASS = 64  # chunks fetched per vector before widening the search
 

@@ -21,9 +21,9 @@ import numpy as np
 
 from ingest.embed import Embedder, make_embedder
 from ingest.errors import EmbedderError, IndexFault, QueryError
-from ingest.index_io import LoadedIndex, current_build, load_index, read_manifest
 from ingest.paths import index_dir
 from ingest.schema import Article, Regulation
+from ingest.stores.index_io import LoadedIndex, current_build, load_index, read_manifest
 from ingest.words import normalise, to_simplified, warm_up, words
 from retrieval.abstain import Evidence, coverage
 from retrieval.dense import dense_scores

@@ -146,7 +146,7 @@ def milvus_twin(index: Path, sources: list[Path], out: Path) -> Path:
     import shutil
 
     from ingest.build import build_index
-    from ingest.index_io import load_index, record_in_manifest
+    from ingest.stores.index_io import load_index, record_in_manifest
 
     shutil.copytree(index, out, ignore=shutil.ignore_patterns(".lock", "milvus"))
     report = build_index(sources, out, progress=False, store="milvus")

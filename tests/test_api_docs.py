@@ -14,7 +14,7 @@ from tests.conftest import require, require_chromium
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-httpx = pytest.importorskip("httpx")
+httpx = require("httpx")  # a missing install fails, never skips
 
 try:
     from playwright.sync_api import expect, sync_playwright

@@ -86,7 +86,7 @@ def chat(browser, app_url: str) -> Iterator[Chat]:
 
 
 def _article_text(index_dir: Path, title: str, label: str) -> str:
-    from ingest.index_io import current_build
+    from ingest.stores.index_io import current_build
 
     with (current_build(index_dir) / "articles.jsonl").open(encoding="utf-8") as f:
         for line in f:

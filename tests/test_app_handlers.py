@@ -1,6 +1,6 @@
-"""The app's handlers (app.py) called directly, on the fake-embedder index (no model, no server): the `/search`
-JSON keeps markup as plain data, the chat shows it as text, errors are escaped. The served page itself is tested
-in tests/test_app_api.py and tests/test_app_browser.py."""
+"""The page's handlers (retrieval/web/chat.py, wired by app.py) called directly, on the fake-embedder index (no
+model, no server): the `/search` JSON keeps markup as plain data, the chat shows it as text, errors are escaped.
+The served page itself is tested in tests/test_app_api.py and tests/test_app_browser.py."""
 
 from __future__ import annotations
 
@@ -21,12 +21,13 @@ def app_module(fake_index: Path):
     import app
     from ingest.catalog import regulation_rows
     from retrieval.retriever import Retriever
+    from retrieval.serving.engines import Engine
 
     mp = pytest.MonkeyPatch()
     mp.setenv("REGQA_INDEX", str(fake_index))
     retriever = Retriever(fake_index, embedder=FakeEmbedder())
     key = str(app.index_dir().resolve())
-    mp.setitem(app._ENGINES, key, app.Engine(retriever, regulation_rows(retriever.index)))
+    mp.setitem(app.ENGINES.loaded, key, Engine(retriever, regulation_rows(retriever.index)))
     yield app
     mp.undo()
 
@@ -51,7 +52,7 @@ def test_search_errors_are_escaped_messages(app_module):
 
 def test_the_chat_shows_markup_as_text(app_module):
     history, cleared, asked = asyncio.run(
-        app_module.ask(f"{SCRIPT} 企业应当配备专职质量管理人员", [], [], 2, "hybrid", None))
+        app_module.PAGE.ask(f"{SCRIPT} 企业应当配备专职质量管理人员", [], [], 2, "hybrid", None))
     question, reply = history[-2]["content"], history[-1]["content"]
     assert cleared == "" and [m["role"] for m in history] == ["user", "assistant"]
     assert asked == [f"{SCRIPT} 企业应当配备专职质量管理人员"]  # the conversation keeps the question as typed
@@ -60,6 +61,6 @@ def test_the_chat_shows_markup_as_text(app_module):
 
 
 def test_a_chat_error_is_shown_escaped(app_module):
-    history, _, _ = asyncio.run(app_module.ask("质量", [], [], 2, SCRIPT, None))
+    history, _, _ = asyncio.run(app_module.PAGE.ask("质量", [], [], 2, SCRIPT, None))
     reply = history[-1]["content"]
     assert 'class="regqa-error"' in reply and "&lt;script&gt;" in reply and "<script" not in reply

@@ -31,7 +31,7 @@ def client(app_url: str):
 
 @pytest.fixture(scope="module")
 def corpus(real_index: Path) -> set[str]:
-    from ingest.index_io import load_index
+    from ingest.stores.index_io import load_index
 
     return {a.text for a in load_index(real_index, verify=False).articles}
 

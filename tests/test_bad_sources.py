@@ -17,7 +17,7 @@ import pytest
 
 from ingest.build import build_index
 from ingest.errors import IndexFault, RegQAError, SourceError
-from ingest.index_io import load_index
+from ingest.stores.index_io import load_index
 from tests.conftest import FIXTURES, ROOT
 
 SAMPLE = (FIXTURES / "sample_regulation.txt").read_text(encoding="utf-8")
@@ -174,7 +174,7 @@ def test_an_embedder_crash_mid_build_leaves_the_serving_index_untouched(serving,
 
 
 def test_a_full_disk_while_writing_is_one_clear_error_and_changes_nothing(serving, monkeypatch, fake_embedder):
-    from ingest import faiss_store
+    from ingest.stores import faiss_store
 
     def no_space(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")

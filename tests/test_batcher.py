@@ -12,7 +12,7 @@ import pytest
 
 from ingest.embed import Embedder
 from ingest.errors import EmbedderError
-from retrieval.batcher import LONG_TEXT_CHARS, BatchingEmbedder
+from retrieval.serving.batcher import LONG_TEXT_CHARS, BatchingEmbedder
 
 
 class FakeModel:

@@ -9,7 +9,7 @@ import pytest
 
 from ingest.build import build_index
 from ingest.errors import EmbedderError, SourceError
-from ingest.index_io import current_build, load_index
+from ingest.stores.index_io import current_build, load_index
 from tests.conftest import FIXTURES
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from ingest.schema import Article, Regulation
-from retrieval.compare import Comparison
-from retrieval.permalinks import Permalinks
+from retrieval.conversation.compare import Comparison
+from retrieval.conversation.permalinks import Permalinks
 from retrieval.results import Result
 from retrieval.web import cards, compare_view
 
@@ -72,7 +72,7 @@ def test_links_and_the_understood_line_are_escaped():
 # -- on the real index -----------------------------------------------------------------------------------
 @pytest.mark.integration
 def test_comparison_questions_are_recognised_and_a_missing_side_is_empty(retriever):
-    from retrieval import compare
+    from retrieval.conversation import compare
 
     assert compare.sides_of(retriever, "首席质量官制度是怎么规定的") is None
     assert compare.sides_of(retriever, "那杭州呢") is None  # a follow-up, not a comparison
@@ -89,7 +89,7 @@ def test_comparison_questions_are_recognised_and_a_missing_side_is_empty(retriev
 def test_the_service_reads_a_follow_up_and_caches_it_by_its_history(retriever):
     from types import SimpleNamespace
 
-    from retrieval.serving import SearchService
+    from retrieval.serving.service import SearchService
 
     service = SearchService(lambda: SimpleNamespace(retriever=retriever, rows=[]))
     found = service.converse("那杭州呢", ["首席质量官制度是怎么规定的"], 3)

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from retrieval.checker import MAX_DRAFT_CHARS
+from retrieval.checker.check import MAX_DRAFT_CHARS
 from retrieval.web.check_tab import EXAMPLE_DRAFT
 from tests.test_http_api import ROOT, _error, hold_the_only_slot
 

@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from ingest.errors import IndexFault
-from retrieval.catalogue import Catalogue
+from retrieval.checker.catalogue import Catalogue
 from tests.conftest import REGULATIONS, ROOT
 from tests.test_citations import DRAFT, EXPECTED
 
@@ -105,7 +105,7 @@ def test_a_damaged_article_file_is_refused(real_index, tmp_path):
 def test_search_pins_the_article_the_checker_finds(retriever):
     """The search's article lookup and the checker read a citation the same way (one matcher)."""
     catalogue = Catalogue(retriever.index.regulations, retriever.index.articles)
-    from retrieval.checker import check_citations
+    from retrieval.checker.check import check_citations
 
     for check in check_citations(DRAFT, catalogue).citations:
         if check.verdict != "found" or check.citation.inherited or check.citation.last:

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingest.errors import QueryError
-from retrieval.catalogue import Catalogue
-from retrieval.checker import MAX_DRAFT_CHARS, VERDICTS, check_citations
+from retrieval.checker.catalogue import Catalogue
+from retrieval.checker.check import MAX_DRAFT_CHARS, VERDICTS, check_citations
 from retrieval.references import find_reference
 from tests.conftest import REGULATIONS
 

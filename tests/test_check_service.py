@@ -9,9 +9,9 @@ from types import SimpleNamespace
 import pytest
 
 from ingest.errors import ServiceBusy
-from retrieval.catalogue import Catalogue
-from retrieval.check_service import CitationChecks
-from retrieval.serving import SearchService, ServingSettings
+from retrieval.checker.catalogue import Catalogue
+from retrieval.serving.check_service import CitationChecks
+from retrieval.serving.service import SearchService, ServingSettings
 from tests.conftest import REGULATIONS
 
 DRAFT = "湖北条例第四十九条；杭州办法第二十七条。"

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from retrieval.catalogue import Catalogue
-from retrieval.checker import check_citations
+from retrieval.checker.catalogue import Catalogue
+from retrieval.checker.check import check_citations
 from retrieval.web import check_view
 from retrieval.web.check_tab import EXAMPLE_DRAFT
 from tests.conftest import REGULATIONS

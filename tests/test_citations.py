@@ -8,8 +8,8 @@ import json
 import pytest
 
 from ingest.errors import QueryError
-from retrieval.catalogue import Catalogue
-from retrieval.checker import VERDICTS, check_citations
+from retrieval.checker.catalogue import Catalogue
+from retrieval.checker.check import VERDICTS, check_citations
 from retrieval.citations import find_citations
 from retrieval.references import find_reference
 from tests.conftest import REGULATIONS

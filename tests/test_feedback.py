@@ -13,8 +13,8 @@ import pytest
 from eval.__main__ import main as eval_main
 from eval.feedback import report, summarise
 from ingest.schema import Article
-from retrieval.feedback import FeedbackLog, event, feedback_dir
 from retrieval.results import Result, SearchResponse
+from retrieval.serving.feedback import FeedbackLog, event, feedback_dir
 from retrieval.web import cards, export
 
 LONG = "质量" * 2000  # 12,000 bytes a line: well past PIPE_BUF, so only the lock keeps lines whole

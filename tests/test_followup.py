@@ -1,4 +1,4 @@
-"""Follow-up questions without generation (retrieval/followup.py).
+"""Follow-up questions without generation (retrieval/conversation/followup.py).
 
 Fast unit tests read turns against a small hand-made corpus of two regulations (no index, no model); integration
 tests search the real index of the two regulations with the bundled model, through the function, the CLI and
@@ -15,7 +15,7 @@ import pytest
 from ingest.errors import QueryError
 from ingest.numerals import to_chinese
 from ingest.schema import Article, Regulation
-from retrieval.followup import Corpus, Understood, search_conversation, understand
+from retrieval.conversation.followup import Corpus, Understood, search_conversation, understand
 from tests.conftest import QUESTIONS
 
 HUBEI = Regulation("hubei", "湖北省质量促进条例", short_names=("湖北条例",),

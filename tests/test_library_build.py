@@ -13,7 +13,7 @@ import pytest
 
 from ingest.build import RESUMABLE_FROM, build_index
 from ingest.catalog import regulation_rows
-from ingest.index_io import current_build, load_index
+from ingest.stores.index_io import current_build, load_index
 from tests.conftest import REGULATIONS, FakeEmbedder
 from tests.library_sample import (
     AMENDMENT,

@@ -8,9 +8,9 @@ import threading
 import pytest
 
 from ingest.errors import QueryError, QueryTooLong, RegQAError, ServiceBusy
-from retrieval.admission import SearchPool
-from retrieval.answer_cache import AnswerCache, cache_key
-from retrieval.serving import ServingSettings, as_k
+from retrieval.serving.admission import SearchPool
+from retrieval.serving.answer_cache import AnswerCache, cache_key
+from retrieval.serving.service import ServingSettings, as_k
 
 
 def _sized(value: str) -> int:
@@ -55,7 +55,7 @@ def test_the_least_recently_used_answers_go_first_when_full() -> None:
 
 
 def test_the_cache_holds_at_most_its_bytes() -> None:
-    from retrieval.answer_cache import _key_bytes
+    from retrieval.serving.answer_cache import _key_bytes
 
     entry = 4 + _key_bytes(1)  # a 4-character answer and its key
     cache = AnswerCache(max_entries=100, max_bytes=2 * entry + entry // 2, size_of=_sized)
@@ -68,7 +68,7 @@ def test_the_cache_holds_at_most_its_bytes() -> None:
 
 
 def test_a_real_answer_is_counted_without_the_articles_the_index_holds(retriever) -> None:
-    from retrieval.answer_cache import response_bytes
+    from retrieval.serving.answer_cache import response_bytes
 
     response = retriever.search("湖北条例第二十三条", k=5)
     assert 200 < response_bytes(response) < 5000  # the article texts are shared with the index
@@ -192,8 +192,8 @@ def _broken():
 def _client(engine):
     from fastapi.testclient import TestClient
 
-    from retrieval.http_api import build_api
-    from retrieval.serving import SearchService
+    from retrieval.serving.http_api import build_api
+    from retrieval.serving.service import SearchService
 
     return TestClient(build_api(SearchService(engine, ServingSettings(max_inflight=2))), raise_server_exceptions=False)
 

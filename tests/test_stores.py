@@ -21,7 +21,7 @@ import pytest
 
 from ingest.build import build_index
 from ingest.errors import EmbedderError, IndexFault
-from ingest.index_io import MANIFEST, current_build, load_index, record_in_manifest
+from ingest.stores.index_io import MANIFEST, current_build, load_index, record_in_manifest
 from tests.conftest import REGULATIONS, ROOT
 
 pytestmark = pytest.mark.integration
@@ -125,7 +125,7 @@ def test_how_common_a_word_is_reads_alike(retrievers):
 
 
 def test_a_conversation_is_followed_alike(retrievers):
-    from retrieval.followup import search_conversation
+    from retrieval.conversation.followup import search_conversation
 
     turns = [("杭州对首席质量官有什么规定", []), ("那湖北呢", ["杭州对首席质量官有什么规定"]),
              ("下一条", ["湖北条例第二十三条"]), ("它的罚则呢", ["政府对质量奖励有哪些规定？"])]
@@ -249,8 +249,8 @@ def test_a_build_switches_collections_and_drops_the_old_ones_after(real_index, r
 def test_an_index_published_in_milvus_serves_processes_that_keep_no_index(real_index, retriever, tmp_path):
     """A build into a shared Milvus (a named Lite file here; a server in production) publishes its files and
     pointer; a directory attached to it holds only REMOTE and a cache, and follows every switch."""
-    from ingest.milvus_catalog import attach
-    from ingest.milvus_client import acquire, release
+    from ingest.stores.milvus_catalog import attach
+    from ingest.stores.milvus_client import acquire, release
     from retrieval.retriever import Retriever
 
     shared = tmp_path / "shared.db"
@@ -295,9 +295,9 @@ def test_an_index_published_in_milvus_serves_processes_that_keep_no_index(real_i
 # -- the store on its own, on random vectors and texts ---------------------------------------------------------
 @pytest.fixture(scope="module")
 def unit_stores(tmp_path_factory: pytest.TempPathFactory):
-    from ingest.faiss_store import FaissStore
-    from ingest.lexical_index import Bm25sIndex
-    from ingest.milvus_store import MilvusStore, target_for
+    from ingest.stores.faiss_store import FaissStore
+    from ingest.stores.lexical_index import Bm25sIndex
+    from ingest.stores.milvus_store import MilvusStore, target_for
 
     rng = np.random.default_rng(0)
     vectors = rng.standard_normal((3_000, 32)).astype(np.float32)
@@ -367,11 +367,12 @@ def test_milvus_bm25_scores_as_bm25s_does(unit_stores):
 
 def test_a_lite_database_open_in_another_process_is_one_clear_message(tmp_path):
     """Milvus Lite serves one process per database file: a second process is told so, not shown a trace."""
-    from ingest.milvus_client import acquire, release
+    from ingest.stores.milvus_client import acquire, release
 
     db = tmp_path / "held.db"
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from ingest.milvus_client import acquire; acquire(sys.argv[1]); "
+        [sys.executable, "-c", "import sys, time; from ingest.stores.milvus_client import acquire; "
+                               "acquire(sys.argv[1]); "
                                "print('ready', flush=True); time.sleep(120)", str(db)],
         cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
@@ -391,7 +392,7 @@ def test_a_store_let_go_by_the_garbage_collector_inside_acquire_does_not_hang(mo
     happens before `acquire` returns; nothing waits, nothing is lost or closed twice."""
     import threading
 
-    from ingest import milvus_client
+    from ingest.stores import milvus_client
 
     closed: list[str] = []
     monkeypatch.setattr(milvus_client, "_clients", {})

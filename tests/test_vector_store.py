@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest.faiss_store import HNSW_EF_SEARCH, IVF_NPROBE, FaissStore, choose_factory
-from ingest.vector_store import VectorStore, build_store, load_store
+from ingest.stores.faiss_store import HNSW_EF_SEARCH, IVF_NPROBE, FaissStore, choose_factory
+from ingest.stores.vector_store import VectorStore, build_store, load_store
 
 FACTORIES = ("Flat", "IVF32,Flat", "HNSW16")
 

@@ -76,8 +76,8 @@ def _measure(retriever: Any, users: int, seconds: float, questions: list[str]) -
 def child(engine: str, users: list[int], seconds: float, index: Path, unbatched: bool,
           workers: int) -> dict[str, Any]:
     from ingest.embed import make_embedder
-    from retrieval.batcher import BatchingEmbedder
     from retrieval.retriever import Retriever
+    from retrieval.serving.batcher import BatchingEmbedder
 
     os.environ["REGQA_ENGINE"] = engine
     engines = [make_embedder("bundled", job="batched-queries") for _ in range(workers)]

@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
     from ingest.embed import make_embedder
-    from ingest.faiss_store import set_threads
+    from ingest.stores.faiss_store import set_threads
 
     set_threads(1)  # as a server searches: one thread per question
     real, source = library_vectors(args.index)

@@ -14,7 +14,7 @@ Three parts, each printed as a table and written to bench-output/scale.json (+ s
   top 10 against exact search (from a k=100 search, as the Retriever asks), and single-query latency.
   Queries are real STARD questions embedded by the bundled model.
 * recommendation — the largest corpus exact search serves within a latency budget, and the approximate
-  index to use above it (the rule for `choose_factory` / EXACT_SEARCH_LIMIT in ingest/faiss_store.py).
+  index to use above it (the rule for `choose_factory` / EXACT_SEARCH_LIMIT in ingest/stores/faiss_store.py).
 
 Figures are medians over --repeats runs. Run the large sizes on an otherwise idle machine.
 """
@@ -147,7 +147,7 @@ def bench_search(index_dir: Path, repeats: int, n_queries: int) -> dict[str, flo
 # -- part 2: FAISS index types --------------------------------------------------------------------------
 def real_vectors(index_dir: Path | None) -> np.ndarray:
     """The vectors a built index stores (read back through its vector store)."""
-    from ingest.index_io import load_index
+    from ingest.stores.index_io import load_index
 
     for d in [index_dir, default_index()]:
         if d is None:
@@ -177,7 +177,7 @@ def synthetic_vectors(base: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
 
 def index_types(n: int, wanted: list[str]) -> list[tuple[str, str, list[int | None]]]:
     """(family, factory string, search parameter values) for a corpus of n vectors."""
-    from ingest.faiss_store import nlist_for
+    from ingest.stores.faiss_store import nlist_for
 
     nl = max(16, nlist_for(n))
     out: list[tuple[str, str, list[int | None]]] = []
@@ -196,7 +196,7 @@ def index_types(n: int, wanted: list[str]) -> list[tuple[str, str, list[int | No
 
 def build_store(x: np.ndarray, factory: str) -> tuple[Any, float]:
     """The store exactly as `python -m ingest build` makes it (trained on all vectors, search settings set)."""
-    from ingest.faiss_store import FaissStore
+    from ingest.stores.faiss_store import FaissStore
 
     t0 = time.perf_counter()
     store = FaissStore.build(x, None, factory)
@@ -363,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-    from ingest.faiss_store import engine_info, set_threads
+    from ingest.stores.faiss_store import engine_info, set_threads
 
     if args.threads:
         set_threads(args.threads)

@@ -166,10 +166,10 @@ def synthetic_latency(n: int, base: Any, qvec: np.ndarray, qtext: list[str], qwo
     """n chunks made from the STARD index: perturbed real vectors, the texts and regulations they came from."""
     import bm25s
 
-    from ingest import milvus_client, milvus_store
-    from ingest.faiss_store import FaissStore
-    from ingest.lexical_index import Bm25sIndex
-    from ingest.milvus_store import MilvusStore, target_for
+    from ingest.stores import milvus_client, milvus_store
+    from ingest.stores.faiss_store import FaissStore
+    from ingest.stores.lexical_index import Bm25sIndex
+    from ingest.stores.milvus_store import MilvusStore, target_for
     from ingest.words import words
 
     index = base.index
@@ -188,7 +188,7 @@ def synthetic_latency(n: int, base: Any, qvec: np.ndarray, qtext: list[str], qwo
     bm = bm25s.BM25()
     bm.index([cached_words(t) for t in texts], show_progress=False)
     lexical = Bm25sIndex(bm, regulations)
-    from ingest.faiss_store import choose_factory
+    from ingest.stores.faiss_store import choose_factory
 
     for factory in dict.fromkeys((choose_factory(n), "Flat")):  # the build's choice, and exact search
         t0 = time.perf_counter()
@@ -259,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     logging.getLogger("eval.runner").setLevel(logging.ERROR)  # (an empty test question is refused, as meant)
     from eval.bench.scale import parse_size
-    from ingest.faiss_store import set_threads
+    from ingest.stores.faiss_store import set_threads
 
     set_threads(1)  # as the Retriever searches (one search is small)
     sizes = [s.strip() if s.strip() in CORPORA else parse_size(s) for s in args.sizes.split(",") if s.strip()]

@@ -1,6 +1,9 @@
 """The web page's pieces, apart from the wiring in app.py: the chat's HTML (cards), the laws tab
 (laws), and the static assets beside them (page.css, head.html, copy_citation.js, feedback.js, show_reply.js, intro.md,
-about.md), which Gradio reads from these paths."""
+about.md), which Gradio reads from these paths.
+
+May import: every room below it (serving, the conversation, the checker, the ranking core, `ingest`); nothing
+imports the page but app.py."""
 
 from __future__ import annotations
 
@@ -20,3 +23,12 @@ def scripts(*names: str) -> str:
     """Several `() => {...}` asset scripts as the one function Gradio's `js=` runs on load."""
     calls = "".join(f"({asset(n).strip()})();\n" for n in names)
     return f"() => {{\n{calls}}}"
+
+
+def theme():
+    """Local fonts only: Gradio's default theme would fetch web fonts, and the page must work offline."""
+    import gradio as gr
+
+    return gr.themes.Default(
+        font=["Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "system-ui", "sans-serif"],
+        font_mono=["Noto Sans Mono CJK SC", "ui-monospace", "monospace"])

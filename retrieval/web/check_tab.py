@@ -9,8 +9,8 @@ import gradio as gr
 
 from ingest.errors import RegQAError
 from retrieval import web
-from retrieval.check_service import CitationChecks
-from retrieval.serving import SearchService
+from retrieval.serving.check_service import CitationChecks
+from retrieval.serving.service import SearchService
 from retrieval.web import check_view
 
 log = logging.getLogger(__name__)

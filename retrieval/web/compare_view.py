@@ -1,4 +1,4 @@
-"""HTML of a comparison (retrieval/compare.py): one column per regulation, one row per topic, each cell the
+"""HTML of a comparison (retrieval/conversation/compare.py): one column per regulation, one row per topic, each cell the
 article(s) verbatim with their citations, or 无对应条文 where the regulation has none. Pure; all text escaped.
 
 Each cell repeats its regulation's name, so when the columns stack at phone width nothing is lost.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from retrieval.compare import Comparison
+from retrieval.conversation.compare import Comparison
 from retrieval.results import Result
 from retrieval.web.cards import esc, highlight
 

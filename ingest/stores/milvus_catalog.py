@@ -24,8 +24,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from ingest import milvus_client
 from ingest.errors import IndexFault
+from ingest.stores import milvus_client
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def catalog_name(collection: str) -> str:
 def published(settings: Any) -> tuple[str, str] | None:
     """(URI to connect to, chunk collection) of a build whose manifest entry is `settings`, when that build is
     published (it is on a shared Milvus); None for a build in a Lite file of its own, which nobody follows."""
-    from ingest.milvus_store import LITE_FOLDER
+    from ingest.stores.milvus_store import LITE_FOLDER
 
     if not isinstance(settings, dict):
         return None

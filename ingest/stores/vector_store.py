@@ -3,11 +3,11 @@
 A store holds one vector per chunk (row i is chunk i of the build), each tagged with its regulation id.
 It is built with its search settings, saved into and loaded from a build folder, searched by inner
 product (cosine: the vectors are L2-normalised) optionally limited to some regulations, and gives back
-the vectors it stores. FAISS (ingest/faiss_store.py) is the embedded default and the only module that
-imports faiss; the Milvus store (ingest/milvus_store.py, a collection per build) stands beside it.
+the vectors it stores. FAISS (ingest/stores/faiss_store.py) is the embedded default and the only module that
+imports faiss; the Milvus store (ingest/stores/milvus_store.py, a collection per build) stands beside it.
 
 The manifest keeps a store's settings under its `kind`: {"faiss": {"factory": "Flat", ...}} or
-{"milvus": {"uri": ..., "collection": ..., ...}}. The lexical side (ingest/lexical_index.py) follows the store:
+{"milvus": {"uri": ..., "collection": ..., ...}}. The lexical side (ingest/stores/lexical_index.py) follows the store:
 bm25s files beside a FAISS index, Milvus's own BM25 in a Milvus collection (`load_lexical`).
 """
 
@@ -19,7 +19,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from ingest.lexical_index import Bm25sIndex, LexicalIndex, LexicalSearch, StoreLexical, TokenCounts
+from ingest.stores.lexical_index import Bm25sIndex, LexicalIndex, LexicalSearch, StoreLexical, TokenCounts
 
 DEFAULT_KIND = "faiss"
 KINDS = ("faiss", "milvus")
@@ -60,7 +60,7 @@ def build_store(vectors: np.ndarray, regulation_ids: Sequence[str], index_type: 
     """A store of `vectors` (row i tagged regulation_ids[i]); index_type is the backend's own ("auto":
     chosen by size)."""
     if kind == "faiss":
-        from ingest.faiss_store import FaissStore
+        from ingest.stores.faiss_store import FaissStore
 
         return FaissStore.build(vectors, regulation_ids, index_type)
     raise ValueError(f"unknown vector store {kind!r}; use one of {', '.join(KINDS)}")
@@ -76,11 +76,11 @@ def load_store(folder: Path, manifest: dict[str, Any], regulation_ids: Sequence[
     store (the caller words it)."""
     kind = store_kind(manifest)
     if kind == "faiss":
-        from ingest.faiss_store import FaissStore
+        from ingest.stores.faiss_store import FaissStore
 
         return FaissStore.load(folder, manifest[kind], regulation_ids)
     if kind == "milvus":
-        from ingest.milvus_store import MilvusStore
+        from ingest.stores.milvus_store import MilvusStore
 
         return MilvusStore.open(folder.parent.parent, manifest[kind])
     raise ValueError("the manifest names no known vector store")

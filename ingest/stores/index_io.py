@@ -30,9 +30,9 @@ from typing import Any
 import numpy as np
 
 from ingest.errors import IndexFault
-from ingest.lexical_index import LexicalIndex
 from ingest.schema import Article, Chunk, Regulation
-from ingest.vector_store import VectorStore, load_lexical, load_store
+from ingest.stores.lexical_index import LexicalIndex
+from ingest.stores.vector_store import VectorStore, load_lexical, load_store
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +168,7 @@ def switch_current(root: Path, folder: Path) -> None:
 
 def current_build(root: Path) -> Path:
     if (root / "REMOTE").is_file():  # a directory that follows an index published in Milvus
-        from ingest.milvus_catalog import follow
+        from ingest.stores.milvus_catalog import follow
 
         return follow(root)
     pointer = root / CURRENT
@@ -219,7 +219,7 @@ def record_in_manifest(root: Path, key: str, value: Any) -> Path:
         except (OSError, ValueError) as exc:
             raise IndexFault(f"cannot update {path.name} of {folder.name}: {exc}") from exc
         if isinstance(manifest.get("milvus"), dict):  # followers of a published build get the new manifest too
-            from ingest.milvus_catalog import publish, switch_to
+            from ingest.stores.milvus_catalog import publish, switch_to
 
             publish(folder, manifest["milvus"])
             switch_to(folder, manifest["milvus"])

@@ -3,14 +3,14 @@
 - `GET /api/search?q=…&k=…&mode=…&regulation=…` (`regulation` may repeat) and `POST /api/search` with
   a JSON object `{"q", "k", "mode", "regulation", "history"}`: the JSON of `python -m retrieval search
   --json`. With `history` (the earlier questions, oldest first) the question is read as a follow-up and
-  the answer says how ("understood", retrieval/followup.py); GET takes it as repeated `history=`.
+  the answer says how ("understood", retrieval/conversation/followup.py); GET takes it as repeated `history=`.
   The `X-Cache` header says whether the answer came from the cache (`hit`) or was searched (`miss`).
 - `GET /api/regulations`: the object of `python -m ingest list --json`.
 - `POST /api/check` with `{"text": "…"}`: every article citation in a draft checked against the served
   index, in order: the JSON of `python -m retrieval check --json` (`{"citations", "counts", "unattributed"}`).
 - `GET /api/health`: whether the index is loaded, which build, and how busy the server is.
 - `POST /api/feedback` with `{"question", "article_id" (or null), "vote": "up"|"down", "kind": "answer"|
-  "no_answer"}`: the page's 👍/👎, appended to the feedback log (`retrieval/feedback.py`); `{"ok": true}`.
+  "no_answer"}`: the page's 👍/👎, appended to the feedback log (`retrieval/serving/feedback.py`); `{"ok": true}`.
 
 Errors are `{"error": message}`: 400 for bad input, 413 for a question, draft or body that is too long, 503
 with Retry-After when every search slot is taken or the index cannot be loaded, 404/405 for a wrong
@@ -32,12 +32,12 @@ from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ingest.errors import EmbedderError, IndexFault, QueryError, QueryTooLong, RegQAError, ServiceBusy
-from retrieval.api_docs import add_docs
-from retrieval.check_service import CitationChecks
-from retrieval.checker import MAX_DRAFT_CHARS, VERDICTS
-from retrieval.feedback import MAX_QUESTION
-from retrieval.followup import response_json
-from retrieval.serving import SearchService, as_k
+from retrieval.checker.check import MAX_DRAFT_CHARS, VERDICTS
+from retrieval.conversation.followup import response_json
+from retrieval.serving.api_docs import add_docs
+from retrieval.serving.check_service import CitationChecks
+from retrieval.serving.feedback import MAX_QUESTION
+from retrieval.serving.service import SearchService, as_k
 
 log = logging.getLogger(__name__)
 
@@ -330,7 +330,7 @@ async def _json_body(request: Request, limit: int = MAX_BODY_BYTES) -> dict[str,
 
 def _feedback_fields(body: dict[str, Any], retriever: Any) -> dict[str, Any]:
     """The log record of a vote, checked; ApiError(400) names what is wrong."""
-    from retrieval.feedback import event
+    from retrieval.serving.feedback import event
 
     question, vote, aid = body.get("question"), body.get("vote"), body.get("article_id")
     if not isinstance(question, str) or not question.strip():

@@ -34,9 +34,9 @@ from typing import Any
 
 import numpy as np
 
-from ingest import milvus_client
 from ingest.errors import IndexFault
-from ingest.lexical_index import K1, B
+from ingest.stores import milvus_client
+from ingest.stores.lexical_index import K1, B
 from ingest.words import normalise, words
 
 log = logging.getLogger(__name__)

@@ -5,12 +5,12 @@ among chunks of some regulations when asked; and in how many chunks a token occu
 Two live behind it:
 
 - bm25s files in the build folder (`bm25/`), for the FAISS store: `Bm25sIndex` here;
-- Milvus's own BM25 on the chunk collection (ingest/milvus_store.py, a `LexicalSearch`), so that an app
+- Milvus's own BM25 on the chunk collection (ingest/stores/milvus_store.py, a `LexicalSearch`), so that an app
   process on a Milvus index searches nothing on local disk, with the counts of each token stored by the
   build beside it (`tokens.json`, `TokenCounts`): `StoreLexical`.
 
 Both score the same tokens (`ingest.words.words`, jieba-based) with the same BM25 (Lucene's, k1 1.5, b 0.75),
-so they rank alike; which one an index uses follows from its store (see `ingest.vector_store.load_lexical`).
+so they rank alike; which one an index uses follows from its store (see `ingest.stores.vector_store.load_lexical`).
 """
 
 from __future__ import annotations

@@ -6,10 +6,10 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from pathlib import Path
 
-from ingest.index_io import load_texts
 from ingest.schema import Article, Regulation
+from ingest.stores.index_io import load_texts
+from retrieval.checker.quotes import Comparable, locate
 from retrieval.citations import Names, name_table
-from retrieval.quotes import Comparable, locate
 
 
 class Catalogue:

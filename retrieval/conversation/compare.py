@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from retrieval.followup import _read, corpus_of
+from retrieval.conversation.followup import _read, corpus_of
 from retrieval.results import Result
 
 PER_SIDE = 3  # answers taken from each side's search

@@ -16,9 +16,9 @@ from typing import Any
 from ingest.errors import QueryError, QueryTooLong
 from ingest.numerals import to_chinese
 from ingest.schema import Article, Regulation
-from retrieval.catalogue import Catalogue
+from retrieval.checker.catalogue import Catalogue
+from retrieval.checker.quotes import Comparable, Passage, closest, locate, pieces
 from retrieval.citations import Citation, find_citations
-from retrieval.quotes import Comparable, Passage, closest, locate, pieces
 
 MAX_DRAFT_CHARS = 200_000  # about 100 pages of Chinese; longer drafts are refused with a clear message
 MAX_SUGGESTIONS = 3

@@ -7,9 +7,9 @@ import threading
 import weakref
 from typing import Any
 
-from retrieval.catalogue import Catalogue
-from retrieval.checker import CheckReport, check_citations
-from retrieval.serving import SearchService
+from retrieval.checker.catalogue import Catalogue
+from retrieval.checker.check import CheckReport, check_citations
+from retrieval.serving.service import SearchService
 
 
 class CitationChecks:

@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ingest.errors import QueryError, RegQAError
-from retrieval.admission import DEFAULT_LIMIT, SearchPool
-from retrieval.answer_cache import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, AnswerCache, cache_key
-from retrieval.batcher import DEFAULT_MAX_BATCH, DEFAULT_MAX_WAIT_S, BatchingEmbedder
-from retrieval.feedback import FeedbackLog
+from retrieval.serving.admission import DEFAULT_LIMIT, SearchPool
+from retrieval.serving.answer_cache import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, AnswerCache, cache_key
+from retrieval.serving.batcher import DEFAULT_MAX_BATCH, DEFAULT_MAX_WAIT_S, BatchingEmbedder
+from retrieval.serving.feedback import FeedbackLog
 
 
 class Loaded(Protocol):
@@ -74,7 +74,7 @@ def query_embedder(index_dir: Path, settings: ServingSettings) -> BatchingEmbedd
     """The embedder a served index's questions go through: its model, batched on the engine for batches."""
     from ingest.embed import make_embedder
     from ingest.errors import IndexFault
-    from ingest.index_io import read_manifest
+    from ingest.stores.index_io import read_manifest
 
     manifest = read_manifest(index_dir, verify=False)
     if manifest is None:
@@ -101,7 +101,7 @@ class Answer:
     engine: Loaded
     response: Any  # ingest.schema.SearchResponse
     cached: bool
-    understood: Any = None  # retrieval.followup.Understood, for a search that came with a history
+    understood: Any = None  # retrieval.conversation.followup.Understood, for a search that came with a history
 
 
 class SearchService:
@@ -135,7 +135,7 @@ class SearchService:
                  regulations: list[str] | None = None) -> Answer:
         """A turn of a conversation: `question` as understood after the earlier questions (oldest first).
         The cache is keyed by the history too; the Understood is cached with the answer."""
-        from retrieval.followup import _checked_history, search_conversation
+        from retrieval.conversation.followup import _checked_history, search_conversation
 
         if not history:
             return self.search(question, k, mode, regulations)

@@ -1,0 +1,8 @@
+"""Serving: the search service shared by the page and the JSON API, and the API itself.
+
+Owns the service (service: engines per index, settings from REGQA_* variables, the answer path), the batching
+embedder (batcher), the bounded search pool (admission), the answer cache (answer_cache), the JSON API and its
+offline /docs (http_api, api_docs), the feedback log (feedback) and the checker's service (check_service).
+
+May import: the conversation, the checker, the ranking core (`retrieval`) and `ingest`. Never the page (`web`).
+"""
