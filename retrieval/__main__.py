@@ -1,5 +1,6 @@
 """python -m retrieval search [--index DIR] [-k K] [--mode M] [--json] (QUESTION | --batch FILE)
-python -m retrieval check [--index DIR | --source PATH ...] [--json] FILE   (FILE may be - for stdin)"""
+python -m retrieval check [--index DIR | --source PATH ...] [--json] FILE   (FILE may be - for stdin)
+python -m retrieval versions [--index DIR | --source PATH ...] [--from DATE] [--to DATE] [--json] NAME"""
 
 from __future__ import annotations
 
@@ -34,10 +35,19 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--source", type=Path, action="append",
                    help="check against these regulation files or folders instead of an index")
     c.add_argument("--json", action="store_true", help="print the result as JSON")
+    v = sub.add_parser("versions", help="a regulation's versions, their status, and the old text beside the new")
+    v.add_argument("name", help="the regulation's title or short name (会计法, 中华人民共和国会计法)")
+    v.add_argument("--from", dest="date_from", help="the older version: its date, or a day it was in force")
+    v.add_argument("--to", dest="date_to", help="the newer version (default: the one in force today)")
+    v.add_argument("--index", type=Path, default=None, help=INDEX_HELP)
+    v.add_argument("--source", type=Path, action="append", help="read these files or folders instead of an index")
+    v.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     if args.command == "check":
         return _check(args)
+    if args.command == "versions":
+        return _versions(args)
     if (args.question is None) == (args.batch is None):
         parser.error("give either a QUESTION or --batch FILE")
     try:
@@ -108,6 +118,20 @@ def _check(args: argparse.Namespace) -> int:
     else:
         _print_check(report)
     return 0 if report.ok else 1
+
+
+def _versions(args: argparse.Namespace) -> int:
+    from retrieval.version_report import VersionLibrary, compare, render_text
+
+    try:
+        library = (VersionLibrary.from_sources(args.source) if args.source
+                   else VersionLibrary.from_index(index_dir(args.index)))
+        result = compare(library, args.name, args.date_from, args.date_to)
+    except RegQAError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(result.to_json(), ensure_ascii=False) if args.json else render_text(result))
+    return 0
 
 
 def _read_draft(name: str) -> str:
