@@ -70,7 +70,7 @@ class EmbeddingCache:
         if not self._pending_keys:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
-        name = f"part-{uuid.uuid1().hex}"  # time-ordered
+        name = f"part-{uuid.uuid4().hex}"
         vectors = np.concatenate(self._pending)
         tmp_npy = self.folder / f".{name}.npy"
         tmp_keys = self.folder / f".{name}.keys"

@@ -66,6 +66,19 @@ def test_the_build_summary_counts_documents_and_names_each_skipped_one(small_lib
     assert not again.rebuilt and again.skipped == report.skipped and again.documents == 11
 
 
+def test_a_bad_library_file_is_skipped_by_name_and_the_rest_is_built(small_library, tmp_path):
+    src = tmp_path / "lib"
+    shutil.copytree(small_library, src)
+    (src / "经济法" / "乱码法(2020-01-01).md").write_bytes(b"\x00\x01\x02 binary")
+    (src / "经济法" / "重号法(2020-01-01).md").write_text(
+        "# 重号法\n\n<!-- INFO END -->\n\n第一条 甲。\n\n第三条 乙。\n\n第二条 丙。\n", encoding="utf-8")
+    report = build_index([src], tmp_path / "index", FakeEmbedder(), progress=False)
+    reasons = {s.source: s.reason for s in report.skipped}
+    assert "binary file" in reasons["经济法/乱码法(2020-01-01).md"]
+    assert reasons["经济法/重号法(2020-01-01).md"] == "out-of-order article number 第二条 (after 第三条)"
+    assert report.regulations == 5 and "重号法" not in {r.title for r in load_index(tmp_path / "index").regulations}
+
+
 def test_list_rows_carry_level_region_and_version_and_the_served_two_are_unchanged(small_library, tmp_path):
     build_index([small_library, REGULATIONS], tmp_path / "index", FakeEmbedder(), progress=False)
     rows = {(r["title"], r["version"]): r for r in regulation_rows(load_index(tmp_path / "index"))}

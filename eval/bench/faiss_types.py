@@ -29,7 +29,17 @@ FAMILIES = ["Flat", "HNSW32", "IVF-Flat", "IVF-PQ"]
 log = logging.getLogger("eval.bench.faiss_types")
 
 
-def library_vectors(index: Path | None) -> tuple[np.ndarray, str]:
+def cached_vectors(folder: Path) -> np.ndarray:
+    """The vectors a running (or killed) build has kept in its index's embedding cache (ingest/embed_cache.py)."""
+    parts = [np.load(f, allow_pickle=False) for f in sorted(folder.rglob("part-*.npy"))]
+    if not parts:
+        raise SystemExit(f"no embedding-cache parts under {folder}")
+    return np.vstack(parts)
+
+
+def library_vectors(index: Path | None, cache: Path | None = None) -> tuple[np.ndarray, str]:
+    if cache is not None:
+        return cached_vectors(cache), f"{cache.parent.name}'s embedding cache"
     for d in ([index] if index else list(LIBRARY_INDEXES)):
         if d is not None and (d / "CURRENT").is_file():
             return real_vectors(d), d.name
@@ -39,6 +49,8 @@ def library_vectors(index: Path | None) -> tuple[np.ndarray, str]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m eval.bench.faiss_types", description=__doc__.split("\n")[0])
     ap.add_argument("--index", type=Path, default=None, help="a library index whose vectors to use")
+    ap.add_argument("--cache", type=Path, default=None,
+                    help="take the real vectors from an index's embedding-cache folder (a build still running)")
     ap.add_argument("--size", type=int, default=160_000, help="vectors in the benchmark corpus (default 160,000)")
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--latency-queries", type=int, default=100)
@@ -51,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     from ingest.stores.faiss_store import set_threads
 
     set_threads(1)  # as a server searches: one thread per question
-    real, source = library_vectors(args.index)
+    real, source = library_vectors(args.index, args.cache)
     if len(real) >= args.size:
         x, label = real[: args.size], f"{args.size:,} real ({source})"
     else:
