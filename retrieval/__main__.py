@@ -28,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--mode", choices=MODES, default=DEFAULT_MODE)
     s.add_argument("--regulation", action="append", help="search only this regulation (title or short name)")
     s.add_argument("--json", action="store_true", help="print the result as JSON")
+    s.add_argument("--as-of", dest="as_of", help="search the versions in force on this day (YYYY-MM-DD; "
+                                                 "default: today)")
+    s.add_argument("--all-versions", action="store_true", help="search every version, in force or not")
     c = sub.add_parser("check", help="verify the article citations in a draft against the verbatim texts",
                        description="Exit status: 0 every citation checks out, 1 some citation failed, 2 error.")
     c.add_argument("file", help="the draft (UTF-8 text); - reads standard input")
@@ -51,19 +54,23 @@ def main(argv: list[str] | None = None) -> int:
     if (args.question is None) == (args.batch is None):
         parser.error("give either a QUESTION or --batch FILE")
     try:
+        from retrieval.in_force import annotate, as_of_date, regulation_filter
         from retrieval.retriever import Retriever
 
+        as_of_date(args.as_of)  # a bad date is refused before the model loads
         retriever = Retriever(index_dir(args.index))
+        args.regulation = regulation_filter(retriever.index, args.regulation, args.as_of, args.all_versions)
         if args.batch:
             return _batch(retriever, args)
         response = retriever.search(args.question, k=args.k, mode=args.mode, regulations=args.regulation)
+        payload = annotate(response.to_json(), retriever.index, args.as_of)
     except RegQAError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps(response.to_json(), ensure_ascii=False))
+        print(json.dumps(payload, ensure_ascii=False))
     else:
-        _print_human(response)
+        _print_human(response, payload)
     return 0
 
 
@@ -71,6 +78,7 @@ def _batch(retriever, args: argparse.Namespace) -> int:
     """One JSON object per input line, in order; a bad line gets an error object, not a crash. A line with a
     "history" is searched as understood after it, and its result says how ("understood")."""
     from retrieval.conversation.followup import response_json, search_conversation
+    from retrieval.in_force import annotate
 
     try:
         lines = args.batch.read_text(encoding="utf-8-sig").splitlines()
@@ -87,10 +95,12 @@ def _batch(retriever, args: argparse.Namespace) -> int:
             if isinstance(row, dict) and "history" in row:
                 response, understood = search_conversation(retriever, question, row["history"], k=args.k,
                                                            mode=args.mode, regulations=args.regulation)
-                print(json.dumps(response_json(response, understood), ensure_ascii=False), flush=True)
+                print(json.dumps(annotate(response_json(response, understood), retriever.index, args.as_of),
+                                 ensure_ascii=False), flush=True)
                 continue
             response = retriever.search(question, k=args.k, mode=args.mode, regulations=args.regulation)
-            print(json.dumps(response.to_json(), ensure_ascii=False), flush=True)
+            print(json.dumps(annotate(response.to_json(), retriever.index, args.as_of), ensure_ascii=False),
+                  flush=True)
         except (ValueError, KeyError, RegQAError) as exc:
             msg = str(exc) if isinstance(exc, RegQAError) else f"line {n}: expected {{\"question\": ...}}"
             print(json.dumps({"query": None, "abstained": True, "results": [], "error": msg}, ensure_ascii=False),
@@ -164,12 +174,24 @@ def _print_check(report) -> None:
     print(f"\n{len(report.citations)} citations checked" + (f": {counts}" if counts else ""))
 
 
-def _print_human(response) -> None:
+def _print_human(response, payload: dict | None = None) -> None:
     if response.abstained:
         print("未找到直接相关的条文 (no article answers this directly); nearest articles:\n")
-    for i, r in enumerate(response.results, 1):
-        print(f"{i}. {r.citation}  [{r.score:.3f} {'+'.join(r.found_by)}]")
+    rows = (payload or {}).get("results") or [{}] * len(response.results)
+    for i, (r, row) in enumerate(zip(response.results, rows, strict=True), 1):
+        print(f"{i}. {r.citation}  [{r.score:.3f} {'+'.join(r.found_by)}]{_version_note(row)}")
         print(f"   {r.article.text}\n")
+
+
+def _version_note(row: dict) -> str:
+    """A version that is not simply the one in force says so: 已被修订 (2018-03-19), and where it went."""
+    if row.get("status") in (None, "in_force"):
+        return ""
+    note = f"  {row['status_label']} ({row.get('version') or '?'})"
+    current = row.get("current")
+    if current:
+        note += " → 已删除 (removed)" if current.get("removed") else f" → 现行 {current.get('citation', '')}"
+    return note
 
 
 if __name__ == "__main__":

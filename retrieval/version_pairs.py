@@ -98,10 +98,11 @@ def similarity_matrix(old: Sequence[str], new: Sequence[str]) -> np.ndarray:
     return np.where(total > 0, 2 * inter / np.maximum(total, 1), 0.0)
 
 
-def pair_articles(old: Sequence[Article], new: Sequence[Article],
-                  min_similarity: float = MIN_SIMILARITY) -> list[Pair]:
+def pair_articles(old: Sequence[Article], new: Sequence[Article], min_similarity: float = MIN_SIMILARITY,
+                  diff: bool = True) -> list[Pair]:
     """Every article of both versions once: pairs in the new version's order, a removed article after the pair
-    of the old article before it."""
+    of the old article before it. `diff=False` leaves the word diffs out (for links, where only the pairing
+    counts)."""
     from scipy.optimize import linear_sum_assignment
 
     matched: dict[int, tuple[int, float]] = {}  # new index -> (old index, similarity)
@@ -130,7 +131,7 @@ def pair_articles(old: Sequence[Article], new: Sequence[Article],
             if before.text == article.text:
                 out.append(Pair(SAME, before, article, 1.0))
             else:
-                out.append(Pair(CHANGED, before, article, s, word_diff(before.text, article.text)))
+                out.append(Pair(CHANGED, before, article, s, word_diff(before.text, article.text) if diff else ()))
         else:
             out.append(Pair(ADDED, None, article, 0.0))
         out.extend(Pair(REMOVED, old[i], None, 0.0) for i in after.get(j, []))

@@ -18,6 +18,8 @@ from ingest.schema import Article, Regulation
 from ingest.versions import IN_FORCE, Version, VersionTable, parse_date
 from retrieval.version_pairs import ADDED, CHANGED, REMOVED, SAME, Pair, pair_articles
 
+MAX_PAIRINGS = 64  # version pairings kept per process
+
 
 class VersionLibrary:
     """Regulations, their articles and versions; loaded without the search model."""
@@ -29,7 +31,7 @@ class VersionLibrary:
         self._by_regulation: dict[str, list[Article]] = {}
         for a in self.articles:
             self._by_regulation.setdefault(a.regulation_id, []).append(a)
-        self._pairs: dict[tuple[str, str], list[Pair]] = {}
+        self._pairs: dict[tuple[str, str, bool], list[Pair]] = {}
 
     @classmethod
     def from_index(cls, root: Path) -> VersionLibrary:
@@ -48,11 +50,13 @@ class VersionLibrary:
     def articles_of(self, regulation_id: str) -> list[Article]:
         return self._by_regulation.get(regulation_id, [])
 
-    def pairs(self, old_id: str, new_id: str) -> list[Pair]:
-        """The article pairs of two versions (computed once per process)."""
-        key = (old_id, new_id)
+    def pairs(self, old_id: str, new_id: str, diff: bool = True) -> list[Pair]:
+        """The article pairs of two versions (computed once per process; without word diffs if not `diff`)."""
+        key = (old_id, new_id, diff)
         if key not in self._pairs:
-            self._pairs[key] = pair_articles(self.articles_of(old_id), self.articles_of(new_id))
+            if len(self._pairs) >= MAX_PAIRINGS:
+                self._pairs.pop(next(iter(self._pairs)))
+            self._pairs[key] = pair_articles(self.articles_of(old_id), self.articles_of(new_id), diff=diff)
         return self._pairs[key]
 
     def versions(self, name: str) -> tuple[Version, ...]:
