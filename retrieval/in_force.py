@@ -49,6 +49,18 @@ def as_of_date(value: object) -> str | None:
     return day.isoformat()
 
 
+def as_flag(value: object) -> bool:
+    """all_versions from a request: true/false, 1/0, yes/no, or absent (false)."""
+    if value is None or value == "" or isinstance(value, bool):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise QueryError(f"all_versions 须为 true 或 false (all_versions must be true or false, not {value!r})")
+
+
 def regulation_filter(index: Any, regulations: Sequence[str] | None = None, as_of: str | None = None,
                       all_versions: bool = False) -> list[str] | None:
     """The regulation filter for a search: the ids of the versions it covers, None for no filter."""

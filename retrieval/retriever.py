@@ -77,6 +77,7 @@ class Retriever:
         self.settings = settings or SearchSettings.from_manifest(self.index.manifest)
         self._maps = IndexMaps.of(self.index)
         self._names = name_table(self.index.regulations)
+        self._filter_names: dict[str, set[str]] | None = None
         self._norm_text = [normalise(f"{a.regulation_title}{a.label}{a.text}") for a in self.index.articles]
         self._held_names = list(self._names.exact)
         self._article_counts = Counter(a.regulation_id for a in self.index.articles)
@@ -187,11 +188,15 @@ class Retriever:
         """The regulation ids a filter names, and which articles they hold (None, None: no filter)."""
         if not regulations:
             return None, None
+        if self._filter_names is None:  # name -> ids, once: a filter may list thousands of versions
+            names: dict[str, set[str]] = {}
+            for reg in self.index.regulations:
+                for n in (reg.id, reg.title, *reg.short_names):
+                    names.setdefault(n, set()).add(reg.id)
+            self._filter_names = names
         wanted = set()
         for r in regulations:
-            for reg in self.index.regulations:
-                if r in (reg.id, reg.title) or r in reg.short_names:
-                    wanted.add(reg.id)
+            wanted |= self._filter_names.get(r, set()) if isinstance(r, str) else set()
         if not wanted:
             raise QueryError("none of the chosen regulations is in the index")
         return frozenset(wanted), np.array([rid in wanted for rid in self._maps.article_regulation], dtype=bool)

@@ -114,3 +114,26 @@ def test_the_command_line_refuses_a_bad_date_before_loading_anything(index):
     out = subprocess.run([sys.executable, "-m", "retrieval", "search", "--index", str(index), "--as-of", "2024-02-30",
                           "会计账簿"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and "YYYY-MM-DD" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_the_api_takes_as_of_and_all_versions(retriever):
+    from fastapi.testclient import TestClient
+
+    from retrieval.serving.engines import Engine
+    from retrieval.serving.http_api import build_api
+    from retrieval.serving.service import SearchService, ServingSettings
+
+    engine = Engine(retriever, regulation_rows(retriever.index))
+    client = TestClient(build_api(SearchService(lambda: engine, ServingSettings(max_inflight=2))),
+                        raise_server_exceptions=False)
+    today = client.get("/api/search", params={"q": ACCOUNTING, "regulation": "会计法"}).json()
+    assert {r["version"] for r in today["results"]} == {"2024-06-28"}
+    past = client.post("/api/search", json={"q": ACCOUNTING, "regulation": "会计法", "as_of": "2020-01-01"}).json()
+    assert {r["version"] for r in past["results"]} == {"2017-11-04"}
+    every = client.get("/api/search", params={"q": ACCOUNTING, "regulation": "会计法", "all_versions": "true",
+                                              "k": 10}).json()
+    assert {r["version"] for r in every["results"]} == {"2017-11-04", "2024-06-28"}
+    bad = client.get("/api/search", params={"q": ACCOUNTING, "as_of": "yesterday"})
+    assert bad.status_code == 400 and "YYYY-MM-DD" in bad.json()["error"]
+    bad = client.post("/api/search", json={"q": ACCOUNTING, "all_versions": "maybe"})
+    assert bad.status_code == 400 and "all_versions" in bad.json()["error"]

@@ -62,6 +62,9 @@ SEARCH_BODY_SCHEMA: dict[str, Any] = {
                        "description": "search only these regulations (id, title or short name)"},
         "history": {"type": "array", "items": {"type": "string"},
                     "description": "earlier questions, oldest first; the answer then says how it was read"},
+        "as_of": {"type": "string", "format": "date",
+                  "description": "search the versions in force on this day (default: today)"},
+        "all_versions": {"type": "boolean", "default": False, "description": "search every version"},
     },
     "example": {"q": "湖北条例第二十三条", "k": 3, "mode": "hybrid"},
 }
@@ -175,13 +178,19 @@ def build_api(service: SearchService, title: str = "法规条文检索 API · Re
         log.error("API request failed", exc_info=exc)
         return error_response(500, INTERNAL_ERROR)
 
-    async def answer(question: Any, k: Any, mode: Any, regulation: Any, history: Any = None) -> JSONResponse:
+    async def answer(question: Any, k: Any, mode: Any, regulation: Any, history: Any = None, as_of: Any = None,
+                     all_versions: Any = None) -> JSONResponse:
+        from retrieval.in_force import annotate, as_flag, as_of_date, regulation_filter
+
         try:
             if mode is not None and not isinstance(mode, str):
                 raise QueryError("mode 须为 hybrid、dense 或 lexical (mode must be hybrid, dense or lexical)")
             if history is not None and not (isinstance(history, list) and all(isinstance(h, str) for h in history)):
                 raise QueryError("history 须为问题列表 (history must be a list of earlier questions)")
             regulations = _regulations(regulation)
+            day, every = as_of_date(as_of), as_flag(all_versions)
+            eng = await run_in_threadpool(service.engine)
+            regulations = regulation_filter(eng.retriever.index, regulations, day, every)
             found = await service.converse_async(question, history, as_k(k, DEFAULT_K), mode or "hybrid",
                                                  regulations)
         except RegQAError as exc:
@@ -190,7 +199,8 @@ def build_api(service: SearchService, title: str = "法规条文检索 API · Re
         except Exception:
             log.exception("search failed")
             return error_response(500, INTERNAL_ERROR)
-        body = response_json(found.response, found.understood if history else None)
+        body = annotate(response_json(found.response, found.understood if history else None),
+                        found.engine.retriever.index, day)
         return JSONResponse(body, headers={"X-Cache": "hit" if found.cached else "miss"})
 
     @app.get("/api/search", tags=["search"], summary="Find the articles that answer a question",
@@ -206,8 +216,11 @@ def build_api(service: SearchService, title: str = "法规条文检索 API · Re
                               Query(description="search only these regulations; may repeat")] = None,
         history: Annotated[list[str] | None,
                            Query(description="the conversation's earlier questions, oldest first; may repeat")] = None,
+        as_of: Annotated[str | None, Query(description="the versions in force on this day, YYYY-MM-DD "
+                                                       "(default: today)")] = None,
+        all_versions: Annotated[str | None, Query(description="true: search every version")] = None,
     ) -> JSONResponse:
-        return await answer(q, k, mode, regulation, history)
+        return await answer(q, k, mode, regulation, history, as_of, all_versions)
 
     @app.post("/api/search", tags=["search"], summary="Find the articles that answer a question (JSON body)",
               response_description="the JSON of `python -m retrieval search --json`",
@@ -219,7 +232,8 @@ def build_api(service: SearchService, title: str = "法规条文检索 API · Re
         body = await _json_body(request)
         if "q" not in body:
             raise ApiError(400, "请提供问题 q (the body needs a question: {\"q\": ...})")
-        return await answer(body["q"], body.get("k"), body.get("mode"), body.get("regulation"), body.get("history"))
+        return await answer(body["q"], body.get("k"), body.get("mode"), body.get("regulation"), body.get("history"),
+                            body.get("as_of"), body.get("all_versions"))
 
     @app.get("/api/regulations", tags=["index"], summary="The regulations in the index",
              response_description="the JSON of `python -m ingest list --json`", responses=_error_responses(503))
