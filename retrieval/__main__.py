@@ -158,7 +158,7 @@ def _read_draft(name: str) -> str:
                          f"(invalid byte at {exc.start})") from exc
 
 
-MARKS = {"found": "✓", "unknown_regulation": "✗", "no_such_article": "✗", "quote_differs": "≠"}
+MARKS = {"found": "✓", "unknown_regulation": "✗", "no_such_article": "✗", "quote_differs": "≠", "superseded": "⟲"}
 
 
 def _print_check(report) -> None:

@@ -25,6 +25,7 @@ MAX_SUGGESTIONS = 3
 MAX_CLOSEST = 300  # closest passages worked out per draft (difflib is slow); later ones get the verdict only
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 VERDICTS = ("found", "unknown_regulation", "no_such_article", "quote_differs")
+SUPERSEDED = "superseded"  # only where a regulation is held in several versions (retrieval/checker/versions.py)
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class CitationCheck:
     quote_article: Article | None = None  # which article of a range holds the quotation or the closest passage
     closest: Passage | None = None
     did_you_mean: tuple[str, ...] = ()
+    version: str | None = None  # the version checked, for a regulation held in several (retrieval/checker/versions)
+    current: dict[str, Any] | None = None  # superseded: the article in the version in force, or {"removed": true}
 
     @property
     def ok(self) -> bool:
@@ -83,6 +86,10 @@ class CitationCheck:
                             "start": p.start, "end": p.end, "similarity": p.ratio}
             d["diff"] = [op.to_json() for op in p.diff]
             d["diff_text"] = p.diff_text
+        if self.version is not None:  # only for a regulation held in several versions
+            d["version"] = self.version
+        if self.current is not None:
+            d["current"] = self.current
         return d
 
 
@@ -97,7 +104,11 @@ class CheckReport:
         return all(c.ok for c in self.citations)
 
     def counts(self) -> dict[str, int]:
-        return {v: sum(c.verdict == v for c in self.citations) for v in VERDICTS}
+        """Citations per verdict; `superseded` is counted only in a report that has one."""
+        out = {v: sum(c.verdict == v for c in self.citations) for v in VERDICTS}
+        if any(c.verdict == SUPERSEDED for c in self.citations):
+            out[SUPERSEDED] = sum(c.verdict == SUPERSEDED for c in self.citations)
+        return out
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -143,7 +154,7 @@ def check_citations(text: object, catalogue: Catalogue, max_chars: int = MAX_DRA
         if c.name is None:
             unattributed.append(c)
         else:
-            checks.append(_check(c, catalogue, work))
+            checks.append(_check(c, catalogue, work, text))
     return CheckReport(tuple(checks), tuple(unattributed))
 
 
@@ -160,14 +171,21 @@ def _paragraphs(a: Article) -> tuple[tuple[int, int], ...]:
     return a.paragraphs or ((0, len(a.text)),)
 
 
-def _check(c: Citation, cat: Catalogue, work: _Work) -> CitationCheck:
+def _check(c: Citation, cat: Catalogue, work: _Work, draft: str = "") -> CitationCheck:
     if c.unknown:
         held = "、".join(f"《{r.title}》" for r in cat.regulations[:5]) + ("等" if len(cat.regulations) > 5 else "")
         return CitationCheck(c, "unknown_regulation",
                              f"索引中没有{_as_title(c.name or '')}，现有：{held or '无'} "
                              "(the index does not hold this regulation)",
                              did_you_mean=_elsewhere(c, cat, exclude=()))
-    results = [_check_in(c, cat, rid, work) for rid in c.regulation_ids if cat.regulation(rid) is not None]
+    held = [rid for rid in c.regulation_ids if cat.regulation(rid) is not None]
+    if len(held) > 1:  # several versions of one regulation: the one named, else the one in force
+        from retrieval.checker.versions import check_versions
+
+        found = check_versions(c, cat, held, lambda rid: _check_in(c, cat, rid, work), draft)
+        if found is not None:
+            return found
+    results = [_check_in(c, cat, rid, work) for rid in held]
     if not results:  # names that point to nothing loaded (a stale name table): say so rather than guess
         return CitationCheck(c, "unknown_regulation", "索引中没有该法规 (the index does not hold this regulation)")
     return next((r for r in results if r.ok), results[0])

@@ -16,6 +16,7 @@ VERDICT_STYLE: dict[str, tuple[str, str]] = {
     "quote_differs": ("regqa-ck-warn", "≠ 引文不符 Quote differs"),
     "no_such_article": ("regqa-ck-bad", "✗ 无此条文 No such article"),
     "unknown_regulation": ("regqa-ck-bad", "✗ 未收录该法规 Unknown regulation"),
+    "superseded": ("regqa-ck-warn", "⟲ 已被修订 Superseded version"),
 }
 MAX_ROWS = 300  # verdict rows rendered; a longer report says so (the JSON API returns every one)
 EMPTY = ('<div class="regqa-ck-empty">粘贴草稿后点击“检查”，或点击“示例草稿”。'
