@@ -39,6 +39,8 @@ PENDING_DAYS = 731
 # what was expired then.
 LIBRARY_KNOWN_ON = "2025-04-19"
 NATIONAL_PREFIX = "中华人民共和国"
+# A version named in words: 2018年版, 2017年修正, （2022年修订）, 2018版, 2018年文本.
+VERSION_RE = re.compile(r"(\d{4})\s*年?\s*(?:第[一二三四五六七八九十]+次)?\s*(?:修正|修订|修改|版|文本|公布)")
 _BRACKETS = str.maketrans({"（": "(", "）": ")", "〈": "<", "〉": ">", "《": "", "》": "", "\u3000": "", " ": ""})
 _REPEAL_SENTENCE = re.compile(r"[^。；]*?(?:同时|予以|一并)废止")
 _DATE_PREFIX = re.compile(r"^.*?(?:公布|发布|通过|批准|施行|修正|修订)的")
@@ -237,6 +239,18 @@ class VersionTable:
                 found = [v for v, s in statuses if s == UNKNOWN][-1:]
             keep.update(v.regulation_id for v in found)
         return frozenset(keep)
+
+
+def version_of_year(table: VersionTable, versions: Sequence[Version], year: int) -> Version | None:
+    """The version a year names: the one dated that year (the latest, if several), else the one in force at the
+    end of that year; None if neither."""
+    same = [v for v in versions if v.date and int(v.date[:4]) == year]
+    if same:
+        return same[-1]
+    for v in versions:
+        if table.status(v.regulation_id, f"{year}-12-31").status == IN_FORCE:
+            return v
+    return None
 
 
 def _started(v: Version, day: dt.date) -> bool | None:

@@ -59,10 +59,10 @@ def main(argv: list[str] | None = None) -> int:
 
         as_of_date(args.as_of)  # a bad date is refused before the model loads
         retriever = Retriever(index_dir(args.index))
-        args.regulation = regulation_filter(retriever.index, args.regulation, args.as_of, args.all_versions)
         if args.batch:
             return _batch(retriever, args)
-        response = retriever.search(args.question, k=args.k, mode=args.mode, regulations=args.regulation)
+        wanted = regulation_filter(retriever.index, args.regulation, args.as_of, args.all_versions, args.question)
+        response = retriever.search(args.question, k=args.k, mode=args.mode, regulations=wanted)
         payload = annotate(response.to_json(), retriever.index, args.as_of)
     except RegQAError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -78,7 +78,7 @@ def _batch(retriever, args: argparse.Namespace) -> int:
     """One JSON object per input line, in order; a bad line gets an error object, not a crash. A line with a
     "history" is searched as understood after it, and its result says how ("understood")."""
     from retrieval.conversation.followup import response_json, search_conversation
-    from retrieval.in_force import annotate
+    from retrieval.in_force import annotate, regulation_filter
 
     try:
         lines = args.batch.read_text(encoding="utf-8-sig").splitlines()
@@ -92,13 +92,15 @@ def _batch(retriever, args: argparse.Namespace) -> int:
         try:
             row = json.loads(line)
             question = row["question"] if isinstance(row, dict) else None
+            wanted = regulation_filter(retriever.index, args.regulation, args.as_of, args.all_versions,
+                                       question if isinstance(question, str) else None)
             if isinstance(row, dict) and "history" in row:
                 response, understood = search_conversation(retriever, question, row["history"], k=args.k,
-                                                           mode=args.mode, regulations=args.regulation)
+                                                           mode=args.mode, regulations=wanted)
                 print(json.dumps(annotate(response_json(response, understood), retriever.index, args.as_of),
                                  ensure_ascii=False), flush=True)
                 continue
-            response = retriever.search(question, k=args.k, mode=args.mode, regulations=args.regulation)
+            response = retriever.search(question, k=args.k, mode=args.mode, regulations=wanted)
             print(json.dumps(annotate(response.to_json(), retriever.index, args.as_of), ensure_ascii=False),
                   flush=True)
         except (ValueError, KeyError, RegQAError) as exc:

@@ -4,6 +4,8 @@
   that day; `all_versions` searches every version. Done through the Retriever's regulation filter: the filter
   is the ids of the versions to search (none at all when that is every regulation of the index, so an index
   whose regulations each have one version in force searches exactly as before).
+- A question that names a regulation held in several versions and a year (计量法实施细则2018年版……,
+  会计法（2017年修正）……) searches that version (the one of that year, else the one in force at its end).
 - Each result gains `version` (its version's date), `status` (ingest/versions.py's, as of the day asked) and
   `status_label` (现行有效 / 已被修订 / 已废止 / 尚未生效 / 效力待定); a superseded article gains `current`: the same
   article in the version in force (matched by text, retrieval/version_pairs.py), or `{"removed": true}`.
@@ -19,7 +21,7 @@ from typing import Any
 
 from ingest.errors import QueryError
 from ingest.schema import Article, Regulation
-from ingest.versions import SUPERSEDED, parse_date
+from ingest.versions import SUPERSEDED, VERSION_RE, parse_date, title_key, version_of_year
 from retrieval.version_pairs import REMOVED
 from retrieval.version_report import VersionLibrary
 
@@ -61,13 +63,41 @@ def as_flag(value: object) -> bool:
     raise QueryError(f"all_versions 须为 true 或 false (all_versions must be true or false, not {value!r})")
 
 
+def named_versions(index: Any, question: str) -> list[str]:
+    """The versions a question names: a regulation held in several versions, with a year (2018年版, 2017年修正)."""
+    years = [int(m.group(1)) for m in VERSION_RE.finditer(question or "")]
+    if not years:
+        return []
+    lib = versions_of(index)
+    found: list[str] = []
+    for versions in lib.table.groups():
+        if len(versions) < 2:
+            continue
+        names = {versions[0].title, title_key(versions[0].title), *_short_names(index, versions[0].regulation_id)}
+        if any(n and n in question for n in names):
+            for year in years:
+                v = version_of_year(lib.table, versions, year)
+                if v is not None:
+                    found.append(v.regulation_id)
+    return found
+
+
+def _short_names(index: Any, regulation_id: str) -> tuple[str, ...]:
+    reg = versions_of(index).regulation(regulation_id)
+    return reg.short_names if reg else ()
+
+
 def regulation_filter(index: Any, regulations: Sequence[str] | None = None, as_of: str | None = None,
-                      all_versions: bool = False) -> list[str] | None:
-    """The regulation filter for a search: the ids of the versions it covers, None for no filter."""
+                      all_versions: bool = False, question: str | None = None) -> list[str] | None:
+    """The regulation filter for a search: the ids of the versions it covers, None for no filter. A question
+    that names a version of a regulation (会计法2017年版) searches that version of it."""
     day = as_of_date(as_of)
     if all_versions:
         return list(regulations) if regulations else None
     lib = versions_of(index)
+    named_version = named_versions(index, question) if question else []
+    if named_version:
+        return _with_named(lib, named_version, day, regulations, index)
     keep = lib.table.searchable(day)
     named = _named_ids(index.regulations, regulations) if regulations else None
     if named is not None:
@@ -81,6 +111,20 @@ def regulation_filter(index: Any, regulations: Sequence[str] | None = None, as_o
         return chosen
     if len(keep) == len(index.regulations):
         return None
+    return sorted(keep)
+
+
+def _with_named(lib: VersionLibrary, named: list[str], day: str | None, regulations: Sequence[str] | None,
+                index: Any) -> list[str] | None:
+    """The versions named, in place of their regulation's other versions; the rest as of the day."""
+    keep = set(lib.table.searchable(day))
+    for rid in named:
+        keep -= {v.regulation_id for v in lib.table.versions(rid)}
+    keep |= set(named)
+    if regulations:
+        wanted = _named_ids(index.regulations, regulations)
+        chosen = keep & wanted
+        return sorted(chosen) if chosen else list(regulations)
     return sorted(keep)
 
 

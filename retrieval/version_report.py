@@ -28,6 +28,7 @@ class VersionLibrary:
         self.regulations = tuple(regulations)
         self.articles = tuple(articles)
         self.table = VersionTable(self.regulations, self.articles)
+        self._regulation = {r.id: r for r in self.regulations}
         self._by_regulation: dict[str, list[Article]] = {}
         for a in self.articles:
             self._by_regulation.setdefault(a.regulation_id, []).append(a)
@@ -46,6 +47,9 @@ class VersionLibrary:
 
         found = collect(discover_sources([Path(p) for p in paths]))
         return cls(found.regulations, found.articles)
+
+    def regulation(self, regulation_id: str) -> Regulation | None:
+        return self._regulation.get(regulation_id)
 
     def articles_of(self, regulation_id: str) -> list[Article]:
         return self._by_regulation.get(regulation_id, [])

@@ -137,3 +137,22 @@ def test_the_api_takes_as_of_and_all_versions(retriever):
     assert bad.status_code == 400 and "YYYY-MM-DD" in bad.json()["error"]
     bad = client.post("/api/search", json={"q": ACCOUNTING, "all_versions": "maybe"})
     assert bad.status_code == 400 and "all_versions" in bad.json()["error"]
+
+
+def test_a_question_that_names_a_version_searches_that_version(retriever):
+    question = "会计法2017年版第三条对会计帐簿是怎么规定的"
+    out = search_named(retriever, question)
+    accounting = [r for r in out["results"] if r["title"] == "中华人民共和国会计法"]
+    assert accounting and {r["version"] for r in accounting} == {"2017-11-04"}
+    assert accounting[0]["status"] == "superseded" and accounting[0]["current"]["article"] == "第三条"
+    # A year without a version of its own: the version in force at the end of that year.
+    out = search_named(retriever, "计量法实施细则（2020年版）计量标准器具")
+    assert {r["version"] for r in out["results"] if "计量法实施细则" in r["title"]} == {"2018-03-19"}
+    # No year: the version in force today.
+    out = search_named(retriever, "会计法第三条")
+    assert {r["version"] for r in out["results"] if r["title"] == "中华人民共和国会计法"} == {"2024-06-28"}
+
+
+def search_named(retriever: Retriever, question: str, k: int = 5):
+    wanted = regulation_filter(retriever.index, None, question=question)
+    return annotate(retriever.search(question, k=k, regulations=wanted).to_json(), retriever.index)

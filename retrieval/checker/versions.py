@@ -16,13 +16,12 @@ import re
 from collections.abc import Callable, Sequence
 
 from ingest.schema import Article
-from ingest.versions import IN_FORCE, Version, VersionTable
+from ingest.versions import VERSION_RE, Version, VersionTable, version_of_year
 from retrieval.checker.catalogue import Catalogue
 from retrieval.checker.check import SUPERSEDED
 from retrieval.citations import Citation
 from retrieval.version_pairs import REMOVED, Pair, pair_articles
 
-_VERSION_RE = re.compile(r"(\d{4})\s*年?\s*(?:第[一二三四五六七八九十]+次)?\s*(?:修正|修订|修改|版|文本|公布)")
 _BEFORE = 24  # characters before a citation looked at for its version (within its sentence)
 _AFTER = 14
 
@@ -34,22 +33,12 @@ def version_named(draft: str, c: Citation) -> int | None:
     第X条, 会计法2018年版第X条) or in brackets right after it (第X条（2018年版）)."""
     before = draft[max(0, c.start - _BEFORE):c.start + (c.cited.find("第") if "第" in c.cited else 0)]
     before = re.split(r"[。；;\n]", before)[-1]
-    found = list(_VERSION_RE.finditer(before))
+    found = list(VERSION_RE.finditer(before))
     if found:
         return int(found[-1].group(1))
     after = draft[c.end:c.end + _AFTER]
-    m = re.match(r"\s*[（(]\s*" + _VERSION_RE.pattern, after)
+    m = re.match(r"\s*[（(]\s*" + VERSION_RE.pattern, after)
     return int(m.group(1)) if m else None
-
-
-def version_of_year(table: VersionTable, versions: Sequence[Version], year: int) -> Version | None:
-    same = [v for v in versions if v.date and int(v.date[:4]) == year]
-    if same:
-        return same[-1]
-    for v in versions:
-        if table.status(v.regulation_id, f"{year}-12-31").status == IN_FORCE:
-            return v
-    return None
 
 
 def table_of(cat: Catalogue) -> VersionTable:

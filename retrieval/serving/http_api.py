@@ -190,7 +190,8 @@ def build_api(service: SearchService, title: str = "法规条文检索 API · Re
             regulations = _regulations(regulation)
             day, every = as_of_date(as_of), as_flag(all_versions)
             eng = await run_in_threadpool(service.engine)
-            regulations = regulation_filter(eng.retriever.index, regulations, day, every)
+            regulations = regulation_filter(eng.retriever.index, regulations, day, every,
+                                            question if isinstance(question, str) else None)
             found = await service.converse_async(question, history, as_k(k, DEFAULT_K), mode or "hybrid",
                                                  regulations)
         except RegQAError as exc:
