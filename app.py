@@ -146,10 +146,12 @@ def page_options(port: int) -> dict[str, Any]:
 
 
 def server(port: int):
-    """One FastAPI app: the JSON API (and its /docs) first, the page mounted at "/" behind it."""
+    """One FastAPI app: the JSON API (and its /docs) first, the page mounted at "/" behind it; the guard in front of
+    both (host names, other sites' pages, uploads, security headers: `retrieval/serving/guard.py`)."""
+    from retrieval.serving.guard import protect
     from retrieval.serving.http_api import build_api
 
-    return gr.mount_gradio_app(build_api(SERVICE), demo, path="/", **page_options(port))
+    return protect(gr.mount_gradio_app(build_api(SERVICE), demo, path="/", **page_options(port)))
 
 
 def main() -> int:
@@ -171,10 +173,12 @@ def main() -> int:
         return 2
     import uvicorn
 
+    from retrieval.serving.http_server import json_errors_protocol
+
     print(f"* Running on http://127.0.0.1:{port} (page), JSON API at /api/search, docs at /docs", flush=True)
     # A page keeps an event stream open; on shutdown give such connections a few seconds, not forever.
     uvicorn.run(server(port), host="127.0.0.1", port=port, log_level="warning", access_log=False,
-                timeout_graceful_shutdown=5)
+                timeout_graceful_shutdown=5, http=json_errors_protocol())  # unparsable requests: JSON errors too
     return 0
 
 
