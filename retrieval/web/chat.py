@@ -108,6 +108,8 @@ class ChatPage:
         """The reply to one turn: a comparison when it asks for one, else the articles of the turn as understood."""
         eng = self.service.engine()
         wanted = compare.sides_of(eng.retriever, message) if isinstance(message, str) and message.strip() else None
+        if wanted is not None and _one_regulation(eng, wanted[0]):  # versions of one law are not two sides
+            wanted = None
         if wanted is not None:
             regs, topic = wanted
             if regulations:  # the filter the person chose still holds when it leaves two sides or more
@@ -252,3 +254,11 @@ def versions_view_versions(eng, regulation_id: str) -> int:
 
     table = versions_of(eng.retriever.index).table
     return len(table.versions(regulation_id)) if regulation_id in table else 1
+
+
+def _one_regulation(eng, regulation_ids) -> bool:
+    """Whether the ids are all versions of one regulation (会计法 names its 2017 and 2024 versions)."""
+    from ingest.versions import title_key
+
+    titles = {r.id: r.title for r in eng.retriever.regulations}
+    return len({title_key(titles[r]) for r in regulation_ids if r in titles}) < 2
