@@ -19,7 +19,7 @@ from retrieval.conversation import compare
 from retrieval.conversation.permalinks import Permalinks
 from retrieval.serving.service import SearchService, as_k
 from retrieval.settings import DEFAULT_MODE, MODES
-from retrieval.web import cards, compare_view, laws
+from retrieval.web import cards, compare_view, laws, versions_view
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +61,9 @@ class ChatPage:
         for rank, r in enumerate(response.results, 1):
             aid = r.article.id
             mask = cards.word_mask(r.article.text, response.words, to_simplified)
-            blocks.append(cards.card(rank, r, mask, eng.retriever.context(aid),
-                                     eng.retriever.related(aid, RELATED_K), cards.article_actions(ids.of(r.article))))
+            badge = self.version_badge(eng, r.article, ids)
+            blocks.append(cards.card(rank, r, mask, eng.retriever.context(aid), eng.retriever.related(aid, RELATED_K),
+                                     badge + cards.article_actions(ids.of(r.article))))
         build = eng.retriever.index.path.name
         date = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
         merged = understood is not None and understood.merged
@@ -72,6 +73,35 @@ class ChatPage:
         return cards.answer(response, blocks, tools, lead, cards.share_line(question, regulations) if question else "",
                             shown=cards.shown_first(response.results, f"{question} {response.query}"),
                             filtered=bool(regulations))
+
+    def version_badge(self, eng, article, ids) -> str:
+        """A regulation held in several versions (or one not in force): its status badge and version date, and
+        for a superseded article a link to the same article in the version in force (retrieval/in_force.py)."""
+        from retrieval.in_force import annotate
+
+        row = {"regulation_id": article.regulation_id, "article": article.label}
+        annotate({"results": [row]}, eng.retriever.index)
+        lib_versions = versions_view_versions(eng, article.regulation_id)
+        if "status" not in row or (row["status"] == "in_force" and lib_versions < 2):
+            return ""
+        badge = versions_view.status_badge(row["status"], row.get("version"))
+        current = row.get("current") or {}
+        if current.get("article"):
+            now = eng.retriever.article(current["regulation_id"], current["number"])
+            if now is not None:
+                badge += cards.action("link", f"现行 {current['article']} In force now", a=ids.of(now))
+        elif current.get("removed"):
+            badge += '<span class="regqa-note">现行版本已删除该条 · removed in the version in force</span>'
+        return badge
+
+    def versions(self, name: str, date_from: str | None, date_to: str | None) -> tuple[str, str]:
+        """(question bubble, reply) for `?versions=<regulation>&from=&to=`: the versions and the old beside the new."""
+        from retrieval.in_force import versions_of
+        from retrieval.version_report import compare as compare_versions
+
+        eng = self.service.engine()
+        c = compare_versions(versions_of(eng.retriever.index), name, date_from, date_to)
+        return cards.user_message(f"版本对照 Versions：{name}"), versions_view.versions_page(c)
 
     def render_comparison(self, eng, comparison) -> str:
         ids = self.links(eng)
@@ -83,6 +113,8 @@ class ChatPage:
         """The reply to one turn: a comparison when it asks for one, else the articles of the turn as understood."""
         eng = self.service.engine()
         wanted = compare.sides_of(eng.retriever, message) if isinstance(message, str) and message.strip() else None
+        if wanted is not None and _one_regulation(eng, wanted[0]):  # versions of one law are not two sides
+            wanted = None
         if wanted is not None:
             regs, topic = wanted
             if regulations:  # the filter the person chose still holds when it leaves two sides or more
@@ -91,7 +123,10 @@ class ChatPage:
             if within is not None and len(set(regs) & within) >= 2:  # so do the chosen levels and regions
                 regs = tuple(r for r in regs if r in within)
             return self.render_comparison(eng, compare.compare_topic(eng.retriever, regs, topic, mode))
-        found = self.service.converse(message, history, k, mode, regulations, levels, regions)
+        from retrieval.in_force import regulation_filter  # the versions in force today, or the one named
+
+        wanted = regulation_filter(eng.retriever.index, regulations, question=message)
+        found = self.service.converse(message, history, k, mode, wanted, levels, regions)
         return self.render(found.engine, found.response, found.understood, message, regulations)
 
     def opened(self, kind: str, link_id: str) -> tuple[str, str]:
@@ -152,6 +187,14 @@ class ChatPage:
         def first(name: str) -> str:
             return (params.get(name) or [""])[0].strip()
 
+        if first("versions"):
+            try:
+                question, answer_html = await self.service.run(self.versions, first("versions"),
+                                                               first("from") or None, first("to") or None)
+            except RegQAError as exc:
+                question = cards.user_message(first("versions"))
+                answer_html = cards.error_message(str(exc))
+            return [*chat, {"role": "user", "content": question}, {"role": "assistant", "content": answer_html}], []
         if first("a") or first("compare"):
             kind = "compare" if first("compare") else "article"
             try:
@@ -218,3 +261,19 @@ class ChatPage:
             log.exception("search failed")
             raise gr.Error(INTERNAL_ERROR, print_exception=False) from None
         return found.response.to_json()
+
+
+def versions_view_versions(eng, regulation_id: str) -> int:
+    """How many versions the index holds of the regulation this id is one version of."""
+    from retrieval.in_force import versions_of
+
+    table = versions_of(eng.retriever.index).table
+    return len(table.versions(regulation_id)) if regulation_id in table else 1
+
+
+def _one_regulation(eng, regulation_ids) -> bool:
+    """Whether the ids are all versions of one regulation (会计法 names its 2017 and 2024 versions)."""
+    from ingest.versions import title_key
+
+    titles = {r.id: r.title for r in eng.retriever.regulations}
+    return len({title_key(titles[r]) for r in regulation_ids if r in titles}) < 2
