@@ -434,6 +434,7 @@ def test_search_conversation_searches_what_it_understood_with_the_callers_settin
 
     r = _Recorder()
     resp, u = search_conversation(r, "那杭州呢", ["首席质量官制度是怎么规定的"], k=3, mode="dense", settings="S")
+    assert u.kind == "regulation"
     assert r.asked == [("首席质量官制度", 3, "dense", ("hangzhou",), "S")] and resp.query == "首席质量官制度"
     r.asked.clear()
     search_conversation(r, "质量保险", None)
@@ -456,7 +457,8 @@ def test_next_article_after_a_topic_asks_for_the_top_article_once():
     r = _Recorder()
     _, u = search_conversation(r, "下一条", ["湖北的首席质量官制度"], previous_top=("hangzhou", 1, 0))
     assert u.article == ("hangzhou", 2, 0) and len(r.asked) == 1  # known: no search for it
-    _, u = search_conversation(_Recorder(), "下一条", ["湖北的首席质量官制度", "质量保险"], previous_top=("hangzhou", 1, 0))
+    history = ["湖北的首席质量官制度", "质量保险"]
+    _, u = search_conversation(_Recorder(), "下一条", history, previous_top=("hangzhou", 1, 0))
     assert u.article == ("hangzhou", 2, 0)  # the top of the last turn only
 
 
