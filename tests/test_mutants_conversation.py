@@ -470,3 +470,38 @@ def test_a_history_that_is_not_a_list_of_questions_is_refused_with_how_to_send_i
         _checked_history("湖北条例第二条")
     assert str(info.value) == "history must be a list of the earlier questions (strings), oldest first"
     assert _checked_history(None) == [] and _checked_history(("a", "b")) == ["a", "b"]
+
+
+# -- reading one turn: the signs of leaning on the history -----------------------------------------------------------
+def _as_typed(question: str):
+    from retrieval.conversation.followup import Understood
+
+    return Understood(question, None, None, False, question, question, "fresh")
+
+
+@pytest.mark.parametrize(("question", "history"), [
+    ("下一条", ["首席质量官制度"]),  # nothing to count from
+    ("《不存在条例》第三条", ["湖北条例第二条"]),  # an unknown regulation
+    ("第六条", ["杭州办法第二条"]),  # not in the conversation's regulation
+    ("第三条关于质量保险怎么说", ["湖北条例第二条"]),  # an article and a topic of its own
+    ("这两部条例对质量保险怎么规定", ["杭州的首席质量官制度", "湖北的呢"]),  # counting the regulations points at none
+    ("缺陷消费品召回怎么规定呢", ["湖北对首席质量官怎么规定"]),  # 呢 after a question word: a question of its own
+])
+def test_questions_read_as_typed_keep_every_word(question, history):
+    assert understand_with(_fresh_corpus(), question, *history) == _as_typed(question)
+
+
+@pytest.mark.parametrize("question", ["缺陷消费品召回呢", "那缺陷消费品召回", "还有缺陷消费品召回"])
+def test_a_new_topic_with_a_continuation_sign_stays_in_the_regulation(question):
+    u = understand_with(_fresh_corpus(), question, "湖北对首席质量官怎么规定")
+    assert (u.kind, u.regulations, u.query, u.alone) == ("shift", ("hubei",), "缺陷消费品召回", question)
+
+
+def test_relative_and_english_possessive_turns_keep_what_was_typed():
+    u = understand_with(_fresh_corpus(), "下一条", "湖北条例第二条讲什么")
+    assert (u.alone, u.shown_as, u.merged) == ("下一条", "《湖北省质量促进条例》第三条", True)
+    asked = "What does the Hubei regulation say about quality insurance?"
+    en = understand_with(_fresh_corpus(), "And Hangzhou's?", asked)
+    assert (en.kind, en.regulations, en.query) == ("regulation", ("hangzhou",), "quality insurance")
+    dem = understand_with(_fresh_corpus(), "杭州这个办法里质量保险怎么规定", "湖北的首席质量官制度")
+    assert dem.kind == "fresh"  # 这个办法 is the one named, not the earlier turn
