@@ -267,3 +267,24 @@ def test_a_catalogue_from_sources_is_what_a_build_parses():
     assert len(cat.articles) == 9 and cat.names is not None
     [c] = check_citations("示例条例第三条之一", cat).citations
     assert c.verdict == "found" and c.article.text.startswith("县级以上人民政府")
+
+
+def test_a_catalogue_from_an_index_holds_what_the_build_serves(fake_index, tmp_path):
+    import shutil
+
+    from ingest.errors import IndexFault
+    from ingest.stores.index_io import current_build
+
+    cat = Catalogue.from_index(fake_index)
+    assert sorted(r.title for r in cat.regulations) == ["示例市质量促进办法", "示例省质量促进条例"]
+    assert len(cat.articles) == 9
+    [c] = check_citations("示例条例第三条之一", cat).citations
+    assert c.verdict == "found"
+    copy = tmp_path / "index"
+    shutil.copytree(fake_index, copy)
+    articles = current_build(copy) / "articles.jsonl"
+    articles.write_text(articles.read_text(encoding="utf-8").replace("县级以上", "县级以下"), encoding="utf-8")
+    with pytest.raises(IndexFault, match="damaged"):
+        Catalogue.from_index(copy)
+    unchecked = Catalogue.from_index(copy, verify=False)  # read as it is
+    assert check_citations("示例条例第三条之一", unchecked).citations[0].article.text.startswith("县级以下")
