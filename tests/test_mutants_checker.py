@@ -288,3 +288,32 @@ def test_a_catalogue_from_an_index_holds_what_the_build_serves(fake_index, tmp_p
         Catalogue.from_index(copy)
     unchecked = Catalogue.from_index(copy, verify=False)  # read as it is
     assert check_citations("示例条例第三条之一", unchecked).citations[0].article.text.startswith("县级以下")
+
+
+def test_the_closest_passage_starts_where_the_quotation_lines_up_and_ties_go_to_the_first():
+    from retrieval.checker.quotes import Comparable, closest
+
+    t = Comparable.of("企业应当配备专职质量管理人员，建立健全质量管理体系，推行ISO 9001等先进标准。")
+    p = closest("企业应当配备兼职质量管理人员，建立健全质量管理体系", t)
+    assert (p.start, p.end) == (0, 25)
+    assert p.diff_text == "企业应当配备[-专-]{+兼+}职质量管理人员，…"  # a long unchanged end: its first characters
+    p = closest("ISO9001等国际先进标准", t)
+    assert (p.start, p.end, p.text) == (28, 41, "ISO 9001等先进标准")  # trimmed at the start too
+    p = closest("甲乙丙戊", Comparable.of("甲乙丙丁。甲乙丙丁。"))
+    assert (p.start, p.end, p.diff_text) == (0, 3, "甲乙丙{+戊+}")  # two clauses alike: the first
+    assert closest("质量管理体系建设", Comparable.of("质量。质量管理。质量管理体系建设。")).text == "质量管理体系建设"
+
+
+def test_a_long_misquotation_is_compared_character_by_character():
+    import random
+
+    from retrieval.checker.quotes import Comparable, closest
+
+    chars = ("的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同"
+             "工也能下过子说产种面而方后多定行学法所")
+    rng = random.Random(1)
+    text = "".join(rng.choice(chars) for _ in range(300)) + "。"
+    quote = text[:150] + "改" + text[151:299]  # 299 characters, one changed: common characters are no junk
+    p = closest(quote, Comparable.of(text))
+    assert (p.start, p.end) == (0, 299) and len(p.diff) == 1
+    assert (p.diff[0].op, p.diff[0].article, p.diff[0].quote, p.diff[0].at) == ("replace", text[150], "改", 150)
