@@ -317,3 +317,35 @@ def test_a_long_misquotation_is_compared_character_by_character():
     p = closest(quote, Comparable.of(text))
     assert (p.start, p.end) == (0, 299) and len(p.diff) == 1
     assert (p.diff[0].op, p.diff[0].article, p.diff[0].quote, p.diff[0].at) == ("replace", text[150], "改", 150)
+
+
+def test_a_quotation_in_another_paragraph_of_the_cited_article_is_named_first():
+    cat = Catalogue([REG, OTHER], ARTICLES)
+    draft = "《示例质量条例》第一条第一款规定“质量追溯制度”。第二条第一款。"
+    wrong, whole = (c.to_json() for c in check_citations(draft, cat).citations)
+    assert wrong["verdict"] == "quote_differs"
+    assert wrong["did_you_mean"] == ["《示例质量条例》第一条第二款", "《另一部质量办法》第一条第一款"]
+    assert (wrong["paragraph_text"], wrong["paragraph_count"]) == (P1, 2)
+    # an article stored without paragraph spans is one paragraph: its whole text
+    assert (whole["verdict"], whole["paragraph_count"]) == ("found", 1)
+    assert whole["paragraph_text"] == "鼓励企业实施首席质量官制度。"
+
+
+def test_the_difference_names_what_the_quotation_left_out_and_maps_back_past_an_ellipsis():
+    from retrieval.checker.quotes import Comparable, _context, closest
+
+    t = Comparable.of("企业应当配备专职质量管理人员，建立健全质量管理体系，推行ISO 9001等先进标准。")
+    [op] = closest("企业应当配备质量管理人员", t).diff
+    assert (op.op, op.article, op.quote, op.at) == ("delete", "专职", "", 6)
+    [op] = closest("“企业应当 ……配备兼职质量管理人员”", t).diff
+    assert (op.op, op.article, op.quote, op.at) == ("replace", "专", "兼", 6)  # 兼 as written in the quotation
+    assert _context("一" * 18, first=False, last=False) == "一" * 8 + "…" + "一" * 8
+
+
+def test_find_quote_keeps_looking_past_a_match_and_stops_at_its_limit():
+    from retrieval.checker.quotes import pieces
+
+    cat = Catalogue([REG, OTHER], ARTICLES)
+    assert [a.label for a, _ in cat.find_quote(pieces("年"), limit=5)] == ["第三条之一", "第五条"]
+    assert [a.label for a, _ in cat.find_quote(pieces("质量奖"), limit=1)] == ["第三条"]
+    assert len(cat.find_quote(pieces("企业"))) == 3  # three by default
