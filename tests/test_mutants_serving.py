@@ -427,3 +427,39 @@ def test_the_openapi_document_describes_each_route_its_body_and_its_errors(api):
     feedback = paths["/api/feedback"]["post"]
     assert feedback["requestBody"]["content"]["application/json"]["schema"] == FEEDBACK_BODY_SCHEMA
     assert set(feedback["responses"]) >= {"400", "413", "503"}
+
+
+def test_more_api_errors_are_worded_and_coded_for_the_caller(fake, tmp_path: Path):
+    from ingest.errors import EmbedderError
+    from retrieval.serving.feedback import FeedbackLog
+
+    blocked = tmp_path / "file"
+    blocked.write_text("x", encoding="utf-8")
+    client = _client(_service(fake, feedback=FeedbackLog(blocked / "feedback")))  # cannot be written
+    r = client.post("/api/feedback", json={"question": "q", "vote": "up"})
+    assert r.status_code == 503 and r.headers["retry-after"] == "5" and "could not be saved" in r.json()["error"]
+
+    def no_model():
+        raise EmbedderError("the model is missing")
+
+    r = _client(SearchService(no_model, ServingSettings(max_inflight=2))).get("/api/search", params={"q": "质量"})
+    assert r.status_code == 503 and r.headers["retry-after"] == "5" and r.json() == {"error": "the model is missing"}
+    many = client.get("/api/search", params={"k": "x", "mode": 1})  # q missing: FastAPI's validation, worded as ours
+    assert many.status_code == 400 and many.json() == {"error": "q is required"}
+    blank = client.get("/api/search", params={"q": "示例条例第二条", "k": "", "regulation": ""})
+    assert blank.status_code == 200 and len(blank.json()["results"]) <= 5
+    for method in ("HEAD", "OPTIONS", "PATCH"):
+        assert client.request(method, "/api/health").status_code == 405
+    assert client.request("GET", "/api/").status_code == 404
+
+
+def test_the_validation_message_names_at_most_three_problems():
+    from types import SimpleNamespace as NS
+
+    from retrieval.serving.http_api import _validation_message
+
+    errors = [{"loc": ("query", "q"), "type": "missing"}, {"loc": ("body", "k", 0), "msg": "not a number"},
+              {"loc": (), "msg": "bad"}, {"loc": ("x",), "msg": "fourth"}]
+    assert _validation_message(NS(errors=lambda: errors)) == "q is required; k.0 not a number; bad"
+    assert _validation_message(NS(errors=lambda: [{"loc": ("q",)}])) == "q is not valid"
+    assert _validation_message(NS(errors=lambda: [])) == "bad request"
