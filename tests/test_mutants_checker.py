@@ -349,3 +349,18 @@ def test_find_quote_keeps_looking_past_a_match_and_stops_at_its_limit():
     assert [a.label for a, _ in cat.find_quote(pieces("年"), limit=5)] == ["第三条之一", "第五条"]
     assert [a.label for a, _ in cat.find_quote(pieces("质量奖"), limit=1)] == ["第三条"]
     assert len(cat.find_quote(pieces("企业"))) == 3  # three by default
+
+
+def test_names_that_point_to_no_loaded_regulation_say_so_and_five_regulations_are_listed_whole():
+    from retrieval.citations import name_table
+
+    ghost = Regulation("ghost", "幽灵条例")
+    cat = _catalogue()
+    cat.names = name_table([REG, ghost])  # a stale name table: it knows a regulation the catalogue does not hold
+    [c] = check_citations("《幽灵条例》第一条", cat).citations
+    assert c.verdict == "unknown_regulation"
+    assert c.message == "索引中没有该法规 (the index does not hold this regulation)"
+    assert c.citation.name == "《幽灵条例》"
+    five = [Regulation(f"r{i}", f"第{i}部质量条例") for i in range(5)]
+    [c] = check_citations("《不存在的条例》第一条。", Catalogue(five, ())).citations
+    assert "《第4部质量条例》 (the index" in c.message and "等" not in c.message
