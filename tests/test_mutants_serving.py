@@ -4,6 +4,7 @@ server, no browser). Each test names the change it catches (tests/MUTATION.md, i
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -463,3 +464,55 @@ def test_the_validation_message_names_at_most_three_problems():
     assert _validation_message(NS(errors=lambda: errors)) == "q is required; k.0 not a number; bad"
     assert _validation_message(NS(errors=lambda: [{"loc": ("q",)}])) == "q is not valid"
     assert _validation_message(NS(errors=lambda: [])) == "bad request"
+
+
+def test_the_query_embedder_is_the_index_models_batched_on_its_workers(fake_index, tmp_path: Path, monkeypatch):
+    import ingest.embed
+    from ingest.errors import IndexFault
+    from ingest.stores.index_io import current_build
+    from retrieval.serving.service import query_embedder
+
+    made: list[tuple] = []
+
+    def make_embedder(spec, job=None):
+        made.append((spec, job))
+        return FakeEmbedder()
+
+    monkeypatch.setattr(ingest.embed, "make_embedder", make_embedder)
+    batcher = query_embedder(fake_index, ServingSettings(batch_max=7, batch_wait_s=0.25, embed_workers=3))
+    spec = "instance:fake-embedder@tests"  # as the manifest records it
+    assert made == [(spec, "batched-queries")] * 3 and len(batcher.engines) == 3
+    assert (batcher.max_batch, batcher.max_wait_s, batcher.model_id) == (7, 0.25, "fake-embedder@tests")
+    copy = tmp_path / "index"
+    shutil.copytree(fake_index, copy)
+    articles = current_build(copy) / "articles.jsonl"
+    articles.write_bytes(articles.read_bytes()[:-10])  # damaged: the loader refuses it, with its own message
+    assert query_embedder(copy, ServingSettings(embed_workers=1)).model_id == "fake-embedder@tests"
+    with pytest.raises(IndexFault, match="no index at"):
+        query_embedder(tmp_path / "nothing", ServingSettings())
+
+
+def test_settings_bounds_are_those_named():
+    with pytest.raises(Exception, match="REGQA_EMBED_WORKERS must be at least 1"):
+        ServingSettings.from_env({"REGQA_EMBED_WORKERS": "0"})
+    assert ServingSettings.from_env({"REGQA_EMBED_WORKERS": "1"}).embed_workers == 1
+    assert ServingSettings.from_env({"REGQA_BATCH_WAIT_MS": "2.5"}).batch_wait_s == 0.0025  # fractions of a ms
+
+
+def test_search_async_passes_the_mode_and_filter(fake):
+    import asyncio
+
+    service = _service(fake)
+    measure = next(r.id for r in fake.regulations if r.title == MEASURE)
+    a = asyncio.run(service.search_async("质量", 3, "dense", [measure]))
+    assert a.response.to_json() == fake.search("质量", k=3, mode="dense", regulations=[measure]).to_json()
+
+
+def test_feedback_errors_are_the_exact_messages(api):
+    from retrieval.serving.feedback import MAX_QUESTION
+
+    r = api.post("/api/feedback", json={"vote": "up"})
+    assert r.json() == {"error": "请提供问题 question (the vote needs its question)"}
+    r = api.post("/api/feedback", json={"question": "q", "vote": "sideways"})
+    assert r.json() == {"error": "vote 须为 up 或 down (vote must be up or down)"}
+    assert api.post("/api/feedback", json={"question": "问" * MAX_QUESTION, "vote": "up"}).json() == {"ok": True}
