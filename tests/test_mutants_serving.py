@@ -516,3 +516,34 @@ def test_feedback_errors_are_the_exact_messages(api):
     r = api.post("/api/feedback", json={"question": "q", "vote": "sideways"})
     assert r.json() == {"error": "vote 须为 up 或 down (vote must be up or down)"}
     assert api.post("/api/feedback", json={"question": "问" * MAX_QUESTION, "vote": "up"}).json() == {"ok": True}
+
+
+def test_a_cache_of_one_keeps_the_latest_and_counts_its_bytes_from_zero():
+    import dataclasses
+    import sys
+
+    from retrieval.serving.answer_cache import AnswerCache, _key_bytes, response_bytes
+
+    one = AnswerCache(1, 10_000, size_of=len)
+    one.put("b", "k1", "v1")
+    assert one.stats()["build"] == "b" and one.get("b", "k1") == "v1"
+    one.put("b", "k2", "v2")
+    assert one.get("b", "k1") is None and one.get("b", "k2") == "v2" and one.get("b", "k2") == "v2"
+    assert (one.hits, one.misses) == (3, 1)
+    assert one.stats()["bytes"] == 2 + _key_bytes("k2")
+    assert one.get("new build", "k2") is None and one.stats()["bytes"] == 0  # a new build starts from nothing
+    assert _key_bytes(("a", "bb")) == sys.getsizeof(("a", "bb")) + sys.getsizeof("a") + sys.getsizeof("bb")
+    assert _key_bytes("k") == 2 * sys.getsizeof("k")
+    assert response_bytes("abc") == sys.getsizeof("abc")
+    assert response_bytes([None, True, "x" * 1000]) >= 1000  # None and booleans are skipped, not the end
+
+    @dataclasses.dataclass
+    class Held:
+        text: str
+
+    assert response_bytes(Held("y" * 1000)) >= 1000  # a dataclass's fields count
+
+
+def test_an_article_id_the_index_does_not_hold_is_named(api):
+    r = api.post("/api/feedback", json={"question": "q", "vote": "up", "article_id": "nope"})
+    assert r.json() == {"error": "没有这个条文 (article_id is not an article of the index)"}
