@@ -547,3 +547,18 @@ def test_a_cache_of_one_keeps_the_latest_and_counts_its_bytes_from_zero():
 def test_an_article_id_the_index_does_not_hold_is_named(api):
     r = api.post("/api/feedback", json={"question": "q", "vote": "up", "article_id": "nope"})
     assert r.json() == {"error": "没有这个条文 (article_id is not an article of the index)"}
+
+
+def test_the_log_is_compact_utf8_in_a_folder_it_makes_and_reads_past_bad_bytes(tmp_path: Path):
+    from retrieval.serving.feedback import FeedbackLog
+
+    log = FeedbackLog(tmp_path / "a" / "b")  # parent folders are made
+    log.record("answer", "问题", "b1", vote="up", article_id="reg#1-0", article="《示例条例》第一条")
+    raw = log.path.read_bytes()
+    assert '"question":"问题"'.encode() in raw and b", " not in raw and raw.endswith(b"\n")  # one compact line
+    with log.path.open("ab") as f:
+        f.write(b'\xff\xfe not json\n{"question": "\xe9\x97\xae\xff"}\n')
+    log.record("abstained", "后来", "b1")
+    rows = list(log.read())
+    assert [r["question"] for r in rows] == ["问题", "问\ufffd", "后来"]  # bad bytes replaced, a bad line skipped
+    assert rows[0]["vote"] == "up" and rows[0]["article_id"] == "reg#1-0"  # record() passes every field on
