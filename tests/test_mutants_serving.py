@@ -562,3 +562,80 @@ def test_the_log_is_compact_utf8_in_a_folder_it_makes_and_reads_past_bad_bytes(t
     rows = list(log.read())
     assert [r["question"] for r in rows] == ["问题", "问\ufffd", "后来"]  # bad bytes replaced, a bad line skipped
     assert rows[0]["vote"] == "up" and rows[0]["article_id"] == "reg#1-0"  # record() passes every field on
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ({"q": "质量", "k": "three"}, "k 必须是整数 (k must be a whole number)"),
+    ({"q": "质量", "k": True}, "k 必须是整数 (k must be a whole number)"),
+    ({"q": "质量", "mode": 3}, "mode 须为 hybrid、dense 或 lexical (mode must be hybrid, dense or lexical)"),
+    ({"q": "质量", "history": "示例条例第二条"}, "history 须为问题列表 (history must be a list of earlier questions)"),
+    ({"q": "质量", "regulation": {"$ne": ""}},
+     "regulation 须为法规名称或名称列表 (regulation must be a name or a list of names)"),
+    ({"q": "质量", "regulation": 5},
+     "regulation 须为法规名称或名称列表 (regulation must be a name or a list of names)"),
+])
+def test_bad_search_input_gets_its_exact_message(api, body, message):
+    assert api.post("/api/search", json=body).json() == {"error": message}
+
+
+def test_bodies_are_refused_with_their_exact_message_and_the_limit_is_inclusive(api):
+    from retrieval.serving.http_api import MAX_BODY_BYTES
+
+    for raw in (b"[1]", b"{oops"):
+        r = api.post("/api/search", content=raw, headers={"content-type": "application/json"})
+        assert r.json() == {"error": "请求须为 JSON 对象 (the body must be a JSON object)"}
+
+    def exactly_the_limit():  # streamed without Content-Length: read up to the limit, not refused at it
+        head = '{"q": "质"'.encode()
+        body = head + b" " * (MAX_BODY_BYTES - len(head) - 1) + b"}"  # JSON may be padded with spaces
+        assert len(body) == MAX_BODY_BYTES
+        yield body[:100]
+        yield body[100:]
+
+    r = api.post("/api/search", content=exactly_the_limit(), headers={"content-type": "application/json"})
+    assert r.status_code == 200 and r.json()["query"] == "质"
+    assert api.get("/redoc").status_code == 404  # no page that loads its script from a CDN
+
+
+def test_the_service_keys_its_cache_by_k_mode_and_filter_and_logs_the_build(fake, tmp_path: Path):
+    from retrieval.serving.feedback import FeedbackLog
+
+    service = _service(fake, feedback=FeedbackLog(tmp_path))
+    measure = next(r.id for r in fake.regulations if r.title == MEASURE)
+    assert not service.search("质量", 2).cached and not service.search("质量", 3).cached
+    assert not service.search("质量", 3, None, [measure]).cached and service.search("质量", 3, "hybrid").cached
+    history = ["示例条例第二条"]
+    first = service.converse("下一条", history, 1, None)
+    assert first.engine.retriever is fake
+    assert service.converse("下一条", history, 1, "hybrid").cached  # no mode is hybrid
+    assert not service.converse("下一条", history, 3).cached
+    dense = service.converse("下一条", history, 3, "dense")
+    assert not dense.cached and dense.response.to_json() == fake.search(
+        dense.understood.query, k=3, mode="dense", regulations=list(dense.understood.regulations)).to_json()
+    gone = service.converse("下一条", ["示例条例第五条"], 3)
+    assert gone.response.abstained
+    assert list(service.feedback.read())[-1]["build"] == fake.index.path.name
+
+
+def test_the_pool_passes_keyword_arguments_and_counts_every_refusal():
+    import asyncio
+
+    from ingest.errors import ServiceBusy
+    from retrieval.serving.admission import SearchPool
+
+    pool = SearchPool(limit=1, retry_after_s=3)
+
+    async def scenario():
+        assert await pool.run(lambda a, b=0: a + b, 1, b=2) == 3
+        with pool.slot():
+            for _ in range(2):
+                with pytest.raises(ServiceBusy) as busy:
+                    await pool.run(lambda: None)
+                assert busy.value.retry_after_s == 3
+
+    asyncio.run(scenario())
+    assert pool.stats() == {"in_flight": 0, "limit": 1, "admitted": 2, "refused": 2}
+    with pytest.raises(ValueError) as info:
+        SearchPool(limit=0)
+    assert str(info.value) == "the pool needs at least one slot"
+    pool.shutdown()
