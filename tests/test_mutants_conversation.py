@@ -431,16 +431,18 @@ class _Recorder:
         self.asked.append((query, k, mode, regulations, settings))
         results = [] if self.top is None else [SimpleNamespace(article=SimpleNamespace(
             regulation_id=self.top[0], number=self.top[1], sub_number=self.top[2]))]
-        return SimpleNamespace(results=results, query=query)
+        return SimpleNamespace(results=results, query=query, abstained=not results)
 
 
 def test_search_conversation_searches_what_it_understood_with_the_callers_settings():
-    from retrieval.conversation.followup import search_conversation
+    from retrieval.conversation.followup import COUNTERPART_POOL, search_conversation
 
-    r = _Recorder()
+    r = _Recorder(top=None)  # nothing found here: no earlier answers to lift counterparts of
     resp, u = search_conversation(r, "那杭州呢", ["首席质量官制度是怎么规定的"], k=3, mode="dense", settings="S")
     assert u.kind == "regulation"
-    assert r.asked == [("首席质量官制度", 3, "dense", ("hangzhou",), "S")] and resp.query == "首席质量官制度"
+    # a pool to reorder by the earlier turn's answers, cut to k afterwards
+    assert r.asked == [("首席质量官制度", max(3, COUNTERPART_POOL), "dense", ("hangzhou",), "S")]
+    assert resp.query == "首席质量官制度"
     r.asked.clear()
     search_conversation(r, "质量保险", None)
     assert r.asked == [("质量保险", 5, "hybrid", None, None)]  # the defaults

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from retrieval.in_force import annotate
 from retrieval.serving.service import SearchService, ServingSettings
 from tests.conftest import FakeEmbedder
 
@@ -67,7 +68,7 @@ def _labels(body: dict) -> list[str]:
 def test_get_and_post_answer_with_the_search_json_and_say_whether_it_was_cached(api, fake):
     first = api.get("/api/search", params={"q": "示例条例第二条", "k": "2"})
     assert first.status_code == 200 and first.headers["x-cache"] == "miss"
-    assert first.json() == fake.search("示例条例第二条", k=2, mode="hybrid").to_json()
+    assert first.json() == annotate(fake.search("示例条例第二条", k=2, mode="hybrid").to_json(), fake.index)
     assert _labels(first.json())[0] == "示例省质量促进条例第二条" and len(first.json()["results"]) <= 2
     again = api.post("/api/search", json={"q": "示例条例第二条", "k": 2, "mode": "hybrid"})
     assert again.headers["x-cache"] == "hit" and again.json() == first.json()
@@ -75,7 +76,7 @@ def test_get_and_post_answer_with_the_search_json_and_say_whether_it_was_cached(
     default = api.get("/api/search", params={"q": "首席质量官"}).json()
     assert len(default["results"]) == min(5, len(fake.index.articles))  # DEFAULT_K
     dense = api.post("/api/search", json={"q": "首席质量官", "mode": "dense", "k": 1})
-    assert dense.json() == fake.search("首席质量官", k=1, mode="dense").to_json()
+    assert dense.json() == annotate(fake.search("首席质量官", k=1, mode="dense").to_json(), fake.index)
 
 
 def test_a_regulation_filter_and_a_history_are_read(api, fake):
@@ -617,7 +618,7 @@ def test_the_service_keys_its_cache_by_k_mode_and_filter_and_logs_the_build(fake
         dense.understood.query, k=3, mode="dense", regulations=list(dense.understood.regulations)).to_json()
     gone = service.converse("下一条", ["示例条例第五条"], 3)
     assert gone.response.abstained
-    assert list(service.feedback.read())[-1]["build"] == fake.index.path.name
+    assert list(service.abstentions.read())[-1]["build"] == fake.index.path.name
 
 
 def test_the_pool_passes_keyword_arguments_and_counts_every_refusal():
