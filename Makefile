@@ -10,7 +10,7 @@ CORPUS ?= regulations
 LIBRARY_INDEX := data/index-library
 LIBRARY_QUESTIONS := data/benchmarks/stard-library
 
-.PHONY: library bench-faiss run test test-full browser-deps setup index model lint mutation bench-load bench-scale bench-engines bench-stores eval eval-stard clean
+.PHONY: library bench-faiss run test test-full browser-deps setup index model lint mutation mutation-rooms bench-load bench-scale bench-engines bench-stores eval eval-stard clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -84,6 +84,20 @@ MUTATE ?= retrieval.abstain retrieval.fuse retrieval.references retrieval.citati
 mutation: setup
 	$(PY) -m mutmut run --max-children 2 $(foreach m,$(MUTATE),'$(m).*')
 	$(PY) tests/mutation_score.py $(foreach m,$(MUTATE),$(subst .,/,$(m)).py)
+
+# The rooms around the core (tests/MUTATION.md, "The rooms"): the follow-up rules, the comparison, permalinks, the
+# checker, serving, the cache, admission, the HTTP API, feedback, sources, build and the index files, against their
+# fast tests. One room at a time (a run tests only its modules' mutants; the other rooms' results are kept), so the 2
+# shared cores are never asked for more than one run. `make mutation-rooms MUTATE_ROOMS=checker` does one room.
+MUTATE_ROOMS ?= conversation checker serving ingest
+ROOM_conversation := retrieval.conversation.followup retrieval.conversation.compare retrieval.conversation.permalinks
+ROOM_checker := retrieval.checker.check retrieval.checker.quotes retrieval.checker.catalogue
+ROOM_serving := retrieval.serving.service retrieval.serving.answer_cache retrieval.serving.admission \
+	retrieval.serving.http_api retrieval.serving.feedback
+ROOM_ingest := ingest.sources ingest.build ingest.stores.index_io
+mutation-rooms: setup
+	set -e; $(foreach r,$(MUTATE_ROOMS),$(PY) -m mutmut run --max-children 2 $(foreach m,$(ROOM_$(r)),'$(m).*');)
+	$(PY) tests/mutation_score.py $(foreach r,$(MUTATE_ROOMS),$(foreach m,$(ROOM_$(r)),$(subst .,/,$(m)).py))
 
 eval: index
 	$(PY) -m eval run --questions data/questions/test.jsonl --mode all --report reports/latest

@@ -39,6 +39,7 @@ from retrieval.serving.feedback import FeedbackLog, feedback_dir
 from retrieval.serving.service import SearchService, ServingSettings
 from retrieval.settings import DEFAULT_MODE, MODES
 from retrieval.web import check_tab, laws
+from retrieval.web.browse import Browse
 from retrieval.web.chat import CHAT_K, EXAMPLES, MAX_CHAT_K, MODE_LABELS, ChatPage
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # read by Gradio when it would report; never report
@@ -65,6 +66,7 @@ if gr.NO_RELOAD:  # `gradio app.py` re-runs this file on every edit; keep what w
     ENGINES = Engines(index_dir, lambda: SERVICE.settings)
     SERVICE = SearchService(ENGINES, serving_settings(), FeedbackLog(feedback_dir(base=ROOT)))
     PAGE = ChatPage(SERVICE)
+    BROWSE = Browse(SERVICE)
 
 # Gradio's named API `/search` (the CLI's JSON); a module-level name, as gradio_client and the tests call it.
 search = PAGE.search
@@ -85,7 +87,15 @@ def build() -> gr.Blocks:
                 msg = gr.Textbox(placeholder="输入问题，按 Enter 检索 · Type a question and press Enter",
                                  show_label=False, lines=1, max_lines=4, submit_btn=True, autofocus=True,
                                  elem_id="regqa-input")
+                gr.HTML(web.asset("skip_link.html"), elem_id="regqa-skip", container=False, padding=False,
+                        js_on_load=web.asset("skip_link.js"))
                 with gr.Row():
+                    levels = gr.Dropdown(
+                        choices=[], value=[], multiselect=True, filterable=True, scale=1, min_width=160,
+                        label="层级 Level", info="法律、行政法规、地方性法规…", elem_id="regqa-levels")
+                    regions = gr.Dropdown(
+                        choices=[], value=[], multiselect=True, filterable=True, scale=1, min_width=160,
+                        label="地区 Region", info="全国、省、市 · national, province, city", elem_id="regqa-regions")
                     regulations = gr.Dropdown(
                         choices=[], value=[], multiselect=True, filterable=True, scale=3, min_width=240,
                         label="法规范围 Regulations",
@@ -108,22 +118,39 @@ def build() -> gr.Blocks:
             with gr.Tab("核对引用 Check citations", id="check"):
                 check_tab.build(SERVICE)
             with gr.Tab("法规 Laws", id="regulations"):
+                with gr.Row():
+                    laws_q = gr.Textbox(placeholder="输入法规名称，如 产品质量法 · type a name", show_label=False,
+                                        scale=3, min_width=200, elem_id="regqa-laws-q")
+                    laws_level = gr.Dropdown(choices=[], value=None, show_label=False, scale=1, min_width=140,
+                                             filterable=True, elem_id="regqa-laws-level")
+                    laws_region = gr.Dropdown(choices=[], value=None, show_label=False, scale=1, min_width=140,
+                                              filterable=True, elem_id="regqa-laws-region")
+                laws_count = gr.Markdown(elem_id="regqa-laws-count")
                 table = gr.Dataframe(headers=laws.TABLE_HEADERS, datatype=laws.TABLE_TYPES, interactive=False,
                                      wrap=True, elem_id="regqa-table")
                 outline = gr.Markdown(elem_id="regqa-outline")
             with gr.Tab("说明 About", id="about"):
                 gr.Markdown(web.asset("about.md"))
-        inputs = [chatbot, questions, k, mode, regulations]
+        inputs = [chatbot, questions, k, mode, regulations, levels, regions]
         asked = msg.submit(PAGE.ask, [msg, *inputs], [chatbot, msg, questions], api_visibility="private")
         clicked = examples.click(PAGE.ask_example, [examples, *inputs], [chatbot, msg, questions],
                                  api_visibility="private")
         linked = go.click(PAGE.command, [cmd, *inputs], [chatbot, cmd, questions], api_visibility="private")
         clear.click(lambda: [], None, questions, api_visibility="private")
+        chatbot.clear(lambda: [], None, questions, api_visibility="private")  # the chat's own 🗑 icon too
         show_reply = web.asset("show_reply.js")
         for event in (asked, clicked, linked):
             event.then(None, js=show_reply)
         page.load(PAGE.on_load, None, [regulations, table, status, outline, chatbot, questions],
                   api_visibility="private")
+        page.load(BROWSE.on_load, None, [levels, regions, laws_level, laws_region, laws_count],
+                  api_visibility="private")
+        for picker in (levels, regions):
+            picker.input(BROWSE.narrow, [levels, regions, regulations], regulations, api_visibility="private")
+        browsed = [laws_q, laws_level, laws_region]
+        for part in browsed:
+            part.input(BROWSE.laws, browsed, [table, laws_count, outline], api_visibility="private",
+                       trigger_mode="always_last")
         gr.api(search, api_name="search")
     # Gradio's queue lets more events run than the search pool (shared with the JSON API) admits, so the
     # pool decides: a question beyond it is told at once to try again instead of waiting in Gradio's queue.

@@ -1,4 +1,6 @@
-"""python -m retrieval search [--index DIR] [-k K] [--mode M] [--json] (QUESTION | --batch FILE)
+"""python -m retrieval search [--index DIR] [-k K] [--mode M] [--json] [--regulation NAME] [--level L] [--region R]
+                            [--as-of DAY | --all-versions] (QUESTION | --batch FILE)
+                            (--regulation, --level and --region may repeat)
 python -m retrieval check [--index DIR | --source PATH ...] [--json] FILE   (FILE may be - for stdin)
 python -m retrieval versions [--index DIR | --source PATH ...] [--from DATE] [--to DATE] [--json] NAME"""
 
@@ -27,6 +29,10 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("-k", type=int, default=5, help="number of articles (default 5)")
     s.add_argument("--mode", choices=MODES, default=DEFAULT_MODE)
     s.add_argument("--regulation", action="append", help="search only this regulation (title or short name)")
+    s.add_argument("--level", action="append",
+                   help="search only regulations of this level (法律, 行政法规, 司法解释, 部门规章, 地方性法规 …)")
+    s.add_argument("--region", action="append",
+                   help="search only regulations of this region (浙江省 or 浙江, 杭州市; 全国 for national ones)")
     s.add_argument("--json", action="store_true", help="print the result as JSON")
     s.add_argument("--as-of", dest="as_of", help="search the versions in force on this day (YYYY-MM-DD; "
                                                  "default: today)")
@@ -59,10 +65,13 @@ def main(argv: list[str] | None = None) -> int:
 
         as_of_date(args.as_of)  # a bad date is refused before the model loads
         retriever = Retriever(index_dir(args.index))
+        if args.level or args.region:  # an unknown level or region: said once, before any question
+            retriever.regulation_ids(args.regulation, args.level, args.region)
         if args.batch:
             return _batch(retriever, args)
         wanted = regulation_filter(retriever.index, args.regulation, args.as_of, args.all_versions, args.question)
-        response = retriever.search(args.question, k=args.k, mode=args.mode, regulations=wanted)
+        response = retriever.search(args.question, k=args.k, mode=args.mode, regulations=wanted,
+                                    levels=args.level, regions=args.region)
         payload = annotate(response.to_json(), retriever.index, args.as_of)
     except RegQAError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -78,7 +87,10 @@ def _batch(retriever, args: argparse.Namespace) -> int:
     """One JSON object per input line, in order; a bad line gets an error object, not a crash. A line with a
     "history" is searched as understood after it, and its result says how ("understood")."""
     from retrieval.conversation.followup import response_json, search_conversation
+    from retrieval.filters import filtered
     from retrieval.in_force import annotate, regulation_filter
+
+    within = filtered(retriever, tuple(args.level or ()), tuple(args.region or ()))
 
     try:
         lines = args.batch.read_text(encoding="utf-8-sig").splitlines()
@@ -95,12 +107,12 @@ def _batch(retriever, args: argparse.Namespace) -> int:
             wanted = regulation_filter(retriever.index, args.regulation, args.as_of, args.all_versions,
                                        question if isinstance(question, str) else None)
             if isinstance(row, dict) and "history" in row:
-                response, understood = search_conversation(retriever, question, row["history"], k=args.k,
+                response, understood = search_conversation(within, question, row["history"], k=args.k,
                                                            mode=args.mode, regulations=wanted)
                 print(json.dumps(annotate(response_json(response, understood), retriever.index, args.as_of),
                                  ensure_ascii=False), flush=True)
                 continue
-            response = retriever.search(question, k=args.k, mode=args.mode, regulations=wanted)
+            response = within.search(question, k=args.k, mode=args.mode, regulations=wanted)
             print(json.dumps(annotate(response.to_json(), retriever.index, args.as_of), ensure_ascii=False),
                   flush=True)
         except (ValueError, KeyError, RegQAError) as exc:

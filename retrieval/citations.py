@@ -82,6 +82,7 @@ QUOTE_PAIRS = {"“": "”", "「": "」", "『": "』", '"': '"', "‘": "’"}
 _CLOSERS = {v: k for k, v in QUOTE_PAIRS.items()}
 _SENTENCE_END = re.compile(r"[。!?\n]")
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
+_VERSION_AFTER_RE = re.compile(r"[ \t]{0,3}[(（][ \t]{0,3}(?:19|20)\d{2}[ \t]{0,3}年[^()（）]{0,12}[)）]$")
 
 
 @dataclass(frozen=True)
@@ -215,6 +216,10 @@ class Names:
             found = self.exact.get(name[len(NATIONAL_PREFIX):])
         if found is None:
             found = self.exact.get(NATIONAL_PREFIX + name)
+        if found is None:  # a version written after the title: 中华人民共和国产品质量法（2018年修正）
+            bare = _VERSION_AFTER_RE.sub("", name)
+            if bare != name:
+                return self.lookup(bare)
         return found or ()
 
     def containing(self, fragment: str) -> tuple[str, ...]:
@@ -271,10 +276,12 @@ def name_table(regulations: Iterable[Regulation]) -> Names:
     return Names(regulations)
 
 
-def find_citations(text: str, names: Names) -> list[Citation]:
-    """Every article citation in the text, in order, with the regulation it names and any quotation."""
+def find_citations(text: str, names: Names, own: tuple[str, ...] = ()) -> list[Citation]:
+    """Every article citation in the text, in order, with the regulation it names and any quotation. `own`: the
+    regulation the text belongs to (an article's text, or a quotation of one): its 本法 / 本条例 / 本办法 refer to it
+    when no regulation of that kind is named before them."""
     folded, pos = fold(text)
-    found = _Finder(text, folded, pos, names)
+    found = _Finder(text, folded, pos, names, own)
     return found.run()
 
 
@@ -282,8 +289,8 @@ class _Finder:
     """One pass over one text: article matches in order, each with the regulation named before or after it
     (or in context) and the quotation that belongs to it."""
 
-    def __init__(self, text: str, folded: str, pos: list[int], names: Names) -> None:
-        self.text, self.f, self.pos, self.names = text, folded, pos, names
+    def __init__(self, text: str, folded: str, pos: list[int], names: Names, own: tuple[str, ...] = ()) -> None:
+        self.text, self.f, self.pos, self.names, self.own = text, folded, pos, names, own
         self.events = names.mentions(folded)
         self.by_end: dict[int, _Name] = {}
         self.by_start: dict[int, _Name] = {}
@@ -354,6 +361,8 @@ class _Finder:
         for named in reversed(history[-50:]):
             if _suffix_of(self.f[named.start:named.end]) == kind:
                 return named
+        if self.own:  # the text is (a quotation of) an article: 本法 is its own regulation
+            return _Name(anaphora.start, anaphora.end, self.own, "own")
         return None
 
     # -- names -----------------------------------------------------------------------------------------

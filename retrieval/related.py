@@ -18,8 +18,10 @@ if TYPE_CHECKING:  # the loaded index is only passed in; the Retriever loads it
 _FIRST_PASS = 64  # chunks fetched per vector before widening the search
 
 
-def related_articles(index: LoadedIndex, maps: IndexMaps, article_id: str, k: int = 3) -> list[Result]:
-    """The k articles of OTHER regulations whose chunks lie closest to this article's chunks.
+def related_articles(index: LoadedIndex, maps: IndexMaps, article_id: str, k: int = 3,
+                     within: frozenset[str] | None = None) -> list[Result]:
+    """The k articles of OTHER regulations whose chunks lie closest to this article's chunks; other versions of
+    its own regulation (the same title) are not other regulations. `within`: only among these regulations.
 
     Score is the best cosine between any chunk of the article and any chunk of the candidate; the match
     span is the candidate chunk that was closest. Unknown ids and k < 1 give an empty list.
@@ -28,7 +30,9 @@ def related_articles(index: LoadedIndex, maps: IndexMaps, article_id: str, k: in
     if own is None or k < 1:
         return []
     articles = index.articles
-    others = frozenset(r.id for r in index.regulations) - {articles[own].regulation_id}
+    title = articles[own].regulation_title
+    others = frozenset(r.id for r in index.regulations
+                       if r.title != title and (within is None or r.id in within)) - {articles[own].regulation_id}
     queries = index.store.vectors(maps.chunks_of.get(article_id, ()))
     total = index.store.count
     if len(queries) == 0 or total == 0 or not others:
@@ -48,10 +52,13 @@ def related_articles(index: LoadedIndex, maps: IndexMaps, article_id: str, k: in
             break
         want = min(total, want * 4)
     ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))[:k]
+    regulation = {r.id: r for r in index.regulations}
     out = []
     for a, (score, c) in ranked:
         chunk = index.chunks[c]
-        out.append(Result(articles[a], score, ("dense",), chunk.start, chunk.end))
+        reg = regulation.get(articles[a].regulation_id)
+        out.append(Result(articles[a], score, ("dense",), chunk.start, chunk.end, level=reg.level if reg else None,
+                          region=reg.region if reg else None))
     return out
 
 

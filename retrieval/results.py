@@ -15,6 +15,8 @@ class Result:
     found_by: tuple[str, ...]  # "dense", "lexical", "reference"
     match_start: int  # span in article.text of the sentence that matched best
     match_end: int
+    level: str | None = None  # the regulation's level (法律, 地方性法规 …) and region; None where it has none
+    region: str | None = None
 
     @property
     def citation(self) -> str:
@@ -38,6 +40,8 @@ class Result:
             "found_by": list(self.found_by),
             "match": [self.match_start, self.match_end],
             "regulation_id": a.regulation_id,
+            "level": self.level,
+            "region": self.region,
         }
 
 
@@ -49,13 +53,18 @@ class SearchResponse:
     mode: str = "hybrid"
     message: str | None = None  # e.g. why a query was refused or trimmed
     words: tuple[str, ...] = ()  # the question's lexical tokens (ingest/words.py), for marking them in text
+    answer: str = "direct"  # direct | related (the articles touch the subject, not what was asked) | none (abstained)
+    reason: str | None = None  # for related: what the articles do not state
 
     def to_json(self) -> dict[str, Any]:
-        """The CLI/API contract: {"query", "abstained", "results"} (and "message" when there is one)."""
+        """The CLI/API contract: {"query", "abstained", "results"} (and "message" when there is one), plus
+        "answer" and "reason" (retrieval/answer_kind.py)."""
         d: dict[str, Any] = {
             "query": self.query,
             "abstained": self.abstained,
             "results": [r.to_json() for r in self.results],
+            "answer": self.answer,
+            "reason": self.reason,
         }
         if self.message:
             d["message"] = self.message

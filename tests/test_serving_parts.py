@@ -67,6 +67,7 @@ def test_the_cache_holds_at_most_its_bytes() -> None:
     assert cache.get("b", 4) is None and cache.stats()["entries"] == 2
 
 
+@pytest.mark.integration  # the real index and the bundled model
 def test_a_real_answer_is_counted_without_the_articles_the_index_holds(retriever) -> None:
     from retrieval.serving.answer_cache import response_bytes
 

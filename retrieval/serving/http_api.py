@@ -1,9 +1,10 @@
 """The plain JSON API for programs, as FastAPI routes on the same server as the page.
 
-- `GET /api/search?q=…&k=…&mode=…&regulation=…` (`regulation` may repeat) and `POST /api/search` with
-  a JSON object `{"q", "k", "mode", "regulation", "history"}`: the JSON of `python -m retrieval search
-  --json`. With `history` (the earlier questions, oldest first) the question is read as a follow-up and
-  the answer says how ("understood", retrieval/conversation/followup.py); GET takes it as repeated `history=`.
+- `GET /api/search?q=…&k=…&mode=…&regulation=…&level=…&region=…` (each filter may repeat) and
+  `POST /api/search` with a JSON object `{"q", "k", "mode", "regulation", "level", "region", "history"}`: the
+  JSON of `python -m retrieval search --json`. With `history` (the earlier questions, oldest first) the
+  question is read as a follow-up and the answer says how ("understood", retrieval/conversation/followup.py);
+  GET takes it as repeated `history=`.
   The `X-Cache` header says whether the answer came from the cache (`hit`) or was searched (`miss`).
 - `GET /api/regulations`: the object of `python -m ingest list --json`.
 - `POST /api/check` with `{"text": "…"}`: every article citation in a draft checked against the served
@@ -73,6 +74,10 @@ SEARCH_BODY_SCHEMA: dict[str, Any] = {
                        "description": "search only these regulations (id, title or short name)"},
         "history": {"type": "array", "items": {"type": "string"},
                     "description": "earlier questions, oldest first; the answer then says how it was read"},
+        "level": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+                  "description": "search only regulations of these levels (法律, 行政法规, 地方性法规 …)"},
+        "region": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+                   "description": "search only regulations of these regions (浙江省 or 浙江; 全国 for national ones)"},
         "as_of": {"type": "string", "format": "date",
                   "description": "search the versions in force on this day (default: today)"},
         "all_versions": {"type": "boolean", "default": False, "description": "search every version"},
@@ -87,7 +92,8 @@ SEARCH_RESPONSE_SCHEMA: dict[str, Any] = {
         "results": {"type": "array", "items": {"type": "object", "properties": {
             "title": {"type": "string"}, "article": {"type": "string"}, "number": {"type": "integer"},
             "chapter": {"type": ["string", "null"]}, "text": {"type": "string"}, "score": {"type": "number"},
-            "citation": {"type": "string"}}}},
+            "citation": {"type": "string"}, "level": {"type": ["string", "null"]},
+            "region": {"type": ["string", "null"]}}}},
     },
 }
 
@@ -195,8 +201,8 @@ def build_api(service: SearchService, title: str = "法规条文检索 API · Re
         log.error("API request failed", exc_info=exc)
         return error_response(500, INTERNAL_ERROR)
 
-    async def answer(question: Any, k: Any, mode: Any, regulation: Any, history: Any = None, as_of: Any = None,
-                     all_versions: Any = None) -> JSONResponse:
+    async def answer(question: Any, k: Any, mode: Any, regulation: Any, history: Any = None, level: Any = None,
+                     region: Any = None, as_of: Any = None, all_versions: Any = None) -> JSONResponse:
         from retrieval.in_force import annotate, as_flag, as_of_date, regulation_filter
 
         try:
@@ -210,7 +216,7 @@ def build_api(service: SearchService, title: str = "法规条文检索 API · Re
             regulations = regulation_filter(eng.retriever.index, regulations, day, every,
                                             question if isinstance(question, str) else None)
             found = await service.converse_async(question, history, as_k(k, DEFAULT_K), mode or "hybrid",
-                                                 regulations)
+                                                 regulations, level, region)
         except RegQAError as exc:
             status, retry = _status_of(exc)
             return error_response(status, str(exc), retry)
@@ -234,11 +240,17 @@ def build_api(service: SearchService, title: str = "法规条文检索 API · Re
                               Query(description="search only these regulations; may repeat")] = None,
         history: Annotated[list[str] | None,
                            Query(description="the conversation's earlier questions, oldest first; may repeat")] = None,
+        level: Annotated[list[str] | None,
+                         Query(description="search only regulations of this level (法律, 地方性法规 …); "
+                                           "may repeat")] = None,
+        region: Annotated[list[str] | None,
+                          Query(description="search only regulations of this region (浙江省; 全国: national); "
+                                            "may repeat")] = None,
         as_of: Annotated[str | None, Query(description="the versions in force on this day, YYYY-MM-DD "
                                                        "(default: today)")] = None,
         all_versions: Annotated[str | None, Query(description="true: search every version")] = None,
     ) -> JSONResponse:
-        return await answer(q, k, mode, regulation, history, as_of, all_versions)
+        return await answer(q, k, mode, regulation, history, level, region, as_of, all_versions)
 
     @app.post("/api/search", tags=["search"], summary="Find the articles that answer a question (JSON body)",
               response_description="the JSON of `python -m retrieval search --json`",
@@ -251,7 +263,7 @@ def build_api(service: SearchService, title: str = "法规条文检索 API · Re
         if "q" not in body:
             raise ApiError(400, "请提供问题 q (the body needs a question: {\"q\": ...})")
         return await answer(body["q"], body.get("k"), body.get("mode"), body.get("regulation"), body.get("history"),
-                            body.get("as_of"), body.get("all_versions"))
+                            body.get("level"), body.get("region"), body.get("as_of"), body.get("all_versions"))
 
     @app.get("/api/regulations", tags=["index"], summary="The regulations in the index",
              response_description="the JSON of `python -m ingest list --json`", responses=_error_responses(503))

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ingest.errors import QueryError, RegQAError
+from retrieval.filters import filtered, names_of
 from retrieval.serving.admission import DEFAULT_LIMIT, SearchPool
 from retrieval.serving.answer_cache import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, AnswerCache, cache_key
 from retrieval.serving.batcher import DEFAULT_MAX_BATCH, DEFAULT_MAX_WAIT_S, BatchingEmbedder
@@ -121,6 +122,12 @@ class Answer:
     understood: Any = None  # retrieval.conversation.followup.Understood, for a search that came with a history
 
 
+def _facets(levels: Any, regions: Any) -> tuple[tuple[str, ...], tuple[str, ...], tuple]:
+    """Levels and regions as given (one name or a list; QueryError otherwise), and what they add to a cache key."""
+    lv, rg = names_of(levels, "level"), names_of(regions, "region")
+    return lv, rg, (("levels", tuple(sorted(lv)), "regions", tuple(sorted(rg))) if lv or rg else ())
+
+
 class SearchService:
     def __init__(self, engine: Callable[[], Loaded], settings: ServingSettings | None = None,
                  feedback: FeedbackLog | None = None) -> None:
@@ -135,42 +142,47 @@ class SearchService:
         self.cache = AnswerCache(self.settings.cache_entries, self.settings.cache_bytes)
 
     def search(self, question: Any, k: int, mode: str | None = None,
-               regulations: list[str] | None = None) -> Answer:
-        """One search in the caller's thread, answered from the cache when it was asked before."""
+               regulations: list[str] | None = None, levels: Any = None, regions: Any = None) -> Answer:
+        """One search in the caller's thread, answered from the cache when it was asked before. `levels` and
+        `regions` narrow it as `regulations` does (retrieval/filters.py)."""
         mode = mode or "hybrid"
         if isinstance(regulations, str):
             regulations = [regulations]
+        lv, rg, facets = _facets(levels, regions)
         eng = self.engine()
         build = eng.retriever.index.path.name
-        key = cache_key(question, k, mode, regulations)
+        key = (*cache_key(question, k, mode, regulations), *facets)
         found = self.cache.get(build, key)
         cached = found is not None
         if found is None:
-            found = eng.retriever.search(question, k=k, mode=mode, regulations=list(regulations or ()) or None)
+            found = filtered(eng.retriever, lv, rg).search(question, k=k, mode=mode,
+                                                           regulations=list(regulations or ()) or None)
             self.cache.put(build, key, found)
         if found.abstained:
             self.note_abstained(found.query, build)
         return Answer(eng, found, cached)
 
     def converse(self, question: Any, history: list[str] | None, k: int, mode: str | None = None,
-                 regulations: list[str] | None = None) -> Answer:
+                 regulations: list[str] | None = None, levels: Any = None, regions: Any = None) -> Answer:
         """A turn of a conversation: `question` as understood after the earlier questions (oldest first).
         The cache is keyed by the history too; the Understood is cached with the answer."""
         from retrieval.conversation.followup import _checked_history, search_conversation
 
         if not history:
-            return self.search(question, k, mode, regulations)
+            return self.search(question, k, mode, regulations, levels, regions)
         mode = mode or "hybrid"
         if isinstance(regulations, str):
             regulations = [regulations]
+        lv, rg, facets = _facets(levels, regions)
         history = _checked_history(history)
         eng = self.engine()
         build = eng.retriever.index.path.name
-        key = (*cache_key(question, k, mode, regulations), "history", tuple(" ".join(h.split()) for h in history))
+        key = (*cache_key(question, k, mode, regulations), "history", tuple(" ".join(h.split()) for h in history),
+               *facets)
         found = self.cache.get(build, key)
         cached = found is not None
         if found is None:
-            found = search_conversation(eng.retriever, question, history, k=k, mode=mode,
+            found = search_conversation(filtered(eng.retriever, lv, rg), question, history, k=k, mode=mode,
                                         regulations=list(regulations or ()) or None)
             self.cache.put(build, key, found)
         response, understood = found
@@ -193,13 +205,15 @@ class SearchService:
         self.abstentions.record("abstained", question, build)
 
     async def converse_async(self, question: Any, history: list[str] | None, k: int, mode: str | None = None,
-                             regulations: list[str] | None = None) -> Answer:
-        return await self.pool.run(self.converse, question, history, k, mode, regulations)
+                             regulations: list[str] | None = None, levels: Any = None,
+                             regions: Any = None) -> Answer:
+        return await self.pool.run(self.converse, question, history, k, mode, regulations, levels, regions)
 
     async def search_async(self, question: Any, k: int, mode: str | None = None,
-                           regulations: list[str] | None = None) -> Answer:
+                           regulations: list[str] | None = None, levels: Any = None,
+                           regions: Any = None) -> Answer:
         """The same, on a pool thread; raises ServiceBusy at once when the pool is full."""
-        return await self.pool.run(self.search, question, k, mode, regulations)
+        return await self.pool.run(self.search, question, k, mode, regulations, levels, regions)
 
     async def run(self, fn: Callable[..., Any], /, *args: Any) -> Any:
         """Any work that includes a search (e.g. rendering the page's reply) in a pool slot."""

@@ -66,9 +66,13 @@ class ChatPage:
                                      badge + cards.article_actions(ids.of(r.article))))
         build = eng.retriever.index.path.name
         date = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-        lead = cards.understood_line(understood.shown_as, understood.alone) if understood and understood.merged else ""
-        return cards.answer(response, blocks, cards.reply_tools(response, build, date), lead,
-                            cards.share_line(question, regulations) if question else "")
+        merged = understood is not None and understood.merged
+        lead = cards.understood_line(understood.shown_as, understood.alone) if merged else ""
+        tools = cards.reply_tools(response, build, date, asked=question,
+                                  understood=understood.shown_as if merged else "")
+        return cards.answer(response, blocks, tools, lead, cards.share_line(question, regulations) if question else "",
+                            shown=cards.shown_first(response.results, f"{question} {response.query}"),
+                            filtered=bool(regulations))
 
     def version_badge(self, eng, article, ids) -> str:
         """A regulation held in several versions (or one not in force): its status badge and version date, and
@@ -104,7 +108,8 @@ class ChatPage:
         return compare_view.comparison(comparison, lambda r: cards.action("link", "链接 Link", a=ids.of(r.article)))
 
     def reply(self, message: str, k: int, mode: str | None, regulations: list[str] | None,
-              history: list[str] | None = None) -> str:
+              history: list[str] | None = None, levels: list[str] | None = None,
+              regions: list[str] | None = None) -> str:
         """The reply to one turn: a comparison when it asks for one, else the articles of the turn as understood."""
         eng = self.service.engine()
         wanted = compare.sides_of(eng.retriever, message) if isinstance(message, str) and message.strip() else None
@@ -114,11 +119,14 @@ class ChatPage:
             regs, topic = wanted
             if regulations:  # the filter the person chose still holds when it leaves two sides or more
                 regs = tuple(r for r in regs if r in regulations) if len(set(regs) & set(regulations)) >= 2 else regs
+            within = eng.retriever.regulation_ids(None, levels, regions) if levels or regions else None
+            if within is not None and len(set(regs) & within) >= 2:  # so do the chosen levels and regions
+                regs = tuple(r for r in regs if r in within)
             return self.render_comparison(eng, compare.compare_topic(eng.retriever, regs, topic, mode))
         from retrieval.in_force import regulation_filter  # the versions in force today, or the one named
 
         wanted = regulation_filter(eng.retriever.index, regulations, question=message)
-        found = self.service.converse(message, history, k, mode, wanted)
+        found = self.service.converse(message, history, k, mode, wanted, levels, regions)
         return self.render(found.engine, found.response, found.understood, message, regulations)
 
     def opened(self, kind: str, link_id: str) -> tuple[str, str]:
@@ -137,12 +145,13 @@ class ChatPage:
 
     # -- events -----------------------------------------------------------------------------------------
     async def turn(self, message: str, chat: list[dict], questions: list[str], k: int, mode: str | None,
-                   regulations: list[str] | None, fresh: bool = False) -> tuple[list[dict], list[str]]:
+                   regulations: list[str] | None, fresh: bool = False, levels: list[str] | None = None,
+                   regions: list[str] | None = None) -> tuple[list[dict], list[str]]:
         chat = list(chat or [])[-(MAX_HISTORY - 2):]
         chat.append({"role": "user", "content": cards.user_message(message)})
         earlier = [] if fresh else list(questions or [])[-MAX_QUESTIONS:]
         try:
-            reply_html = await self.service.run(self.reply, message, k, mode, regulations, earlier)
+            reply_html = await self.service.run(self.reply, message, k, mode, regulations, earlier, levels, regions)
         except RegQAError as exc:
             reply_html = cards.error_message(str(exc))
         except Exception:
@@ -152,7 +161,8 @@ class ChatPage:
         return chat, [*earlier, message]
 
     async def ask(self, message: str, history: list[dict] | None, questions: list[str] | None, k: float,
-                  mode: str, regulations: list[str] | None):
+                  mode: str, regulations: list[str] | None, levels: list[str] | None = None,
+                  regions: list[str] | None = None):
         """Chat turn: the question as typed, then the cited articles (or a short error, or "busy, try again")."""
         if not isinstance(message, str) or not message.strip():
             return gr.skip(), gr.skip(), gr.skip()
@@ -160,15 +170,18 @@ class ChatPage:
             count = as_k(k, CHAT_K)
         except RegQAError:
             count = CHAT_K
-        chat, questions = await self.turn(message, history or [], questions or [], count, mode, regulations)
+        chat, questions = await self.turn(message, history or [], questions or [], count, mode, regulations,
+                                          levels=levels, regions=regions)
         return chat, "", questions
 
     async def ask_example(self, sample: list[str], history: list[dict] | None, questions: list[str] | None,
-                          k: float, mode: str, regulations: list[str] | None):
-        return await self.ask(sample[0] if sample else "", history, questions, k, mode, regulations)
+                          k: float, mode: str, regulations: list[str] | None, levels: list[str] | None = None,
+                          regions: list[str] | None = None):
+        return await self.ask(sample[0] if sample else "", history, questions, k, mode, regulations, levels, regions)
 
     async def follow(self, params: dict[str, list[str]], chat: list[dict], questions: list[str], k: Any, mode: Any,
-                     regulations: list[str] | None) -> tuple[list[dict], list[str]] | None:
+                     regulations: list[str] | None, levels: list[str] | None = None,
+                     regions: list[str] | None = None) -> tuple[list[dict], list[str]] | None:
         """A page link: `?q=` (+ `reg`, `k`, `mode`, `fresh`) asks, `?a=` opens an article, `?compare=` compares
         one; None when the query asks for nothing. Every value is user input: shown escaped, checked as typed."""
         def first(name: str) -> str:
@@ -199,13 +212,15 @@ class ChatPage:
         except RegQAError:
             count = CHAT_K
         chosen = first("mode") if first("mode") in MODES else mode
-        return await self.turn(q, chat, questions, count, chosen, regs, fresh=bool(first("fresh")))
+        return await self.turn(q, chat, questions, count, chosen, regs, fresh=bool(first("fresh")), levels=levels,
+                               regions=regions)
 
     async def command(self, cmd: str, history: list[dict] | None, questions: list[str] | None, k: float, mode: str,
-                      regulations: list[str] | None):
+                      regulations: list[str] | None, levels: list[str] | None = None,
+                      regions: list[str] | None = None):
         """A link clicked inside the chat (its query string, sent by the page's script): followed in place."""
         done = await self.follow(parse_qs((cmd or "").lstrip("?")), list(history or []), list(questions or []), k,
-                                 mode, regulations)
+                                 mode, regulations, levels, regions)
         if done is None:
             return gr.skip(), "", gr.skip()
         return done[0], "", done[1]
