@@ -253,14 +253,19 @@ class ChatPage:
         Returns {"query", "abstained", "results": [{"title", "article", "number", "chapter", "text", "score",
         "citation", ...}]}, the JSON of `python -m retrieval search --json`. `mode` is hybrid, dense or lexical;
         `regulations` limits the search (ids, titles or short names of regulations)."""
+        from retrieval.in_force import annotate, regulation_filter  # in force today, or the version named
+
         try:
-            found = await self.service.search_async(question, as_k(k, API_K), mode or DEFAULT_MODE, regulations)
+            eng = self.service.engine()
+            wanted = regulation_filter(eng.retriever.index, regulations,
+                                       question=question if isinstance(question, str) else None)
+            found = await self.service.search_async(question, as_k(k, API_K), mode or DEFAULT_MODE, wanted)
         except RegQAError as exc:
             raise gr.Error(html.escape(str(exc), quote=False), print_exception=False) from None
         except Exception:
             log.exception("search failed")
             raise gr.Error(INTERNAL_ERROR, print_exception=False) from None
-        return found.response.to_json()
+        return annotate(found.response.to_json(), found.engine.retriever.index)
 
 
 def versions_view_versions(eng, regulation_id: str) -> int:
