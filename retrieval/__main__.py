@@ -1,5 +1,5 @@
 """python -m retrieval search [--index DIR] [-k K] [--mode M] [--json] [--regulation NAME] [--level L] [--region R]
-                            [--as-of DAY | --all-versions] (QUESTION | --batch FILE)
+                            [--as-of DATE | --all-versions] (QUESTION | --batch FILE)
                             (--regulation, --level and --region may repeat)
 python -m retrieval check [--index DIR | --source PATH ...] [--json] FILE   (FILE may be - for stdin)
 python -m retrieval versions [--index DIR | --source PATH ...] [--from DATE] [--to DATE] [--json] NAME"""

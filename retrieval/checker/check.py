@@ -23,13 +23,11 @@ from ingest.schema import Article, Regulation
 from retrieval.checker.catalogue import Catalogue
 from retrieval.checker.quotes import Comparable, Passage, closest, locate, pieces
 from retrieval.citations import MAX_QUOTE, Citation, find_citations
-from retrieval.filters import newest
 
 MAX_DRAFT_CHARS = 200_000  # about 100 pages of Chinese; longer drafts are refused with a clear message
 MAX_SUGGESTIONS = 3
 MAX_CLOSEST = 300  # closest passages worked out per draft (difflib is slow); later ones get the verdict only
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
-_YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年")
 # What may stand between a citation and its quotation (规定：“), as in retrieval.citations, on the draft as written.
 _LEAD_RE = re.compile(r"[ \t]{0,3}(?:的|中)?[ \t]{0,2}(?:明确|明文|亦|也|还|则|就)?"
                       r"(?:规定|指出|要求|写道|写明|载明|提出|表述为|表明|称|说|明确)?[ \t]{0,3}[:：,，]?[ \t]{0,3}")
@@ -53,10 +51,10 @@ class CitationCheck:
     quote_article: Article | None = None  # which article of a range holds the quotation or the closest passage
     closest: Passage | None = None
     did_you_mean: tuple[str, ...] = ()
-    version: str | None = None  # the version checked, for a regulation held in several (retrieval/checker/versions)
-    current: dict[str, Any] | None = None  # superseded: the article in the version in force, or {"removed": true}
     quote_compared: bool = False  # a quotation was compared with the article (a long one is not)
     uncompared: tuple[int, int, bool] | None = None  # a quotation not compared: its span in the draft, closed?
+    version: str | None = None  # the version checked, for a regulation held in several (retrieval/checker/versions)
+    current: dict[str, Any] | None = None  # superseded: the article in the version in force, or {"removed": true}
 
     @property
     def ok(self) -> bool:
@@ -229,21 +227,10 @@ def _check(c: Citation, cat: Catalogue, work: _Work, draft: str = "") -> Citatio
         found = check_versions(c, cat, held, lambda rid: _check_in(c, cat, rid, work), draft)
         if found is not None:
             return found
-    results = [_check_in(c, cat, rid, work) for rid in _versions(c, cat) if cat.regulation(rid) is not None]
+    results = [_check_in(c, cat, rid, work) for rid in held]
     if not results:  # names that point to nothing loaded (a stale name table): say so rather than guess
         return CitationCheck(c, "unknown_regulation", "索引中没有该法规 (the index does not hold this regulation)")
     return next((r for r in results if r.ok), results[0])
-
-
-def _versions(c: Citation, cat: Catalogue) -> tuple[str, ...]:
-    """The regulations a citation is checked against: of several versions of one title, the one whose version
-    year the citation writes (《……法》（2000年修正）), else the newest."""
-    ids = c.regulation_ids
-    if len(ids) < 2:
-        return ids
-    years = set(_YEAR_RE.findall(c.cited))
-    named = tuple(rid for rid in ids if (v := (r.version if (r := cat.regulation(rid)) else None)) and v[:4] in years)
-    return newest(named or ids, cat.regulations)
 
 
 def _as_title(name: str) -> str:
