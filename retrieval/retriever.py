@@ -269,8 +269,12 @@ class Retriever:
                               s.found_by, s.chunk) for s in ranked]
             return sorted(boosted, key=lambda x: (-x.score, x.article))
         # Of several versions of a named regulation, the article of the newest.
-        regs = (newest(ref.regulation_ids, self.index.regulations) if ref.regulation_ids
-                else tuple(r.id for r in self.index.regulations))
+        named = ref.regulation_ids
+        if named and allowed is not None:  # of those a filter allows (the version in force, or the one asked for)
+            held = tuple(rid for rid in named if (i := self._maps.by_label.get((rid, ref.number, ref.sub_number)))
+                         is not None and allowed[i])
+            named = held or named
+        regs = newest(named, self.index.regulations) if named else tuple(r.id for r in self.index.regulations)
         exact = [self._maps.by_label.get((rid, ref.number, ref.sub_number)) for rid in regs]
         exact = [i for i in exact if i is not None and (allowed is None or allowed[i])]
         if not exact:

@@ -53,7 +53,7 @@ class ChatPage:
         return Permalinks(eng.retriever.regulations)
 
     def render(self, eng, response, understood=None, question: str = "",
-               regulations: list[str] | None = None) -> str:
+               regulations: list[str] | None = None, as_of: str | None = None) -> str:
         from ingest.words import to_simplified
 
         ids = self.links(eng)
@@ -61,7 +61,7 @@ class ChatPage:
         for rank, r in enumerate(response.results, 1):
             aid = r.article.id
             mask = cards.word_mask(r.article.text, response.words, to_simplified)
-            badge = self.version_badge(eng, r.article, ids)
+            badge = self.version_badge(eng, r.article, ids, as_of)
             blocks.append(cards.card(rank, r, mask, eng.retriever.context(aid), eng.retriever.related(aid, RELATED_K),
                                      badge + cards.article_actions(ids.of(r.article))))
         build = eng.retriever.index.path.name
@@ -74,13 +74,13 @@ class ChatPage:
                             shown=cards.shown_first(response.results, f"{question} {response.query}"),
                             filtered=bool(regulations))
 
-    def version_badge(self, eng, article, ids) -> str:
+    def version_badge(self, eng, article, ids, as_of: str | None = None) -> str:
         """A regulation held in several versions (or one not in force): its status badge and version date, and
         for a superseded article a link to the same article in the version in force (retrieval/in_force.py)."""
         from retrieval.in_force import annotate
 
         row = {"regulation_id": article.regulation_id, "article": article.label}
-        annotate({"results": [row]}, eng.retriever.index)
+        annotate({"results": [row]}, eng.retriever.index, as_of)
         lib_versions = versions_view_versions(eng, article.regulation_id)
         if "status" not in row or (row["status"] == "in_force" and lib_versions < 2):
             return ""
@@ -109,8 +109,9 @@ class ChatPage:
 
     def reply(self, message: str, k: int, mode: str | None, regulations: list[str] | None,
               history: list[str] | None = None, levels: list[str] | None = None,
-              regions: list[str] | None = None) -> str:
-        """The reply to one turn: a comparison when it asks for one, else the articles of the turn as understood."""
+              regions: list[str] | None = None, as_of: str | None = None) -> str:
+        """The reply to one turn: a comparison when it asks for one, else the articles of the turn as understood
+        (in the versions in force today, or on `as_of`, or the version the question names)."""
         eng = self.service.engine()
         wanted = compare.sides_of(eng.retriever, message) if isinstance(message, str) and message.strip() else None
         if wanted is not None and _one_regulation(eng, wanted[0]):  # versions of one law are not two sides
@@ -125,9 +126,9 @@ class ChatPage:
             return self.render_comparison(eng, compare.compare_topic(eng.retriever, regs, topic, mode))
         from retrieval.in_force import regulation_filter  # the versions in force today, or the one named
 
-        wanted = regulation_filter(eng.retriever.index, regulations, question=message)
+        wanted = regulation_filter(eng.retriever.index, regulations, as_of, question=message)
         found = self.service.converse(message, history, k, mode, wanted, levels, regions)
-        return self.render(found.engine, found.response, found.understood, message, regulations)
+        return self.render(found.engine, found.response, found.understood, message, regulations, as_of)
 
     def opened(self, kind: str, link_id: str) -> tuple[str, str]:
         """(question bubble, reply) for an article link (`?a=`) or an article compared from its card."""
@@ -146,12 +147,13 @@ class ChatPage:
     # -- events -----------------------------------------------------------------------------------------
     async def turn(self, message: str, chat: list[dict], questions: list[str], k: int, mode: str | None,
                    regulations: list[str] | None, fresh: bool = False, levels: list[str] | None = None,
-                   regions: list[str] | None = None) -> tuple[list[dict], list[str]]:
+                   regions: list[str] | None = None, as_of: str | None = None) -> tuple[list[dict], list[str]]:
         chat = list(chat or [])[-(MAX_HISTORY - 2):]
         chat.append({"role": "user", "content": cards.user_message(message)})
         earlier = [] if fresh else list(questions or [])[-MAX_QUESTIONS:]
         try:
-            reply_html = await self.service.run(self.reply, message, k, mode, regulations, earlier, levels, regions)
+            reply_html = await self.service.run(self.reply, message, k, mode, regulations, earlier, levels, regions,
+                                                as_of)
         except RegQAError as exc:
             reply_html = cards.error_message(str(exc))
         except Exception:
@@ -182,8 +184,9 @@ class ChatPage:
     async def follow(self, params: dict[str, list[str]], chat: list[dict], questions: list[str], k: Any, mode: Any,
                      regulations: list[str] | None, levels: list[str] | None = None,
                      regions: list[str] | None = None) -> tuple[list[dict], list[str]] | None:
-        """A page link: `?q=` (+ `reg`, `k`, `mode`, `fresh`) asks, `?a=` opens an article, `?compare=` compares
-        one; None when the query asks for nothing. Every value is user input: shown escaped, checked as typed."""
+        """A page link: `?q=` (+ `reg`, `k`, `mode`, `fresh`, `as_of`) asks, `?a=` opens an article, `?compare=`
+        compares one, `?versions=` shows a regulation's versions; None when the query asks for nothing. Every value
+        is user input: shown escaped, checked as typed."""
         def first(name: str) -> str:
             return (params.get(name) or [""])[0].strip()
 
@@ -212,7 +215,8 @@ class ChatPage:
         except RegQAError:
             count = CHAT_K
         chosen = first("mode") if first("mode") in MODES else mode
-        return await self.turn(q, chat, questions, count, chosen, regs, fresh=bool(first("fresh")), levels=levels,
+        return await self.turn(q, chat, questions, count, chosen, regs, fresh=bool(first("fresh")),
+                               as_of=first("as_of") or None, levels=levels,
                                regions=regions)
 
     async def command(self, cmd: str, history: list[dict] | None, questions: list[str] | None, k: float, mode: str,
@@ -253,10 +257,10 @@ class ChatPage:
         Returns {"query", "abstained", "results": [{"title", "article", "number", "chapter", "text", "score",
         "citation", ...}]}, the JSON of `python -m retrieval search --json`. `mode` is hybrid, dense or lexical;
         `regulations` limits the search (ids, titles or short names of regulations)."""
-        from retrieval.in_force import annotate, regulation_filter
+        from retrieval.in_force import annotate, regulation_filter  # in force today, or the version named
 
         try:
-            eng = self.service.engine()  # the versions in force today (or the one the question names), as the API
+            eng = self.service.engine()
             wanted = regulation_filter(eng.retriever.index, regulations,
                                        question=question if isinstance(question, str) else None)
             found = await self.service.search_async(question, as_k(k, API_K), mode or DEFAULT_MODE, wanted)
