@@ -30,11 +30,8 @@ def archive_path(base: Path | None = None) -> Path:
 
 
 def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
     with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def verify_archive(archive: Path, expected: str = ARCHIVE_SHA256) -> None:

@@ -9,21 +9,26 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import require, require_chromium
 from tests.library_sample import extract_sample
+from tests.test_app_browser import browser  # noqa: F401 (the shared Chromium fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.slow]
 
 try:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 except ImportError:  # every test below then fails at setup with the install command, no skip
-    expect = sync_playwright = None
+    expect = None
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
 FILES = ("db.sqlite3", "经济法/会计法(2017-11-04).md", "经济法/会计法(2024-06-28).md",
          "行政法规/增值税暂行条例(2017-11-19).md", "经济法/增值税法(2024-12-25).md")
 ANSWER = "#regqa-chat .regqa-answer, #regqa-chat .regqa-error, #regqa-chat .regqa-versions"
+
+
+@pytest.fixture(scope="module")
+def chromium(browser):  # noqa: F811 (the shared fixture, under this module's name)
+    return browser
 
 
 @pytest.fixture(scope="module")
@@ -37,21 +42,10 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from eval.app_server import launch_browser
-
-    require("playwright.sync_api")
-    require_chromium()
-    assert sync_playwright is not None
-    with sync_playwright() as p:
-        b = launch_browser(p)
-        yield b
-        b.close()
 
 
-def _open(browser, url: str, width: int, height: int):
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
+def _open(chromium, url: str, width: int, height: int):
+    context = chromium.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
     page = context.new_page()
     page.goto(url)
     expect(page.locator("#regqa-status")).to_contain_text("articles indexed", timeout=60_000)
@@ -64,8 +58,8 @@ def _shot(page, name: str) -> None:
 
 
 @pytest.mark.parametrize(("width", "height", "name"), [(1280, 1000, "desktop"), (390, 844, "phone")])
-def test_the_versions_link_shows_the_old_beside_the_new(browser, app: str, width: int, height: int, name: str):
-    context, page = _open(browser, app + "?versions=会计法&from=2020-01-01&to=2026-12-01", width, height)
+def test_the_versions_link_shows_the_old_beside_the_new(chromium, app: str, width: int, height: int, name: str):
+    context, page = _open(chromium, app + "?versions=会计法&from=2020-01-01&to=2026-12-01", width, height)
     try:
         view = page.locator("#regqa-chat .regqa-versions")
         expect(view).to_have_count(1, timeout=60_000)
@@ -88,8 +82,8 @@ def test_the_versions_link_shows_the_old_beside_the_new(browser, app: str, width
         context.close()
 
 
-def test_a_card_of_a_regulation_with_versions_shows_its_status(browser, app: str):
-    context, page = _open(browser, app, 1280, 1000)
+def test_a_card_of_a_regulation_with_versions_shows_its_status(chromium, app: str):
+    context, page = _open(chromium, app, 1280, 1000)
     try:
         box = page.locator("#regqa-input textarea")
         box.fill("会计法2017年版第三条")
@@ -111,8 +105,8 @@ def test_a_card_of_a_regulation_with_versions_shows_its_status(browser, app: str
         context.close()
 
 
-def test_a_bad_versions_link_says_so(browser, app: str):
-    context, page = _open(browser, app + "?versions=没有这部法", 1280, 1000)
+def test_a_bad_versions_link_says_so(chromium, app: str):
+    context, page = _open(chromium, app + "?versions=没有这部法", 1280, 1000)
     try:
         expect(page.locator("#regqa-chat .regqa-error")).to_contain_text("no regulation named", timeout=60_000)
     finally:
