@@ -60,8 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     if (args.question is None) == (args.batch is None):
         parser.error("give either a QUESTION or --batch FILE")
     try:
-        from retrieval.in_force import annotate, as_of_date, regulation_filter
         from retrieval.retriever import Retriever
+        from retrieval.versions.in_force import annotate, as_of_date, regulation_filter
 
         as_of_date(args.as_of)  # a bad date is refused before the model loads
         retriever = Retriever(index_dir(args.index))
@@ -88,7 +88,7 @@ def _batch(retriever, args: argparse.Namespace) -> int:
     "history" is searched as understood after it, and its result says how ("understood")."""
     from retrieval.conversation.followup import response_json, search_conversation
     from retrieval.filters import filtered
-    from retrieval.in_force import annotate, regulation_filter
+    from retrieval.versions.in_force import annotate, regulation_filter
 
     within = filtered(retriever, tuple(args.level or ()), tuple(args.region or ()))
 
@@ -145,7 +145,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _versions(args: argparse.Namespace) -> int:
-    from retrieval.version_report import VersionLibrary, compare, render_text
+    from retrieval.versions.report import VersionLibrary, compare, render_text
 
     try:
         library = (VersionLibrary.from_sources(args.source) if args.source

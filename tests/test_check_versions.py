@@ -8,7 +8,7 @@ import pytest
 
 from retrieval.checker.catalogue import Catalogue
 from retrieval.checker.check import check_citations
-from retrieval.version_report import VersionLibrary
+from retrieval.versions.report import VersionLibrary
 from tests.versions_sample import extract_versions
 
 

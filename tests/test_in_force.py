@@ -15,8 +15,8 @@ from ingest.build import build_index
 from ingest.catalog import regulation_rows
 from ingest.errors import QueryError
 from ingest.stores.index_io import load_index
-from retrieval.in_force import annotate, regulation_filter
 from retrieval.retriever import Retriever
+from retrieval.versions.in_force import annotate, regulation_filter
 from tests.conftest import REGULATIONS, ROOT, FakeEmbedder
 from tests.versions_sample import extract_versions
 

@@ -16,11 +16,13 @@ ROOMS: dict[str, set[str]] = {
     "ingest": {"ingest.stores"},  # reading, parsing, chunking, embedding, the build (see STORE_USERS)
     "ingest.stores": {"ingest"},  # but only ingest's shared records and helpers (see DOCUMENT_SIDE)
     "retrieval": {"ingest", "ingest.stores"},  # the ranking core
+    "retrieval.versions": {"retrieval", "ingest", "ingest.stores"},
     "retrieval.conversation": {"retrieval", "ingest", "ingest.stores"},
-    "retrieval.checker": {"retrieval", "ingest", "ingest.stores"},
-    "retrieval.serving": {"retrieval.conversation", "retrieval.checker", "retrieval", "ingest", "ingest.stores"},
-    "retrieval.web": {"retrieval.serving", "retrieval.conversation", "retrieval.checker", "retrieval", "ingest",
-                      "ingest.stores"},
+    "retrieval.checker": {"retrieval.versions", "retrieval", "ingest", "ingest.stores"},
+    "retrieval.serving": {"retrieval.conversation", "retrieval.checker", "retrieval.versions", "retrieval", "ingest",
+                          "ingest.stores"},
+    "retrieval.web": {"retrieval.serving", "retrieval.conversation", "retrieval.checker", "retrieval.versions",
+                      "retrieval", "ingest", "ingest.stores"},
 }
 # Edges that may import any room: the command lines and the app (app.py is outside the packages).
 EDGES = {"retrieval.__main__", "ingest.__main__"}

@@ -10,8 +10,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from retrieval.in_force import annotate
 from retrieval.serving.service import SearchService, ServingSettings
+from retrieval.versions.in_force import annotate
 from tests.conftest import FakeEmbedder
 
 MEASURE = "示例市质量促进办法"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.version_pairs import ADDED, CHANGED, REMOVED, SAME, pair_articles, word_diff
-from retrieval.version_report import VersionLibrary, compare
+from retrieval.versions.pairs import ADDED, CHANGED, REMOVED, SAME, pair_articles, word_diff
+from retrieval.versions.report import VersionLibrary, compare
 from tests.conftest import ROOT
 from tests.versions_sample import extract_versions
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ingest.errors import QueryError
-from retrieval.version_report import VersionLibrary, compare
+from retrieval.versions.report import VersionLibrary, compare
 from retrieval.web.versions_view import status_badge, versions_page
 from tests.versions_sample import extract_versions
 

@@ -1,7 +1,7 @@
 """Pairing accuracy of the old beside the new: `python -m eval.bench.version_pairs --source data/library/lawrefbook`.
 
 For each regulation named (default: twelve national laws and regulations whose last two versions renumber, rewrite,
-add and remove articles), the last two versions are paired (retrieval/version_pairs.py) and counted: same, changed,
+add and remove articles), the last two versions are paired (retrieval/versions/pairs.py) and counted: same, changed,
 added, removed, renumbered. The rows a person judged wrong are listed in data/library/version_pairs_judged.jsonl
 (see data/library/VERSIONS.md for how they were judged); accuracy = rows not judged wrong / all rows.
 """
@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 from eval.bench.common import REPO, table
-from retrieval.version_report import VersionLibrary
+from retrieval.versions.report import VersionLibrary
 
 JUDGED = REPO / "data" / "library" / "version_pairs_judged.jsonl"
 PAIRS = ("专利法实施细则", "立法法", "会计法", "农产品质量安全法", "反垄断法", "慈善法", "监察法", "统计法",

@@ -24,8 +24,8 @@ import numpy as np
 
 from eval.bench.common import REPO, table
 from ingest.build import build_index
-from retrieval.in_force import annotate, regulation_filter
 from retrieval.retriever import Retriever
+from retrieval.versions.in_force import annotate, regulation_filter
 
 QUESTIONS = REPO / "data" / "questions" / "versions.jsonl"
 NATIONAL = ("行政法规", "司法解释", "部门规章", "宪法", "民法典", "宪法相关法", "行政法", "经济法", "民法商法",

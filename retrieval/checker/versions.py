@@ -6,7 +6,7 @@
 - Otherwise it is checked against the version in force on the day asked (today by default). When that fails
   but an older version holds the quotation (or the article) as cited, the verdict is `superseded`: the citation
   quotes a version that has since been amended; the message names the version quoted and the article in force
-  now (matched by text, retrieval/version_pairs.py), or says it was removed.
+  now (matched by text, retrieval/versions/pairs.py), or says it was removed.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from ingest.versions import VERSION_RE, Version, VersionTable, version_of_year
 from retrieval.checker.catalogue import Catalogue
 from retrieval.checker.check import SUPERSEDED
 from retrieval.citations import Citation
-from retrieval.version_pairs import REMOVED, Pair, pair_articles
+from retrieval.versions.pairs import REMOVED, Pair, pair_articles
 
 _BEFORE = 24  # characters before a citation looked at for its version (within its sentence)
 _AFTER = 14

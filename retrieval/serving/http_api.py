@@ -203,7 +203,7 @@ def build_api(service: SearchService, title: str = "法规条文检索 API · Re
 
     async def answer(question: Any, k: Any, mode: Any, regulation: Any, history: Any = None, level: Any = None,
                      region: Any = None, as_of: Any = None, all_versions: Any = None) -> JSONResponse:
-        from retrieval.in_force import annotate, as_flag, as_of_date, regulation_filter
+        from retrieval.versions.in_force import annotate, as_flag, as_of_date, regulation_filter
 
         try:
             if mode is not None and not isinstance(mode, str):

@@ -76,8 +76,8 @@ class ChatPage:
 
     def version_badge(self, eng, article, ids, as_of: str | None = None) -> str:
         """A regulation held in several versions (or one not in force): its status badge and version date, and
-        for a superseded article a link to the same article in the version in force (retrieval/in_force.py)."""
-        from retrieval.in_force import annotate
+        for a superseded article a link to the same article in the version in force (retrieval/versions/in_force.py)."""
+        from retrieval.versions.in_force import annotate
 
         row = {"regulation_id": article.regulation_id, "article": article.label}
         annotate({"results": [row]}, eng.retriever.index, as_of)
@@ -96,8 +96,8 @@ class ChatPage:
 
     def versions(self, name: str, date_from: str | None, date_to: str | None) -> tuple[str, str]:
         """(question bubble, reply) for `?versions=<regulation>&from=&to=`: the versions and the old beside the new."""
-        from retrieval.in_force import versions_of
-        from retrieval.version_report import compare as compare_versions
+        from retrieval.versions.in_force import versions_of
+        from retrieval.versions.report import compare as compare_versions
 
         eng = self.service.engine()
         c = compare_versions(versions_of(eng.retriever.index), name, date_from, date_to)
@@ -124,7 +124,7 @@ class ChatPage:
             if within is not None and len(set(regs) & within) >= 2:  # so do the chosen levels and regions
                 regs = tuple(r for r in regs if r in within)
             return self.render_comparison(eng, compare.compare_topic(eng.retriever, regs, topic, mode))
-        from retrieval.in_force import regulation_filter  # the versions in force today, or the one named
+        from retrieval.versions.in_force import regulation_filter  # the versions in force today, or the one named
 
         wanted = regulation_filter(eng.retriever.index, regulations, as_of, question=message)
         found = self.service.converse(message, history, k, mode, wanted, levels, regions)
@@ -257,7 +257,7 @@ class ChatPage:
         Returns {"query", "abstained", "results": [{"title", "article", "number", "chapter", "text", "score",
         "citation", ...}]}, the JSON of `python -m retrieval search --json`. `mode` is hybrid, dense or lexical;
         `regulations` limits the search (ids, titles or short names of regulations)."""
-        from retrieval.in_force import annotate, regulation_filter  # in force today, or the version named
+        from retrieval.versions.in_force import annotate, regulation_filter  # in force today, or the version named
 
         try:
             eng = self.service.engine()
@@ -274,7 +274,7 @@ class ChatPage:
 
 def versions_view_versions(eng, regulation_id: str) -> int:
     """How many versions the index holds of the regulation this id is one version of."""
-    from retrieval.in_force import versions_of
+    from retrieval.versions.in_force import versions_of
 
     table = versions_of(eng.retriever.index).table
     return len(table.versions(regulation_id)) if regulation_id in table else 1

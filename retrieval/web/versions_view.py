@@ -1,4 +1,4 @@
-"""HTML of one regulation's versions and the old beside the new (retrieval/version_report.py's Comparison): the
+"""HTML of one regulation's versions and the old beside the new (retrieval/versions/report.py's Comparison): the
 versions with their status badges, then one row per article pair, the old text on the left and the new on the
 right, deleted words struck and inserted words underlined. Pure; all text escaped. The two columns sit side by
 side when the page is wide and stack (old above new) at phone width, each cell naming its version.
@@ -8,8 +8,8 @@ Opened by the page link `?versions=<regulation>&from=<date>&to=<date>` (retrieva
 
 from __future__ import annotations
 
-from retrieval.version_pairs import ADDED, CHANGED, REMOVED, SAME, Pair
-from retrieval.version_report import Comparison
+from retrieval.versions.pairs import ADDED, CHANGED, REMOVED, SAME, Pair
+from retrieval.versions.report import Comparison
 from retrieval.web.cards import esc
 
 # status -> (badge text, colours): the same words as the result cards

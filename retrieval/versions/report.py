@@ -2,7 +2,7 @@
 
 `VersionLibrary` holds the regulations and articles of an index (or of source files) with their VersionTable;
 `compare` picks two versions by date (a version's own date, else the version in force that day) and pairs their
-articles (retrieval/version_pairs.py).
+articles (retrieval/versions/pairs.py).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 from ingest.errors import QueryError
 from ingest.schema import Article, Regulation
 from ingest.versions import IN_FORCE, Version, VersionTable, parse_date
-from retrieval.version_pairs import ADDED, CHANGED, REMOVED, SAME, Pair, pair_articles
+from retrieval.versions.pairs import ADDED, CHANGED, REMOVED, SAME, Pair, pair_articles
 
 MAX_PAIRINGS = 64  # version pairings kept per process
 

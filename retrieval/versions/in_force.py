@@ -8,7 +8,7 @@
   会计法（2017年修正）……) searches that version (the one of that year, else the one in force at its end).
 - Each result gains `version` (its version's date), `status` (ingest/versions.py's, as of the day asked) and
   `status_label` (现行有效 / 已被修订 / 已废止 / 尚未生效 / 效力待定); a superseded article gains `current`: the same
-  article in the version in force (matched by text, retrieval/version_pairs.py), or `{"removed": true}`.
+  article in the version in force (matched by text, retrieval/versions/pairs.py), or `{"removed": true}`.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from typing import Any
 from ingest.errors import QueryError
 from ingest.schema import Article, Regulation
 from ingest.versions import SUPERSEDED, VERSION_RE, parse_date, title_key, version_of_year
-from retrieval.version_pairs import REMOVED
-from retrieval.version_report import VersionLibrary
+from retrieval.versions.pairs import REMOVED
+from retrieval.versions.report import VersionLibrary
 
 MAX_LIBRARIES = 4  # loaded indexes whose versions are kept (a build is immutable: keyed by its folder)
 _LIBRARIES: OrderedDict[tuple[Path, int], VersionLibrary] = OrderedDict()
