@@ -87,6 +87,8 @@ def build() -> gr.Blocks:
                 msg = gr.Textbox(placeholder="输入问题，按 Enter 检索 · Type a question and press Enter",
                                  show_label=False, lines=1, max_lines=4, submit_btn=True, autofocus=True,
                                  elem_id="regqa-input")
+                gr.HTML(web.asset("skip_link.html"), elem_id="regqa-skip", container=False, padding=False,
+                        js_on_load=web.asset("skip_link.js"))
                 with gr.Row():
                     levels = gr.Dropdown(
                         choices=[], value=[], multiselect=True, filterable=True, scale=1, min_width=160,
@@ -137,6 +139,7 @@ def build() -> gr.Blocks:
                                  api_visibility="private")
         linked = go.click(PAGE.command, [cmd, *inputs], [chatbot, cmd, questions], api_visibility="private")
         clear.click(lambda: [], None, questions, api_visibility="private")
+        chatbot.clear(lambda: [], None, questions, api_visibility="private")  # the chat's own 🗑 icon too
         show_reply = web.asset("show_reply.js")
         for event in (asked, clicked, linked):
             event.then(None, js=show_reply)
@@ -172,10 +175,12 @@ def page_options(port: int) -> dict[str, Any]:
 
 
 def server(port: int):
-    """One FastAPI app: the JSON API (and its /docs) first, the page mounted at "/" behind it."""
+    """One FastAPI app: the JSON API (and its /docs) first, the page mounted at "/" behind it; the guard in front of
+    both (host names, other sites' pages, uploads, security headers: `retrieval/serving/guard.py`)."""
+    from retrieval.serving.guard import protect
     from retrieval.serving.http_api import build_api
 
-    return gr.mount_gradio_app(build_api(SERVICE), demo, path="/", **page_options(port))
+    return protect(gr.mount_gradio_app(build_api(SERVICE), demo, path="/", **page_options(port)))
 
 
 def main() -> int:
@@ -197,10 +202,12 @@ def main() -> int:
         return 2
     import uvicorn
 
+    from retrieval.serving.http_server import json_errors_protocol
+
     print(f"* Running on http://127.0.0.1:{port} (page), JSON API at /api/search, docs at /docs", flush=True)
     # A page keeps an event stream open; on shutdown give such connections a few seconds, not forever.
     uvicorn.run(server(port), host="127.0.0.1", port=port, log_level="warning", access_log=False,
-                timeout_graceful_shutdown=5)
+                timeout_graceful_shutdown=5, http=json_errors_protocol())  # unparsable requests: JSON errors too
     return 0
 
 

@@ -152,13 +152,13 @@ def _print_table(summary: dict[str, dict]) -> None:
 
 def _feedback(args: argparse.Namespace) -> int:
     from eval.feedback import report, summarise
-    from retrieval.serving.feedback import FeedbackLog, feedback_dir
+    from retrieval.serving.feedback import feedback_dir, read_all
 
     directory = feedback_dir(args.dir)
     if not directory.is_dir():
         print(f"error: no feedback log at {directory} (set --dir or $REGQA_FEEDBACK_DIR)", file=sys.stderr)
         return EXIT_ERROR
-    summary = summarise(FeedbackLog(directory).read())
+    summary = summarise(read_all(directory))  # the votes and the abstentions
     if args.out:
         sets = (Path("data") / "questions", Path(__file__).resolve().parents[1] / "data" / "questions")
         if any(args.out.resolve().is_relative_to(d.resolve()) for d in sets):

@@ -254,18 +254,22 @@ def calibrate_and_save(index_dir: Path | str, questions_path: Path | str, only_i
                        **options: Any) -> dict[str, Any] | None:
     """Calibrate on a corpus's development questions and store the result in the index's manifest, where
     every Retriever that loads the index finds it. With only_if_stale, nothing is done (None is returned)
-    when the serving build was already calibrated on these very questions."""
+    when the serving build was already calibrated on these very questions and with the same glossary (the
+    glossary changes what English questions search, so the weight and floors fitted without it are stale)."""
     from ingest.stores.index_io import read_manifest, record_in_manifest, sha256_file
+    from retrieval.glossary import glossary_digest
     from retrieval.settings import MANIFEST_KEY
 
     digest = sha256_file(Path(questions_path))
+    glossary = glossary_digest()
     stored = (read_manifest(Path(index_dir), verify=False) or {}).get(MANIFEST_KEY) or {}
-    if only_if_stale and (stored.get("calibrated_on") or {}).get("sha256") == digest:
+    done = stored.get("calibrated_on") or {}
+    if only_if_stale and done.get("sha256") == digest and done.get("glossary_sha256") == glossary:
         return None
     result = calibrate(index_dir, questions_path, **options)
     best = result["best"]
     record_in_manifest(Path(index_dir), MANIFEST_KEY, {
         "dense_weight": best["dense_weight"], "abstain_rule": best["abstain_rule"],
         "calibrated_on": {"questions": Path(questions_path).name, "count": result["questions"], "sha256": digest,
-                          "dev_metrics": best["metrics"]}})
+                          "glossary_sha256": glossary, "dev_metrics": best["metrics"]}})
     return result

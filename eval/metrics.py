@@ -100,6 +100,19 @@ def abstain_metrics(abstained: Mapping[str, bool], answerable: Mapping[str, bool
     }
 
 
+def answer_metrics(answers: Mapping[str, str], expect_related: Mapping[str, bool],
+                   answerable: Mapping[str, bool]) -> dict[str, float | None]:
+    """related_accuracy: share of the questions the articles only touch (or that presume what no article
+    says) answered "related" with the articles shown; false_related_rate: share of the other answerable
+    questions answered "related". Each is None when there are no such questions."""
+    rel = [answers[q] == "related" for q, e in expect_related.items() if e]
+    other = [answers[q] == "related" for q, e in expect_related.items() if not e and answerable[q]]
+    return {
+        "related_accuracy": sum(rel) / len(rel) if rel else None,
+        "false_related_rate": sum(other) / len(other) if other else None,
+    }
+
+
 def latency(ms: Sequence[float]) -> dict[str, float | None]:
     if not ms:
         return {"latency_p50_ms": None, "latency_p95_ms": None}

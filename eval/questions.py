@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TYPE = "unspecified"
 UNANSWERABLE = "unanswerable"
+# Types whose articles touch the subject without stating what is asked (or what the question presumes): the
+# right reply shows them as related ("answer": "related"), not as the answer.
+RELATED_TYPES = frozenset({"touched", "false_claim"})
 MAX_FILE_BYTES = 64 * 1024 * 1024
 
 
@@ -53,6 +56,10 @@ class Question:
     @property
     def answerable(self) -> bool:
         return bool(self.relevant)
+
+    @property
+    def expects_related(self) -> bool:
+        return self.type in RELATED_TYPES
 
 
 def doc_id(title: str, article: str) -> str:

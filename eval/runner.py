@@ -20,6 +20,7 @@ from typing import Any
 from eval.metrics import (
     RANK_METRICS,
     abstain_metrics,
+    answer_metrics,
     gold_ranks,
     latency,
     per_question,
@@ -50,6 +51,7 @@ class QuestionRun:
     latency_ms: float
     error: str | None = None
     understood: dict[str, Any] | None = None  # how a question with a history was read
+    answer: str = "none"  # direct | related | none, as the search answered (retrieval/answer_kind.py)
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,8 @@ def run_mode(retriever, questions: Sequence[Question], mode: str, k: int = DEFAU
                          "score": round(float(r.score), 6), "found_by": list(r.found_by)}
                         for r in resp.results)
         returned = tuple(doc_id(r["title"], r["article"]) for r in results)
-        out.append(QuestionRun(q, returned, results, bool(resp.abstained), ms, understood=understood))
+        out.append(QuestionRun(q, returned, results, bool(resp.abstained), ms, understood=understood,
+                               answer=resp.answer))
     return out
 
 
@@ -112,6 +115,8 @@ def summarise(mode: str, runs: Sequence[QuestionRun]) -> ModeResult:
     summary: dict[str, Any] = {}
     summary.update(ranking_metrics(qrels, run))
     summary.update(abstain_metrics(abstained, answerable))
+    summary.update(answer_metrics({r.question.id: r.answer for r in runs},
+                                  {r.question.id: r.question.expects_related for r in runs}, answerable))
     summary = rounded(summary)
     summary.update(latency([r.latency_ms for r in runs]))
     summary["questions"] = len(runs)
@@ -135,6 +140,9 @@ def _by_type(runs: Sequence[QuestionRun], pq: dict[str, dict[str, float]]) -> di
             row[m] = sum(pq[r.question.id][m] for r in ans) / len(ans) if ans else None
         row.update(abstain_metrics({r.question.id: r.abstained for r in group},
                                    {r.question.id: r.question.answerable for r in group}))
+        row.update(answer_metrics({r.question.id: r.answer for r in group},
+                                  {r.question.id: r.question.expects_related for r in group},
+                                  {r.question.id: r.question.answerable for r in group}))
         out[qtype] = {"questions": row.pop("questions"), **rounded(row)}
     return out
 
@@ -169,7 +177,7 @@ def question_record(r: QuestionRun, pq: dict[str, float] | None) -> dict[str, An
     found = [v for v in ranks.values() if v is not None]
     rec: dict[str, Any] = {
         "id": r.question.id, "type": r.question.type, "question": r.question.question,
-        "relevant": gold, "abstained": r.abstained, "latency_ms": round(r.latency_ms, 2),
+        "relevant": gold, "abstained": r.abstained, "answer": r.answer, "latency_ms": round(r.latency_ms, 2),
         "gold_ranks": ranks, "first_relevant_rank": min(found) if found else None,
         "returned": [{"rank": i, **res} for i, res in enumerate(r.results, 1)],
     }

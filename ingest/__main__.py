@@ -129,7 +129,8 @@ def _list(args: argparse.Namespace) -> int:
         return 0
     for r in rows:
         dates = f"施行 {r['effective']}" if r.get("effective") else ""
-        print(f"{r['title']}\t{r['articles']} 条\t{r['chapters']} 章\t{dates}".rstrip())
+        version = f"\t版本 {r['version']}" if r.get("version") else ""  # (a library holds several of one title)
+        print(f"{r['title']}\t{r['articles']} 条\t{r['chapters']} 章\t{dates}".rstrip() + version)
     return 0
 
 

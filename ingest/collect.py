@@ -166,10 +166,10 @@ def _read_library(f: SourceFile, skipped: list[Skipped]) -> _LibraryDoc | bool |
         return False
     try:
         parsed = parse_markdown(text)
-    except ParseError as exc:
-        skipped.append(Skipped(f.name, str(exc)))
+        meta = document_meta(f.path, parsed.title)
+    except ValueError as exc:  # ParseError, or a date or numeral the parser could not read: this file only
+        skipped.append(Skipped(f.name, str(exc) if isinstance(exc, ParseError) else f"cannot be read ({exc})"))
         return None
-    meta = document_meta(f.path, parsed.title)
     if meta.level == CASE_LEVEL:  # a case quotes articles of laws; it is not one
         skipped.append(Skipped(f.name, "a court case (案例), not a regulation"))
         return None

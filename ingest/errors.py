@@ -27,6 +27,10 @@ class QuestionFileError(RegQAError):
     """An evaluation question file is malformed or refers to articles the index does not hold."""
 
 
+class GlossaryError(RegQAError):
+    """The English-Chinese glossary file cannot be read or has a malformed line."""
+
+
 
 class QueryTooLong(QueryError):
     """The question is longer than a question can be (the API answers 413)."""

@@ -161,7 +161,9 @@ def _find_title(lines: list[str]) -> str:
             break
         if clean.endswith(TITLE_SUFFIXES) and len(clean) <= 60:
             return clean
-    return candidates[0].strip("《》 ") if candidates else ""
+    if not candidates or ARTICLE_RE.match(candidates[0]) or CHAPTER_RE.match(candidates[0]):
+        return ""  # the text starts at its first heading: no title line (the source's .meta.json names it)
+    return candidates[0].strip("《》 ")
 
 
 def _label_of(key: tuple[int, int]) -> str:

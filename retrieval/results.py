@@ -53,13 +53,18 @@ class SearchResponse:
     mode: str = "hybrid"
     message: str | None = None  # e.g. why a query was refused or trimmed
     words: tuple[str, ...] = ()  # the question's lexical tokens (ingest/words.py), for marking them in text
+    answer: str = "direct"  # direct | related (the articles touch the subject, not what was asked) | none (abstained)
+    reason: str | None = None  # for related: what the articles do not state
 
     def to_json(self) -> dict[str, Any]:
-        """The CLI/API contract: {"query", "abstained", "results"} (and "message" when there is one)."""
+        """The CLI/API contract: {"query", "abstained", "results"} (and "message" when there is one), plus
+        "answer" and "reason" (retrieval/answer_kind.py)."""
         d: dict[str, Any] = {
             "query": self.query,
             "abstained": self.abstained,
             "results": [r.to_json() for r in self.results],
+            "answer": self.answer,
+            "reason": self.reason,
         }
         if self.message:
             d["message"] = self.message

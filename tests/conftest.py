@@ -7,10 +7,14 @@ Playwright, gradio_client) fails with the command that installs them: a skipped 
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import importlib
 import os
+import tempfile
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
@@ -118,6 +122,16 @@ def fake_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@contextmanager
+def one_builder(index: Path) -> Iterator[None]:
+    """One test process at a time builds a shared index (`make test` runs two, pytest-xdist): the other waits
+    here, then finds it up to date. The build's own lock makes a second builder fail fast, as it should."""
+    name = hashlib.sha256(str(index.resolve()).encode()).hexdigest()[:16]
+    with open(Path(tempfile.gettempdir()) / f"regqa-test-build-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 @pytest.fixture(scope="session")
 def real_index() -> Path:
     """The index of data/regulations built with the bundled model and calibrated on the development questions,
@@ -125,8 +139,9 @@ def real_index() -> Path:
     from eval.calibrate import calibrate_and_save
     from ingest.build import build_index
 
-    build_index([REGULATIONS], REAL_INDEX, progress=False)
-    calibrate_and_save(REAL_INDEX, QUESTIONS / "dev.jsonl", only_if_stale=True, progress=False)
+    with one_builder(REAL_INDEX):
+        build_index([REGULATIONS], REAL_INDEX, progress=False)
+        calibrate_and_save(REAL_INDEX, QUESTIONS / "dev.jsonl", only_if_stale=True, progress=False)
     return REAL_INDEX
 
 
@@ -135,7 +150,8 @@ def stard_index() -> Path:
     """The STARD benchmark corpus (1,445 national statute articles), indexed apart from the served corpus."""
     from ingest.build import build_index
 
-    build_index([STARD_CORPUS], STARD_INDEX, progress=False)
+    with one_builder(STARD_INDEX):
+        build_index([STARD_CORPUS], STARD_INDEX, progress=False)
     return STARD_INDEX
 
 

@@ -69,6 +69,7 @@ def test_regulations_limit_the_search(client) -> None:
     (("   ",), "请输入问题"),
     (("试用期", 3, "fuzzy"), "unknown mode"),
     (("试用期", 0), "k must be between"),
+    (("试用期", 1.5), "whole number"),
     (("试用期", 3, "hybrid", ["没有这部法规"]), "none of the chosen regulations"),
 ])
 def test_bad_requests_get_one_clear_message(client, args: tuple, message: str) -> None:

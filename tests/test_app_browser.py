@@ -58,7 +58,8 @@ class Chat:
         return replies.last
 
     def headings(self, reply) -> list[str]:
-        return [t.strip() for t in reply.locator("h3.regqa-cite").all_inner_texts()]
+        """Every card's citation, those folded under "more" included (their text, shown or not)."""
+        return [t.strip() for t in reply.locator("h3.regqa-cite").all_text_contents()]
 
     def choose_regulation(self, title: str) -> None:
         field = self.page.locator("#regqa-regs input")

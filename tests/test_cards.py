@@ -123,7 +123,8 @@ def test_a_card_with_its_context_and_related_articles():
         '<div class="regqa-rel-art"><div class="regqa-rel-head"><span class="regqa-cite">《示例办法》第2条</span> '
         f'<span class="regqa-meta">相似度 similarity 0.400</span> {COPY}</div>'
         '<div class="regqa-text">相关&lt;b&gt;。</div></div></details>'
-        '<div class="regqa-feedback">这条回答了问题吗？Did this answer it? <span class="regqa-votes">'
+        '<div class="regqa-feedback">这条回答了问题吗？<span lang="en">Did this answer it?</span> '
+        '<span class="regqa-votes">'
         '<button type="button" class="regqa-vote regqa-up" title="👍 是 Yes">👍 是 Yes</button>'
         '<button type="button" class="regqa-vote regqa-down" title="👎 否 No">👎 否 No</button></span></div></div>')
     plain = cards.card(1, Result(related.article, 0.4, ("dense",), 0, 3))
@@ -138,7 +139,7 @@ def test_the_context_of_an_article_without_a_chapter():
 def test_an_answer_lists_the_cards_with_the_message():
     html = cards.answer(SearchResponse("q", False, (), message="只找到<1>条"), ["<div>c1</div>", "<div>c2</div>"])
     assert html == ('<div class="regqa-answer"><p class="regqa-summary">最相关的 2 条条文（原文，未改写）'
-                    '· top 2 articles, verbatim</p><p class="regqa-note">只找到&lt;1&gt;条</p>'
+                    '· <span lang="en">top 2 articles, verbatim</span></p><p class="regqa-note">只找到&lt;1&gt;条</p>'
                     '<div>c1</div><div>c2</div></div>')
     assert 'class="regqa-note"' not in cards.answer(SearchResponse("q", False, ()), ["<div>c1</div>"])
 
@@ -147,7 +148,8 @@ def test_no_answer_without_nearest_articles_says_so_and_why():
     html = cards.answer(SearchResponse("q", True, (), message="没有第9条"), [])
     assert html == ('<div class="regqa-answer regqa-abstained"><p class="regqa-none">'
                     '<strong>未找到直接相关的条文</strong>'
-                    '（No article in the index answers this directly.）可以换个说法，或在设置中选择其他法规。</p>'
+                    '（<span lang="en">No article in the index answers this directly.</span>）'
+                    '可以换个说法。Try other words.</p>'
                     '<p class="regqa-note">没有第9条</p></div>')
     assert "Show the 2 nearest articles" in cards.answer(SearchResponse("q", True, ()), ["<i>1</i>", "<i>2</i>"])
 
@@ -174,7 +176,7 @@ def test_sections_join_without_anything_between_them():
     assert '正文。</div></div><div class="regqa-rel-art">' in two
     assert cards.answer(SearchResponse("q", False, ()), ["<div>c1</div>"]) == (
         '<div class="regqa-answer"><p class="regqa-summary">最相关的 1 条条文（原文，未改写）'
-        '· top 1 articles, verbatim</p><div>c1</div></div>')
+        '· <span lang="en">top 1 articles, verbatim</span></p><div>c1</div></div>')
     assert "<i>1</i><i>2</i></details>" in cards.answer(SearchResponse("q", True, ()), ["<i>1</i>", "<i>2</i>"])
 
 
@@ -209,3 +211,16 @@ def test_an_article_opened_by_its_link_among_its_neighbours():
     alone = cards.article_view(Article("m", "示例办法", None, "第2条", 2, 0, "丁。"), [])
     assert alone.endswith('<div class="regqa-note">《示例办法》</div><div class="regqa-ctx-art regqa-ctx-me">'
                           '<span class="regqa-ctx-label">第2条</span> 丁。</div></div></div>')  # no neighbours: itself
+
+
+def test_articles_that_only_touch_the_question_are_said_to_be_related_above_the_cards():
+    reason = "条文涉及该事项，但未规定所问的期限 · the articles touch the subject but do not state the time limit"
+    related = SearchResponse("投诉后多少天内处理？", False, (_result(),), answer="related", reason=reason)
+    html = cards.answer(related, ["<div>card</div>"])
+    assert html.index("regqa-related") < html.index("<div>card</div>")
+    assert "未规定所问的期限" in html and NO_ANSWER_TEXT not in html
+    direct = cards.answer(SearchResponse("问题", False, (_result(),)), ["<div>card</div>"])
+    assert "regqa-related" not in direct
+
+
+NO_ANSWER_TEXT = cards.NO_ANSWER

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from retrieval.checker.check import MAX_DRAFT_CHARS
+from retrieval.serving.http_api import MAX_REPORTED
 from retrieval.web.check_tab import EXAMPLE_DRAFT
 from tests.test_http_api import ROOT, _error, hold_the_only_slot
 
@@ -67,6 +68,24 @@ def test_the_api_returns_the_command_line_json(api, real_index) -> None:
 def test_errors(api, body: bytes, status: int, message: str) -> None:
     r = api.post("/api/check", content=body, headers={"Content-Type": "application/json"})
     assert message in _error(r, status)
+
+
+def test_a_draft_of_thousands_of_citations_gets_an_answer_smaller_than_itself(api) -> None:
+    numbers = [n % 60 + 1 for n in range(19_000)]  # 第1条 … 第60条 over and over: 湖北 has 49 articles
+    draft = "第五条；" * 2_000 + "".join(f"湖北条例第{n}条；" for n in numbers)  # 2,000 bare 第五条 first
+    body = json.dumps({"text": draft}, ensure_ascii=False).encode("utf-8")
+    r = api.post("/api/check", content=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 200, r.text[:300]
+    assert len(r.content) < len(body)  # was 20 MB for this 0.5 MB draft
+    report = r.json()
+    assert report["truncated"] is True
+    assert (report["citations_total"], report["unattributed_total"]) == (19_000, 2_000)
+    assert len(report["citations"]) == len(report["unattributed"]) == MAX_REPORTED
+    # The first ones in full and in draft order, every one counted by verdict.
+    assert [c["cited"] for c in report["citations"][:3]] == ["湖北条例第1条", "湖北条例第2条", "湖北条例第3条"]
+    assert report["citations"][0]["text"] and report["citations"][0]["verdict"] == "found"
+    assert report["counts"] == {"found": sum(n <= 49 for n in numbers), "unknown_regulation": 0,
+                                "no_such_article": sum(n > 49 for n in numbers), "quote_differs": 0}
 
 
 def test_wrong_method_and_openapi(api) -> None:

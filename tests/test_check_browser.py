@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.slow]
 
 RESULT = "#regqa-ck-result"
 EXPECTED = [  # the example draft: (as written, colour class, badge)
-    ("《湖北省质量促进条例》第三十七条", "regqa-ck-ok", "引用正确 Found"),
+    ("《湖北省质量促进条例》第三十七条", "regqa-ck-ok", "条文存在 Article exists"),  # no quotation: existence only
     ("《杭州市质量促进办法》第十二条", "regqa-ck-warn", "引文不符 Quote differs"),
     ("《杭州市质量促进办法》第三十二条", "regqa-ck-bad", "无此条文 No such article"),
     ("《浙江省质量促进条例》第二十条", "regqa-ck-bad", "未收录该法规 Unknown regulation"),

@@ -40,7 +40,7 @@ def test_the_example_has_one_citation_of_each_verdict_coloured_in_order(catalogu
     rows = re.findall(r'<div class="regqa-ck-row (regqa-ck-\w+) regqa-ck-n(\d+)">', page)
     assert rows == [("regqa-ck-ok", "1"), ("regqa-ck-warn", "2"), ("regqa-ck-bad", "3"), ("regqa-ck-bad", "4")]
     assert numbers == ["1", "2", "3", "4"]
-    for verdict in ("引用正确 Found", "引文不符 Quote differs", "无此条文 No such article",
+    for verdict in ("条文存在 Article exists", "引文不符 Quote differs", "无此条文 No such article",
                     "未收录该法规 Unknown regulation"):
         assert verdict in page
 

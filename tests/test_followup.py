@@ -197,6 +197,45 @@ def test_a_complete_turn_resets_the_context():
     assert (u.query, u.regulations) == ("质量保险", ("hubei",))
 
 
+def test_the_topic_is_the_latest_complete_question():
+    # A second complete question replaces the first as the topic: 湖北那边呢 asks about the quality award.
+    u = read("湖北那边呢", "首席质量官制度是怎么规定的", "政府质量奖是怎么评的")
+    assert (u.kind, u.regulations) == ("regulation", ("hubei",))
+    assert "政府质量奖" in u.query and "首席" not in u.query
+
+
+@pytest.mark.parametrize("question", ["换个问题，质量保险有什么规定", "另一个问题：质量保险有什么规定",
+                                      "Another question: what about quality insurance?"])
+def test_a_turn_that_says_it_changes_topic_is_a_complete_question(question: str):
+    u = read(question, "湖北的首席质量官制度")
+    assert (u.kind, u.merged, u.regulations) == ("fresh", False, None)
+    assert u.alone == question
+    assert "换个" not in u.query and "另一个" not in u.query and "another" not in u.query.lower()
+    after = read("杭州的呢", "湖北的首席质量官制度", question)
+    assert (after.kind, after.regulations) == ("regulation", ("hangzhou",))
+    assert "质量保险" in after.query or "quality insurance" in after.query
+    assert "首席" not in after.query
+
+
+def test_english_follow_ups_read_like_chinese_ones():
+    u = read("Who runs it in Hangzhou?", "Who runs the government quality award in Hubei?")
+    assert (u.kind, u.regulations, u.merged) == ("topic", ("hangzhou",), True)
+    assert "government quality award" in u.query
+    nxt = read("What about the next article?", "湖北条例第三条")
+    assert (nxt.kind, nxt.article) == ("relative", ("hubei", 4, 0))
+    prev = read("What about the previous one?", "Article 3 of the Hubei regulation")
+    assert (prev.kind, prev.article) == ("relative", ("hubei", 2, 0))
+    assert read("And Hubei?", "How does Hangzhou handle quality insurance?").regulations == ("hubei",)
+
+
+def test_the_understood_line_keeps_the_earlier_question_whole():
+    # Issue 22: dropping 要 from 要不要 turned the question into its opposite (企业 不要配专门管质量 人).
+    u = read("那杭州呢", "企业要不要配专门管质量的人？")
+    assert (u.kind, u.regulations) == ("regulation", ("hangzhou",))
+    assert u.query == "企业要不要配专门管质量的人"
+    assert u.shown_as == "杭州市质量促进办法 · 企业要不要配专门管质量的人"
+
+
 def test_without_history_nothing_is_merged():
     assert read("那杭州呢").merged is False
 
@@ -273,6 +312,38 @@ def test_and_hangzhou_in_english(retriever):
     resp, u = search_conversation(retriever, "And Hangzhou?", ["Does Hubei have a rule on chief quality officers?"])
     assert u.regulations == ("hangzhou-quality-promotion-2021",)
     assert _top(resp) == "《杭州市质量促进办法》第十二条" and not resp.abstained
+
+
+@pytest.mark.integration
+def test_the_other_regulation_finds_what_the_first_turn_found(retriever):
+    # Issue 22: the first turn finds Hubei's 第二十三条 (质量管理专业人员) and 第三十七条 (首席质量官); "那杭州呢"
+    # must find their Hangzhou counterparts, 第十一条 (质量管理体系) and 第十二条 (首席质量官), not 第九条
+    # (standards), and say what it searched without turning the question into its opposite.
+    first = retriever.search("企业要不要配专门管质量的人？", k=2)
+    assert {r.article.label for r in first.results} == {"第二十三条", "第三十七条"}
+    resp, u = search_conversation(retriever, "那杭州呢", ["企业要不要配专门管质量的人？"], k=3)
+    assert u.shown_as == "杭州市质量促进办法 · 企业要不要配专门管质量的人"
+    top3 = {r.citation.split("（")[0] for r in resp.results[:3]}
+    assert {"《杭州市质量促进办法》第十二条", "《杭州市质量促进办法》第十一条"} <= top3
+    assert not resp.abstained
+
+
+@pytest.mark.integration
+def test_english_follow_ups_on_the_real_index(retriever):
+    resp, u = search_conversation(retriever, "Who runs it in Hangzhou?",
+                                  ["Who runs the government quality award in Hubei?"])
+    assert u.regulations == ("hangzhou-quality-promotion-2021",)
+    assert _top(resp) == "《杭州市质量促进办法》第十九条"
+    resp, u = search_conversation(retriever, "What about the previous article?",
+                                  ["Article 12 of the Hangzhou measures"])
+    assert _top(resp) == "《杭州市质量促进办法》第十一条"
+
+
+@pytest.mark.integration
+def test_a_second_complete_question_becomes_the_topic(retriever):
+    resp, u = search_conversation(retriever, "湖北那边呢", ["首席质量官制度是怎么规定的", "政府质量奖是怎么评的"])
+    assert u.merged and u.regulations == ("hubei-quality-promotion-2024",)
+    assert _top(resp) == "《湖北省质量促进条例》第九条" and not resp.abstained
 
 
 @pytest.mark.integration

@@ -183,6 +183,7 @@ def test_the_page_and_gradio_search_endpoint_are_still_served(api, app_url: str)
     ({"q": "   "}, 400, "请输入问题"),
     ({"q": "质量", "k": "three"}, 400, "whole number"),
     ({"q": "质量", "k": "0"}, 400, "k must be between"),
+    ({"q": "质量", "k": "1.5"}, 400, "whole number"),
     ({"q": "质量", "k": "51"}, 400, "k must be between"),
     ({"q": "质量", "mode": "fuzzy"}, 400, "unknown mode"),
     ({"q": "质量", "regulation": "没有这部法规"}, 400, "none of the chosen regulations"),
@@ -201,6 +202,7 @@ def test_get_errors(api, params: dict, status: int, message: str) -> None:
     (json.dumps({"q": None}).encode(), 400, "must be text"),
     (json.dumps({"q": "质量", "k": "NaN"}).encode(), 400, "whole number"),
     (json.dumps({"q": "质量", "k": True}).encode(), 400, "whole number"),
+    (json.dumps({"q": "质量", "k": 1.5}).encode(), 400, "whole number"),
     (json.dumps({"q": "质量", "mode": 5}).encode(), 400, "mode"),
     (json.dumps({"q": "质量", "regulation": [1]}).encode(), 400, "regulation"),
     (json.dumps({"q": "质量", "regulation": {"$ne": ""}}).encode(), 400, "regulation"),
@@ -211,6 +213,23 @@ def test_get_errors(api, params: dict, status: int, message: str) -> None:
 def test_post_errors(api, body: bytes, status: int, message: str) -> None:
     r = api.post("/api/search", content=body, headers={"Content-Type": "application/json"})
     assert message in _error(r, status)
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
+def test_a_body_not_sent_as_json_gets_415_and_writes_nothing(api, app_feedback_dir: Path,
+                                                              content_type: str | None) -> None:
+    """What a page on another site can post without the browser asking first: text/plain, a form, no type."""
+    votes = app_feedback_dir / "feedback.jsonl"
+    before = votes.read_bytes() if votes.exists() else b""
+    headers = {"Content-Type": content_type} if content_type else {}
+    vote = json.dumps({"question": "企业要不要配专门管质量的人？", "article_id": None, "vote": "down"})
+    assert "application/json" in _error(api.post("/api/feedback", content=vote, headers=headers), 415)
+    _error(api.post("/api/search", content=json.dumps({"q": "湖北条例第二十三条"}), headers=headers), 415)
+    _error(api.post("/api/check", content=json.dumps({"text": "湖北条例第二条"}), headers=headers), 415)
+    assert (votes.read_bytes() if votes.exists() else b"") == before
+    r = api.post("/api/search", content=json.dumps({"q": "湖北条例第二十三条", "k": 1}),
+                 headers={"Content-Type": "application/json; charset=utf-8"})
+    assert r.status_code == 200 and r.json()["results"][0]["citation"] == ART_23
 
 
 def test_a_question_with_control_characters_and_lone_surrogates_is_cleaned_not_refused(api) -> None:

@@ -66,6 +66,19 @@ def test_the_build_summary_counts_documents_and_names_each_skipped_one(small_lib
     assert not again.rebuilt and again.skipped == report.skipped and again.documents == 11
 
 
+def test_a_bad_library_file_is_skipped_by_name_and_the_rest_is_built(small_library, tmp_path):
+    src = tmp_path / "lib"
+    shutil.copytree(small_library, src)
+    (src / "经济法" / "乱码法(2020-01-01).md").write_bytes(b"\x00\x01\x02 binary")
+    (src / "经济法" / "重号法(2020-01-01).md").write_text(
+        "# 重号法\n\n<!-- INFO END -->\n\n第一条 甲。\n\n第三条 乙。\n\n第二条 丙。\n", encoding="utf-8")
+    report = build_index([src], tmp_path / "index", FakeEmbedder(), progress=False)
+    reasons = {s.source: s.reason for s in report.skipped}
+    assert "binary file" in reasons["经济法/乱码法(2020-01-01).md"]
+    assert reasons["经济法/重号法(2020-01-01).md"] == "out-of-order article number 第二条 (after 第三条)"
+    assert report.regulations == 5 and "重号法" not in {r.title for r in load_index(tmp_path / "index").regulations}
+
+
 def test_list_rows_carry_level_region_and_version_and_the_served_two_are_unchanged(small_library, tmp_path):
     build_index([small_library, REGULATIONS], tmp_path / "index", FakeEmbedder(), progress=False)
     rows = {(r["title"], r["version"]): r for r in regulation_rows(load_index(tmp_path / "index"))}
@@ -140,11 +153,15 @@ def test_cli_build_json_and_list_json(small_library, tmp_path, capsys):
 
 @pytest.mark.integration
 @pytest.mark.slow
-def test_a_small_library_index_with_the_bundled_model_answers_with_verbatim_articles(small_library, tmp_path):
+def test_a_small_library_index_with_the_bundled_model_answers_with_verbatim_articles(tmp_path):
     from retrieval.retriever import Retriever
 
+    # Two real library laws (≈120 articles), the documents it skips, and the two regulations: well under a minute.
+    small_library = extract_sample(tmp_path / "src", (PRODUCT_QUALITY, HANGZHOU_GAS, AMENDMENT, CATEGORY_PAGE,
+                                                      "db.sqlite3", "DLC/浙江地方法规/db.sqlite3"))
     out = tmp_path / "index"
-    build_index([small_library, REGULATIONS], out, "bundled", progress=False)
+    report = build_index([small_library, REGULATIONS], out, "bundled", progress=False)
+    assert (report.regulations, len(report.skipped)) == (4, 2)
     retriever = Retriever(out)
     response = retriever.search("生产者应当对其生产的产品质量负责", k=5)
     top = response.results[0]

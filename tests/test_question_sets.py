@@ -27,7 +27,9 @@ MINIMUMS = {
     "english": 25, "traditional": 15, "typo": 10, "english_words": 5, "dates": 5,
     "unanswerable": 50, "junk": 20,
 }
-CONVERSATION_MINIMUMS = {"followup": 45, "fresh": 15}
+CONVERSATION_MINIMUMS = {"followup": 45, "fresh": 15, "english_followup": 6, "topic_change": 5, "followup_new": 1}
+# hard.jsonl (issue 21): English written afresh, questions the articles touch but do not answer, false claims.
+HARD_MINIMUMS = {"english_new": 15, "touched": 10, "false_claim": 8}
 LATIN = re.compile(r"[A-Za-z]")
 
 
@@ -53,6 +55,11 @@ def test_set(catalogue: Catalogue) -> list[Question]:
 
 
 @pytest.fixture(scope="module")
+def hard(catalogue: Catalogue) -> list[Question]:
+    return read_questions(QUESTIONS / "hard.jsonl", catalogue)
+
+
+@pytest.fixture(scope="module")
 def conversations(catalogue: Catalogue) -> tuple[list[Question], list[dict]]:
     path = QUESTIONS / "conversations.jsonl"
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -67,7 +74,7 @@ def test_the_corpus_is_the_two_regulations(articles: list[Article]) -> None:
 def test_labels_are_spelled_as_the_parser_prints_them(dev, test_set, conversations) -> None:
     # read_questions with a catalogue already rejects unknown articles; the files must also use the
     # canonical spelling, not a short name or an Arabic label that happens to resolve.
-    for path in ("dev.jsonl", "test.jsonl", "conversations.jsonl"):
+    for path in ("dev.jsonl", "test.jsonl", "conversations.jsonl", "hard.jsonl"):
         for line in (QUESTIONS / path).read_text(encoding="utf-8").splitlines():
             for item in json.loads(line)["relevant"]:
                 assert item["title"] in {"湖北省质量促进条例", "杭州市质量促进办法"}, (path, item)
@@ -111,11 +118,11 @@ def test_dev_and_test_are_the_split_of_their_union(dev, test_set) -> None:
     assert {q.id for q in test_set} == {i for i, s in split.items() if s == "test"}
 
 
-def test_no_duplicate_ids_or_question_texts(dev, test_set, conversations) -> None:
+def test_no_duplicate_ids_or_question_texts(dev, test_set, conversations, hard) -> None:
     convs, _ = conversations
-    ids = Counter(q.id for q in dev + test_set + convs)
+    ids = Counter(q.id for q in dev + test_set + convs + hard)
     assert [i for i, n in ids.items() if n > 1] == []
-    texts = Counter(q.question.strip() for q in dev + test_set)
+    texts = Counter(q.question.strip() for q in dev + test_set + hard)
     assert [t for t, n in texts.items() if n > 1] == []
     turns = Counter((tuple(r["history"]), r["question"]) for r in conversations[1])
     assert [t for t, n in turns.items() if n > 1] == []
@@ -131,3 +138,22 @@ def test_conversations_are_two_or_three_turns_of_the_expected_types(conversation
         assert isinstance(history, list) and 1 <= len(history) <= 2, row["id"]
         assert all(isinstance(h, str) and h.strip() for h in history), row["id"]
     assert any(len(r["history"]) == 2 for r in rows if r["type"] == "followup")
+    # A topic change: two complete questions, then a follow-up that must lean on the second.
+    assert all(len(r["history"]) == 2 for r in rows if r["type"] == "topic_change")
+    english = [r for r in rows if r["type"] == "english_followup"]
+    assert all(LATIN.search(r["question"]) and not re.search(r"[\u4e00-\u9fff]", r["question"]) for r in english)
+
+
+def test_the_hard_set_has_its_kinds_all_answerable_and_splits_within_the_file(hard) -> None:
+    counts = Counter(q.type for q in hard)
+    assert set(counts) == set(HARD_MINIMUMS), counts
+    assert all(counts[t] >= need for t, need in HARD_MINIMUMS.items()), counts
+    assert len(hard) >= 40
+    # Every question has the articles that touch it (or that the claim is about) as gold: they stay visible.
+    assert all(q.answerable for q in hard)
+    assert all(q.expects_related == (q.type in {"touched", "false_claim"}) for q in hard)
+    english = [q for q in hard if q.type == "english_new"]
+    assert all(not re.search(r"[\u4e00-\u9fff]", q.question) for q in english)
+    split = split_of(hard)
+    per_part = Counter((q.type, split[q.id]) for q in hard)
+    assert per_part[("english_new", "test")] >= 5 and per_part[("touched", "test")] >= 3, per_part

@@ -67,6 +67,7 @@ def test_the_cache_holds_at_most_its_bytes() -> None:
     assert cache.get("b", 4) is None and cache.stats()["entries"] == 2
 
 
+@pytest.mark.integration  # the real index and the bundled model
 def test_a_real_answer_is_counted_without_the_articles_the_index_holds(retriever) -> None:
     from retrieval.serving.answer_cache import response_bytes
 
@@ -159,12 +160,12 @@ def test_settings_come_from_the_environment_and_bad_values_are_named() -> None:
         ServingSettings.from_env({"REGQA_MAX_INFLIGHT": "0"})
 
 
-@pytest.mark.parametrize(("raw", "expected"), [(None, 5), ("", 5), (3, 3), ("3", 3), (2.6, 3), ("4.0", 4)])
+@pytest.mark.parametrize(("raw", "expected"), [(None, 5), ("", 5), (3, 3), ("3", 3), (3.0, 3), ("4.0", 4)])
 def test_k_from_a_form_or_request(raw, expected) -> None:
     assert as_k(raw, 5) == expected
 
 
-@pytest.mark.parametrize("raw", ["three", "NaN", "inf", True, [3], {"k": 3}])
+@pytest.mark.parametrize("raw", ["three", "NaN", "inf", True, [3], {"k": 3}, 2.6, "1.5"])
 def test_k_that_is_not_a_number_is_refused(raw) -> None:
     with pytest.raises(QueryError, match="whole number"):
         as_k(raw, 5)

@@ -4,6 +4,10 @@ Each citation gets one verdict: found (with the verbatim article and its citatio
 (the index does not hold the regulation), no_such_article (with how many articles, or 款, there are), or
 quote_differs (the quotation is not in the article: the closest passage, the difference, and any article
 that does contain it). Citations are found by retrieval.citations, the matcher the search uses too.
+
+`found` alone says the article exists; `quote_compared` says whether a quotation was compared with it too. A
+quotation too long to be compared (over retrieval.citations.MAX_QUOTE characters, or never closed) stays `found`
+with quote_compared false and a message that says it was not compared.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from ingest.numerals import to_chinese
 from ingest.schema import Article, Regulation
 from retrieval.checker.catalogue import Catalogue
 from retrieval.checker.quotes import Comparable, Passage, closest, locate, pieces
-from retrieval.citations import Citation, find_citations
+from retrieval.citations import MAX_QUOTE, Citation, find_citations
 from retrieval.filters import newest
 
 MAX_DRAFT_CHARS = 200_000  # about 100 pages of Chinese; longer drafts are refused with a clear message
@@ -26,6 +30,10 @@ MAX_SUGGESTIONS = 3
 MAX_CLOSEST = 300  # closest passages worked out per draft (difflib is slow); later ones get the verdict only
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年")
+# What may stand between a citation and its quotation (规定：“), as in retrieval.citations, on the draft as written.
+_LEAD_RE = re.compile(r"[ \t]{0,3}(?:的|中)?[ \t]{0,2}(?:明确|明文|亦|也|还|则|就)?"
+                      r"(?:规定|指出|要求|写道|写明|载明|提出|表述为|表明|称|说|明确)?[ \t]{0,3}[:：,，]?[ \t]{0,3}")
+_OPENERS = {"“": "”", "「": "」", "『": "』", '"': '"', "＂": "＂"}
 VERDICTS = ("found", "unknown_regulation", "no_such_article", "quote_differs")
 
 
@@ -44,6 +52,8 @@ class CitationCheck:
     quote_article: Article | None = None  # which article of a range holds the quotation or the closest passage
     closest: Passage | None = None
     did_you_mean: tuple[str, ...] = ()
+    quote_compared: bool = False  # a quotation was compared with the article (a long one is not)
+    uncompared: tuple[int, int, bool] | None = None  # a quotation not compared: its span in the draft, closed?
 
     @property
     def ok(self) -> bool:
@@ -78,6 +88,10 @@ class CitationCheck:
             "diff": None,
             "diff_text": None,
             "did_you_mean": list(self.did_you_mean),
+            "quote_compared": self.quote_compared,
+            "quote_not_compared": ({"start": self.uncompared[0], "end": self.uncompared[1],
+                                    "length": self.uncompared[1] - self.uncompared[0], "closed": self.uncompared[2]}
+                                   if self.uncompared else None),
         }
         if self.closest is not None and quote_in is not None:
             p = self.closest
@@ -145,8 +159,36 @@ def check_citations(text: object, catalogue: Catalogue, max_chars: int = MAX_DRA
         if c.name is None:
             unattributed.append(c)
         else:
-            checks.append(_check(c, catalogue, work))
+            checks.append(_uncompared(_check(c, catalogue, work), text))
     return CheckReport(tuple(checks), tuple(unattributed))
+
+
+def long_quote_after(text: str, end: int) -> tuple[int, int, bool] | None:
+    """A quotation that opens right after a citation (规定：“…) but that the citation grammar did not take, being
+    longer than MAX_QUOTE characters or never closed: (start, end, closed) of its text; None when there is none."""
+    lead = _LEAD_RE.match(text, end)
+    at = lead.end() if lead else end
+    if at >= len(text) or text[at] not in _OPENERS:
+        return None
+    close = text.find(_OPENERS[text[at]], at + 1)
+    stop = close if close >= 0 else len(text)
+    return (at + 1, stop, close >= 0) if stop - at - 1 > MAX_QUOTE or close < 0 else None
+
+
+def _uncompared(check: CitationCheck, text: str) -> CitationCheck:
+    """A `found` whose quotation could not be compared says so (the verdict stays: the article does exist)."""
+    c = check.citation
+    if check.verdict != "found" or c.quote is not None:
+        return check
+    span = long_quote_after(text, c.end)
+    if span is None:
+        return check
+    n = span[1] - span[0]
+    why = (f"引文共 {n:,} 字，超过 {MAX_QUOTE:,} 字，未与条文比对 (the quotation, {n:,} characters, is longer than "
+           f"{MAX_QUOTE:,} and was not compared)") if span[2] else \
+          "引号未闭合，引文未与条文比对 (the quotation is never closed and was not compared)"
+    return dataclasses.replace(check, uncompared=span,
+                               message=f"{check.message.split('：')[0]}：条文存在；{why}")
 
 
 def label(number: int, sub_number: int = 0) -> str:
@@ -239,7 +281,7 @@ def _check_in(c: Citation, cat: Catalogue, regulation_id: str, work: _Work) -> C
         at = locate(parts, target)
         if at is not None:
             return dataclasses.replace(base, quote_span=(at[0] + offset, at[1] + offset), quote_article=a,
-                                       message=f"{where}：引文相符 (found; the quotation matches)")
+                                       quote_compared=True, message=f"{where}：引文相符 (found; the quotation matches)")
     best: tuple[float, Article, Passage] | None = None
     for a, target, offset in scopes:
         p = work.closest(c.quote.text, a, target, offset) if c.quote else None
@@ -249,7 +291,7 @@ def _check_in(c: Citation, cat: Catalogue, regulation_id: str, work: _Work) -> C
     hint = f"；该引文见于{'、'.join(suggestions)} (did you mean {suggestions[0]}?)" if suggestions else ""
     return dataclasses.replace(
         base, verdict="quote_differs", quote_article=best[1] if best else None, closest=best[2] if best else None,
-        did_you_mean=suggestions,
+        did_you_mean=suggestions, quote_compared=True,
         message=f"引文与{where}不符 (the quotation is not in the article)" + hint)
 
 

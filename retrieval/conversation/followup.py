@@ -60,6 +60,7 @@ from ingest.errors import QueryError
 from ingest.numerals import to_chinese
 from ingest.schema import Article, Regulation
 from ingest.words import STOPWORDS, segments, words
+from retrieval.answer_kind import judge
 from retrieval.citations import Names, find_citations, fold, name_table
 from retrieval.query import clean_query
 from retrieval.references import Reference, find_reference
@@ -73,12 +74,15 @@ MAX_HISTORY = 20  # earlier turns read; older ones cannot matter once a complete
 GENERIC_SHARE = 0.15  # a word in at least this share of the documents is no topic of its own
 MAX_POINTING_TOPIC = 3  # a pronoun turn with more topic words than this is a complete question
 MAX_ARTICLE_QUERY = 200  # characters of an article's text used as the query for "the corresponding article"
+COUNTERPARTS = 2  # the earlier turn's top articles whose counterparts a "那杭州呢" puts first
+COUNTERPART_POOL = 10  # results of the follow-up's own search among which counterparts are looked for
+COUNTERPART_BONUS = 0.35  # added to a counterpart's fused score (top 1.0): lifts a close second, not a far one
 
 # Words that ask or point rather than say what about (beyond ingest.words.STOPWORDS). Language, not domain.
 FILLER = frozenset(
     """那 那么 呢 再 还 还有 另外 此外 讲 讲讲 说 说说 讲的 说的 意思 怎么回事 怎么样 情况 内容 条款 条文 哪一条 一条
     类似 相似 对应 相应 同样 一样 不同 区别 差别 差异 相同 异同 分别 有关 相关 方面 介绍 解释 提到 时候 什么样 啥
-    由 跟 同 比 吗？ 呢？ 做 干 办 弄 搞 来 去 谁 几 何 咋 多久
+    由 跟 同 比 吗？ 呢？ 做 干 办 弄 搞 来 去 谁 几 何 咋 多久 那边 这边 那儿 这儿
     about say says said tell me rule rules provision provisions similar same different difference differences
     compare both also have has any anything something else then please more other one ones there their
     regulation regulations measures measure article articles mean means""".split()
@@ -99,7 +103,12 @@ _TRAILING_RE = re.compile(r"[\s?？!！。.,，、~～…]+$")
 _COUNTING_RE = re.compile(r"[这那][两二几](?:部|个|项|份)?|\bthese two\b|\bboth (?:regulations|texts)\b")
 _DEMONSTRATIVE_KIND_RE = re.compile(
     r"(?:这个|那个|这部|该|此|这|本)(?:办法|条例|规定|法规)|\bth(?:is|ese) (?:regulations?|measures?)\b")
-_CLAUSE_ENDS = frozenset("，,；;。")
+_CLAUSE_ENDS = frozenset("，,；;。：:")
+# Words that say the person moves on to another subject: the turn is a complete question of its own.
+_TOPIC_CHANGE_RE = re.compile(
+    r"换(?:一)?个(?:问题|话题)|另(?:外)?一个问题|再问(?:一)?个问题|新问题|说点别的|问点别的"
+    r"|\b(?:another|a different|a new|one more|next) (?:question|topic|subject)\b"
+    r"|\bchang(?:e|ing) (?:of )?(?:the )?(?:topic|subject)\b|\bsomething else\b")
 _POSSESSIVE_RE = re.compile(r"(?<= )['’]s\b")
 _LATIN_RE = re.compile(r"[a-z0-9]")
 _WORD_CHAR_RE = re.compile(r"\w")
@@ -116,6 +125,9 @@ class Understood:
     shown_as: str  # how the question was understood, for people: 杭州市质量促进办法 · 首席质量官制度
     alone: str  # the new words alone (one click searches them as typed)
     kind: str = "fresh"  # fresh | relative | article | regulation | topic | shift
+    # The turn that set the topic a `regulation` turn carries into another regulation: what it found there
+    # is looked for here (its counterparts), not only its words.
+    previous: Understood | None = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {"query": self.query, "regulations": list(self.regulations) if self.regulations else None,
@@ -197,6 +209,8 @@ class _Turn:
     pointing: bool  # a pronoun that refers back
     shift: bool  # 那X呢 / X呢 / what about X
     compare: bool  # 不同 / 两边 / both
+    new_topic: bool = False  # 换个问题 / another question: a complete question, whatever else it says
+    searched: str = ""  # the text to search when the turn is complete (without a topic-change marker)
 
 
 def _read(text: str, corpus: Corpus) -> _Turn:
@@ -212,6 +226,9 @@ def _read(text: str, corpus: Corpus) -> _Turn:
         blank(m.start, m.end)
     for c in find_citations(folded, corpus.names):
         blank(c.start, c.end)
+    change = _TOPIC_CHANGE_RE.search(folded)
+    if change is not None:
+        blank(change.start(), change.end())
     step = 0
     rel = _RELATIVE_RE.search(folded)
     if rel is not None:
@@ -229,25 +246,56 @@ def _read(text: str, corpus: Corpus) -> _Turn:
     rest = _POINTING_ENGLISH_RE.sub(" 它 ", rest)
     # A pronoun in a clause after one with a topic word points inside the question (质量保险，这个是谁在推).
     pointing = False
-    kept: list[str] = []  # content tokens; "" keeps separate runs apart
+    tokens: list[tuple[str, str]] = []  # (token, "word" | "filler" | "break")
     topic_before = topic_here = False
     for tok in segments(rest):
         t = tok.strip()
+        kind = "word"
         if t in _CLAUSE_ENDS:
             topic_before = topic_before or topic_here
-            t = ""
+            kind = "break"
         elif t in _POINTING_TOKENS:
             pointing = pointing or not topic_before
-            t = ""
-        elif not _WORD_CHAR_RE.search(t) or t in STOPWORDS or t in FILLER or t.isdigit():
-            t = ""
-        topic_here = topic_here or bool(t and corpus.is_topic_word(t))
-        kept.append(t)
-    content = _join(kept)
-    topic = tuple(t for t in kept if t and corpus.is_topic_word(t))
+            kind = "break"
+        elif not t or not _WORD_CHAR_RE.search(t):
+            kind = "break"
+        elif t in STOPWORDS or t in FILLER or t.isdigit():
+            kind = "filler"
+        topic_here = topic_here or bool(kind == "word" and corpus.is_topic_word(t))
+        tokens.append((t, kind))
+    content = _join(_runs(tokens))
+    topic = tuple(t for t, kind in tokens if kind == "word" and corpus.is_topic_word(t))
     bare = _TRAILING_RE.sub("", folded)
     shift = bool(_SHIFT_START_RE.match(bare)) or (bare.endswith("呢") and not _QUESTION_WORD_RE.search(bare))
-    return _Turn(text, named, ref, step, content, topic, pointing, shift, bool(_COMPARE_RE.search(folded)))
+    searched = text
+    if change is not None:  # the marker is no part of the question; what follows it is
+        searched = _TRAILING_RE.sub("", re.sub(r"^[\s,，:：;；.。!！?？-]+", "", text[change.end():])) or text
+    return _Turn(text, named, ref, step, content, topic, pointing, shift, bool(_COMPARE_RE.search(folded)),
+                 change is not None, searched)
+
+
+def _runs(tokens: list[tuple[str, str]]) -> list[str]:
+    """The content as whole stretches of the question: filler inside a stretch of Chinese words is kept as
+    typed (企业要不要配专门管质量的人 must not lose 要 and turn into its opposite), filler at either end is dropped,
+    and a break (punctuation, a space, a name or pronoun taken out) ends a stretch. "" separates stretches."""
+    out: list[str] = []
+    run: list[tuple[str, str]] = []
+
+    def flush() -> None:
+        while run and run[-1][1] == "filler":
+            run.pop()
+        if run:
+            out.extend(t for t, _ in run)
+            out.append("")
+        run.clear()
+
+    for t, kind in tokens:
+        if kind == "break" or (kind == "filler" and _LATIN_RE.search(t)):
+            flush()  # English function words are left out, as whole words (quality insurance)
+        elif kind == "word" or run:
+            run.append((t, kind))
+    flush()
+    return out
 
 
 def _join(tokens: list[str]) -> str:
@@ -313,6 +361,8 @@ def _understand_turn(text: str, ctx: _Context, corpus: Corpus,
 def _rules(text: str, t: _Turn, ctx: _Context, corpus: Corpus,
            search_top: Callable[[Understood], ArticleKey | None] | None) -> Understood:
     """The first rule that applies (see the module docstring)."""
+    if t.new_topic:
+        return _fresh(t.searched, typed=text)
     if ctx.understood is None:
         return _fresh(text)
     ref = t.reference
@@ -343,8 +393,8 @@ def _rules(text: str, t: _Turn, ctx: _Context, corpus: Corpus,
     return _fresh(text)
 
 
-def _fresh(text: str) -> Understood:
-    return Understood(text, None, None, False, text, text, "fresh")
+def _fresh(text: str, typed: str | None = None) -> Understood:
+    return Understood(text, None, None, False, text, typed or text, "fresh")
 
 
 def _single(ctx: _Context) -> str | None:
@@ -377,7 +427,8 @@ def _regulation(text: str, t: _Turn, ctx: _Context, corpus: Corpus) -> Understoo
     words = _words(ctx.topic, ctx.refinement)
     if not words:
         return _fresh(text)
-    return Understood(words, regs, None, True, _shown(corpus, regs, words), text, "regulation")
+    return Understood(words, regs, None, True, _shown(corpus, regs, words), text, "regulation",
+                      previous=ctx.understood)
 
 
 def _topic(text: str, t: _Turn, ctx: _Context, corpus: Corpus) -> Understood:
@@ -484,9 +535,52 @@ def search_conversation(retriever, question: str, history: Sequence[str] | None,
 
     understood = understand(question, history, corpus, previous_top=previous_top, search_top=top_of)
     log.debug("%r read as %s: %s", question, understood.kind, understood.shown_as)
-    response = retriever.search(understood.query, k=k, mode=mode,
-                                regulations=_within(understood.regulations, wanted, regulations), settings=settings)
-    return response, understood
+    within = _within(understood.regulations, wanted, regulations)
+    if understood.kind != "regulation" or understood.previous is None:
+        response = retriever.search(understood.query, k=k, mode=mode, regulations=within, settings=settings)
+        return response, understood
+    response = retriever.search(understood.query, k=max(k, COUNTERPART_POOL), mode=mode, regulations=within,
+                                settings=settings)
+    previous = understood.previous
+    if not response.abstained:
+        found = retriever.search(previous.query, k=COUNTERPARTS, mode=mode, settings=settings,
+                                 regulations=_within(previous.regulations, wanted, regulations))
+        if not found.abstained:
+            response = _counterparts_first(retriever, response, found, k)
+    return _cut(response, k), understood
+
+
+def _counterparts_first(retriever, response, earlier, k: int):
+    """`response` (a search in the regulation the conversation moved to) with the counterparts of what the
+    earlier turn found lifted: for each of its top articles, the closest article here by stored vectors (the
+    article itself when it is here already) gains COUNTERPART_BONUS on its score. Only articles the search
+    found itself are lifted: the step reorders, it never brings in an article the question's words did not
+    reach, and a clear answer of the follow-up's own words stays first."""
+    by_id = {r.article.id: r for r in response.results}
+    lifted: set[str] = set()
+    for r in earlier.results:
+        a = r.article
+        if a.id in by_id:
+            lifted.add(a.id)
+            continue
+        cand = next((x.article.id for x in retriever.related(a.id, COUNTERPARTS) if x.article.id in by_id), None)
+        if cand is not None:
+            lifted.add(cand)
+    if not lifted:
+        return response
+    ordered = sorted(response.results,
+                     key=lambda r: -(r.score + COUNTERPART_BONUS * (r.article.id in lifted)))
+    ordered = [replace(r, score=r.score + COUNTERPART_BONUS * (r.article.id in lifted)) for r in ordered]
+    verdict = judge(response.query, [r.article.text for r in ordered[:k]], response.abstained)
+    return replace(response, results=tuple(ordered), answer=verdict.answer, reason=verdict.reason)
+
+
+def _cut(response, k: int):
+    if len(response.results) <= k:
+        return response
+    results = response.results[:k]
+    verdict = judge(response.query, [r.article.text for r in results], response.abstained)
+    return replace(response, results=results, answer=verdict.answer, reason=verdict.reason)
 
 
 def _checked_history(history: object) -> list[str]:

@@ -1,10 +1,13 @@
-"""The feedback log: 👍/👎 on answers and "no article answers this", and questions the search abstained on.
+"""The feedback logs: 👍/👎 on answers and "no article answers this", and questions the search abstained on.
 
-One JSON object per line in `feedback.jsonl` under $REGQA_FEEDBACK_DIR (default: data/feedback under the
-repository): {"time", "kind": "answer"|"no_answer"|"abstained", "vote": "up"|"down"|null, "question",
-"article", "article_id", "build"}. Nothing about the person (no address, no browser). Each event is one
-write under an exclusive lock, so writers in several threads or processes never interleave or lose lines;
-past MAX_BYTES the file rolls to feedback-1.jsonl (older ones shift up), keeping at most KEEP files.
+One JSON object per line under $REGQA_FEEDBACK_DIR (default: data/feedback under the repository):
+{"time", "kind": "answer"|"no_answer"|"abstained", "vote": "up"|"down"|null, "question", "article",
+"article_id", "build"}. The votes people send go to `feedback.jsonl`; the questions the server itself logs as
+abstained go to `abstained.jsonl` (once per question and build), each log rolled on its own, so a flood of one
+never evicts the other. Nothing about the person (no address, no browser). Each event is one write under an
+exclusive lock, so writers in several threads or processes never interleave or lose lines; past MAX_BYTES a
+file rolls to feedback-1.jsonl (abstained-1.jsonl; older ones shift up), keeping at most KEEP files. A line
+is one record for any line reader: U+2028, U+2029 and U+0085, which some split lines on, are written escaped.
 """
 
 from __future__ import annotations
@@ -25,7 +28,10 @@ log = logging.getLogger(__name__)
 
 FEEDBACK_ENV = "REGQA_FEEDBACK_DIR"
 DEFAULT_DIR = Path("data") / "feedback"
-CURRENT = "feedback.jsonl"
+VOTES_LOG = "feedback"
+ABSTAINED = "abstained"  # the log of abstentions, beside the votes
+# JSON leaves these raw, but str.splitlines() and JavaScript line readers break lines on them.
+LINE_BREAKS = {"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"}
 MAX_BYTES = 5 * 2**20
 KEEP = 5  # the current file and four rolled ones: at most ~25 MB
 MAX_QUESTION = 1000
@@ -52,21 +58,35 @@ def event(kind: str, question: str, build: str, vote: str | None = None, article
             "article": article, "article_id": article_id, "build": build}
 
 
+def json_line(record: dict[str, Any]) -> bytes:
+    """One record as one line of UTF-8 JSON, whatever line breaks its strings hold."""
+    text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    for raw, escaped in LINE_BREAKS.items():
+        text = text.replace(raw, escaped)
+    return (text + "\n").encode("utf-8")
+
+
 class FeedbackLog:
-    def __init__(self, directory: Path, max_bytes: int = MAX_BYTES, keep: int = KEEP) -> None:
+    def __init__(self, directory: Path, max_bytes: int = MAX_BYTES, keep: int = KEEP, name: str = VOTES_LOG) -> None:
         self.dir = Path(directory)
         self.max_bytes = max_bytes
         self.keep = max(1, keep)
+        self.name = name
         self._lock = threading.Lock()  # flock is per open file; this keeps the process's own threads in line
+
+    def beside(self, name: str) -> FeedbackLog:
+        """Another log in the same directory, with the same bounds (e.g. the abstentions beside the votes)."""
+        return FeedbackLog(self.dir, self.max_bytes, self.keep, name)
 
     @property
     def path(self) -> Path:
-        return self.dir / CURRENT
+        return self.dir / f"{self.name}.jsonl"
 
     def append(self, record: dict[str, Any]) -> None:
-        line = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+        line = json_line(record)
         self.dir.mkdir(parents=True, exist_ok=True)
-        with self._lock, open(self.dir / ".lock", "a") as guard:
+        lock = ".lock" if self.name == VOTES_LOG else f".{self.name}.lock"
+        with self._lock, open(self.dir / lock, "a") as guard:
             fcntl.flock(guard, fcntl.LOCK_EX)  # one lock for writing and rolling, across processes
             try:
                 if self.path.exists() and self.path.stat().st_size + len(line) > self.max_bytes:
@@ -86,21 +106,24 @@ class FeedbackLog:
         except OSError as exc:
             log.warning("could not write feedback to %s: %s", self.path, exc)
 
+    def _rolled(self, n: int) -> Path:
+        return self.dir / f"{self.name}-{n}.jsonl"
+
     def _roll(self) -> None:
-        oldest = self.dir / f"feedback-{self.keep - 1}.jsonl"
+        oldest = self._rolled(self.keep - 1)
         if self.keep == 1:
             self.path.unlink(missing_ok=True)
             return
         oldest.unlink(missing_ok=True)
         for n in range(self.keep - 2, 0, -1):
-            older = self.dir / f"feedback-{n}.jsonl"
+            older = self._rolled(n)
             if older.exists():
-                older.rename(self.dir / f"feedback-{n + 1}.jsonl")
-        self.path.rename(self.dir / "feedback-1.jsonl")
+                older.rename(self._rolled(n + 1))
+        self.path.rename(self._rolled(1))
 
     def files(self) -> list[Path]:
         """The log files, oldest first."""
-        rolled = sorted(self.dir.glob("feedback-*.jsonl"), key=_roll_number, reverse=True)
+        rolled = sorted(self.dir.glob(f"{self.name}-*.jsonl"), key=_roll_number, reverse=True)
         return [p for p in rolled if _roll_number(p) >= 0] + ([self.path] if self.path.exists() else [])
 
     def read(self) -> Iterator[dict[str, Any]]:
@@ -122,3 +145,9 @@ class FeedbackLog:
 def _roll_number(path: Path) -> int:
     tail = path.stem.rpartition("-")[2]
     return int(tail) if tail.isdigit() else -1
+
+
+def read_all(directory: Path) -> Iterator[dict[str, Any]]:
+    """Every event of a feedback directory: the votes, then the abstentions (each oldest first)."""
+    yield from FeedbackLog(directory).read()
+    yield from FeedbackLog(directory, name=ABSTAINED).read()

@@ -9,13 +9,21 @@
 - `GET /api/regulations`: the object of `python -m ingest list --json`.
 - `POST /api/check` with `{"text": "…"}`: every article citation in a draft checked against the served
   index, in order: the JSON of `python -m retrieval check --json` (`{"citations", "counts", "unattributed"}`).
+  A draft with more than 200 citations (or bare 第X条) reports the first 200 in full, adds `"truncated": true`
+  and `"citations_total"`/`"unattributed_total"`; `counts` still counts every citation by verdict.
 - `GET /api/health`: whether the index is loaded, which build, and how busy the server is.
 - `POST /api/feedback` with `{"question", "article_id" (or null), "vote": "up"|"down", "kind": "answer"|
   "no_answer"}`: the page's 👍/👎, appended to the feedback log (`retrieval/serving/feedback.py`); `{"ok": true}`.
+  At most REGQA_FEEDBACK_PER_MINUTE votes per client per minute (30); more get 429 with Retry-After.
 
-Errors are `{"error": message}`: 400 for bad input, 413 for a question, draft or body that is too long, 503
-with Retry-After when every search slot is taken or the index cannot be loaded, 404/405 for a wrong
-route; never a traceback. OpenAPI at /openapi.json; this page, /docs, is served whole by the app (no CDN).
+A POST body must be sent as `Content-Type: application/json` (else 415), so a page on another site cannot post
+one without the browser asking first. Errors are `{"error": message}`: 400 for bad input (a k that is not a
+whole number too), 403 for a request from another site's page or for a host name the server does not answer
+(`retrieval/serving/guard.py`), 413 for a question, draft or body that is too long, 414 for a request line
+past 64 KB (`retrieval/serving/http_server.py`; send long questions by POST), 415 for a body that is not
+JSON, 429 with Retry-After for too many votes, 503 with Retry-After when every search slot is taken or the
+index cannot be loaded, 404/405 for a wrong route; never a traceback. OpenAPI at /openapi.json; this page,
+/docs, is served whole by the app (no CDN).
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ from retrieval.conversation.followup import response_json
 from retrieval.serving.api_docs import add_docs
 from retrieval.serving.check_service import CitationChecks
 from retrieval.serving.feedback import MAX_QUESTION
+from retrieval.serving.rate_limit import RateLimit
 from retrieval.serving.service import SearchService, as_k
 
 log = logging.getLogger(__name__)
@@ -50,6 +59,8 @@ UNAVAILABLE_RETRY_S = 5
 # own 413 message, and bodies beyond even that are refused unread.
 MAX_CHECK_BODY_BYTES = 6 * MAX_DRAFT_CHARS + 1024
 FEEDBACK_AT_ONCE = 8  # votes written at once; each is one short locked append, so more just wait a moment
+MAX_REPORTED = 200  # citations (and bare 第X条) a check reports in full; the rest are counted
+NOT_JSON = "请求须为 JSON (the body must be sent as Content-Type: application/json)"
 
 SEARCH_BODY_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -107,6 +118,10 @@ CHECK_RESPONSE_SCHEMA: dict[str, Any] = {
             }}},
         "counts": {"type": "object", "properties": {v: {"type": "integer"} for v in VERDICTS}},
         "unattributed": {"type": "array", "description": "a bare 第X条 with no regulation named before it"},
+        "truncated": {"type": "boolean", "description": f"only when a list held more than {MAX_REPORTED}: the "
+                      "first ones are reported in full, counts cover all"},
+        "citations_total": {"type": "integer", "description": "with truncated: citations in the draft"},
+        "unattributed_total": {"type": "integer", "description": "with truncated: bare 第X条 in the draft"},
     },
 }
 FEEDBACK_BODY_SCHEMA: dict[str, Any] = {
@@ -149,6 +164,8 @@ def _status_of(exc: RegQAError) -> tuple[int, int | None]:
 
 def _error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     described = {400: "bad input", 413: "question, draft or body too long",
+                 415: "the body is not sent as application/json",
+                 429: "too many votes from this client (see Retry-After)",
                  503: "busy or index unavailable (see Retry-After)"}
     return {c: {"description": described[c], "content": {"application/json": {"schema": ERROR_SCHEMA}}}
             for c in codes}
@@ -227,7 +244,7 @@ def build_api(service: SearchService, title: str = "法规条文检索 API · Re
               openapi_extra={"requestBody": {"required": True, "content": {
                   "application/json": {"schema": SEARCH_BODY_SCHEMA}}}},
               responses={200: {"content": {"application/json": {"schema": SEARCH_RESPONSE_SCHEMA}}},
-                         **_error_responses(400, 413, 503)})
+                         **_error_responses(400, 413, 415, 503)})
     async def search_post(request: Request) -> JSONResponse:
         body = await _json_body(request)
         if "q" not in body:
@@ -266,7 +283,7 @@ def build_api(service: SearchService, title: str = "法规条文检索 API · Re
               openapi_extra={"requestBody": {"required": True, "content": {
                   "application/json": {"schema": CheckBody.model_json_schema()}}}},
               responses={200: {"content": {"application/json": {"schema": CHECK_RESPONSE_SCHEMA}}},
-                         **_error_responses(400, 413, 503)})
+                         **_error_responses(400, 413, 415, 503)})
     async def check(request: Request) -> JSONResponse:
         body = await _json_body(request, MAX_CHECK_BODY_BYTES)
         try:
@@ -278,14 +295,15 @@ def build_api(service: SearchService, title: str = "法规条文检索 API · Re
         except RegQAError as exc:
             status, retry = _status_of(exc)
             return error_response(status, str(exc), retry)
-        return JSONResponse(report.to_json())
+        return JSONResponse(bounded_report(report.to_json()))
 
     writing = threading.BoundedSemaphore(FEEDBACK_AT_ONCE)
+    votes = RateLimit(service.settings.feedback_per_minute)
 
     @app.post("/api/feedback", tags=["feedback"], summary="Record a 👍/👎 on an answer or on \"no answer\"",
               openapi_extra={"requestBody": {"required": True, "content": {
                   "application/json": {"schema": FEEDBACK_BODY_SCHEMA}}}},
-              responses=_error_responses(400, 413, 503))
+              responses=_error_responses(400, 413, 415, 429, 503))
     async def feedback(request: Request) -> JSONResponse:
         if service.feedback is None:
             return error_response(503, "反馈未启用 (feedback is not recorded on this server)")
@@ -295,6 +313,9 @@ def build_api(service: SearchService, title: str = "法规条文检索 API · Re
         except RegQAError as exc:
             return error_response(503, str(exc), UNAVAILABLE_RETRY_S)
         fields = _feedback_fields(body, eng.retriever)
+        wait = votes.retry_after(request.client.host if request.client else "")  # only votes that would be written
+        if wait:
+            return error_response(429, "反馈太频繁，请稍后再试 (too many votes; please wait a moment)", wait)
         if not writing.acquire(blocking=False):
             return error_response(503, "服务器繁忙，请稍后再试 (busy; please try again)", 1)
         try:
@@ -323,7 +344,26 @@ def build_api(service: SearchService, title: str = "法规条文检索 API · Re
     return app
 
 
+def is_json(content_type: str | None) -> bool:
+    """application/json (any parameters) or a +json type: what a page on another site cannot send without the
+    browser asking the server first (text/plain, a form or no type at all can be)."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+def bounded_report(report: dict[str, Any], limit: int = MAX_REPORTED) -> dict[str, Any]:
+    """A check's JSON with at most `limit` citations and bare 第X条 in full; the rest only counted, so a draft of
+    thousands of citations cannot make an answer many times its own size. Unchanged when nothing is cut."""
+    citations, unattributed = report["citations"], report["unattributed"]
+    if len(citations) <= limit and len(unattributed) <= limit:
+        return report
+    return {**report, "citations": citations[:limit], "unattributed": unattributed[:limit], "truncated": True,
+            "citations_total": len(citations), "unattributed_total": len(unattributed)}
+
+
 async def _json_body(request: Request, limit: int = MAX_BODY_BYTES) -> dict[str, Any]:
+    if not is_json(request.headers.get("content-type")):
+        raise ApiError(415, NOT_JSON)
     too_large = f"请求太大 (request body too large: at most {limit} bytes)"
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:

@@ -12,11 +12,19 @@ so the caller decides when a new index build is switched in. Settings come from 
 - REGQA_CACHE_ENTRIES, REGQA_CACHE_MB: the answer cache's bounds (2048 answers, 16 MB; 0 turns it off).
 - REGQA_ENGINE, REGQA_EMBED_THREADS: the engine that embeds the questions and its threads per instance
   (for the bundled model: ONNX Runtime on one thread; see `ingest.embed.make_embedder`).
+- REGQA_FEEDBACK_PER_MINUTE: votes one client may post to /api/feedback per minute (30, and 30 at once);
+  more are answered 429 with Retry-After.
+
+A question the search abstains on is logged once per index build (in the abstentions log beside the votes,
+`retrieval/serving/feedback.py`), not on every ask: a repeated or cached question adds nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +35,10 @@ from retrieval.filters import filtered, names_of
 from retrieval.serving.admission import DEFAULT_LIMIT, SearchPool
 from retrieval.serving.answer_cache import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, AnswerCache, cache_key
 from retrieval.serving.batcher import DEFAULT_MAX_BATCH, DEFAULT_MAX_WAIT_S, BatchingEmbedder
-from retrieval.serving.feedback import FeedbackLog
+from retrieval.serving.feedback import ABSTAINED, FeedbackLog
+
+DEFAULT_FEEDBACK_PER_MINUTE = 30
+ABSTAINED_SEEN = 50_000  # questions remembered (by hash) as logged; past that the oldest may be logged again
 
 
 class Loaded(Protocol):
@@ -43,6 +54,7 @@ class ServingSettings:
     embed_workers: int = 2
     cache_entries: int = DEFAULT_MAX_ENTRIES
     cache_bytes: int = DEFAULT_MAX_BYTES
+    feedback_per_minute: float = DEFAULT_FEEDBACK_PER_MINUTE
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> ServingSettings:
@@ -68,6 +80,7 @@ class ServingSettings:
             embed_workers=number("REGQA_EMBED_WORKERS", 2, 1),
             cache_entries=number("REGQA_CACHE_ENTRIES", DEFAULT_MAX_ENTRIES, 0),
             cache_bytes=round(number("REGQA_CACHE_MB", DEFAULT_MAX_BYTES / 2**20, 0, float) * 2**20),
+            feedback_per_minute=number("REGQA_FEEDBACK_PER_MINUTE", DEFAULT_FEEDBACK_PER_MINUTE, 0.1, float),
         )
 
 
@@ -86,15 +99,19 @@ def query_embedder(index_dir: Path, settings: ServingSettings) -> BatchingEmbedd
 
 
 def as_k(k: Any, default: int) -> int:
-    """A result count from a form or a request: blank means the default, 3.0 means 3."""
+    """A result count from a form or a request: blank means the default, 3.0 means 3; 1.5 is refused (it is
+    not a count, and rounding it would answer a question that was not asked)."""
     if k is None or k == "":
         return default
     if isinstance(k, bool):
         raise QueryError("k 必须是整数 (k must be a whole number)")
     try:
-        return round(float(k))
+        value = float(k)
     except (TypeError, ValueError, OverflowError):
         raise QueryError("k 必须是整数 (k must be a whole number)") from None
+    if not value.is_integer():
+        raise QueryError("k 必须是整数 (k must be a whole number)")
+    return int(value)
 
 
 @dataclass(frozen=True)
@@ -116,7 +133,11 @@ class SearchService:
                  feedback: FeedbackLog | None = None) -> None:
         self.settings = settings or ServingSettings()
         self.engine = engine
-        self.feedback = feedback  # where abstained questions (and the page's votes) are logged
+        self.feedback = feedback  # where the page's votes are logged
+        # Abstentions go to a log of their own beside it, so a flood of votes cannot evict them (nor they votes).
+        self.abstentions = feedback.beside(ABSTAINED) if feedback is not None else None
+        self._abstained_seen: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._abstained_lock = threading.Lock()
         self.pool = SearchPool(self.settings.max_inflight)
         self.cache = AnswerCache(self.settings.cache_entries, self.settings.cache_bytes)
 
@@ -137,8 +158,8 @@ class SearchService:
             found = filtered(eng.retriever, lv, rg).search(question, k=k, mode=mode,
                                                            regulations=list(regulations or ()) or None)
             self.cache.put(build, key, found)
-        if found.abstained and self.feedback is not None:  # every time it is asked, so gaps can be counted
-            self.feedback.record("abstained", found.query, build)
+        if found.abstained:
+            self.note_abstained(found.query, build)
         return Answer(eng, found, cached)
 
     def converse(self, question: Any, history: list[str] | None, k: int, mode: str | None = None,
@@ -165,9 +186,23 @@ class SearchService:
                                         regulations=list(regulations or ()) or None)
             self.cache.put(build, key, found)
         response, understood = found
-        if response.abstained and self.feedback is not None:  # as search() does; the query as understood
-            self.feedback.record("abstained", response.query, build)
+        if response.abstained:  # as search() does; the query as understood
+            self.note_abstained(response.query, build)
         return Answer(eng, response, cached, understood)
+
+    def note_abstained(self, question: str, build: str) -> None:
+        """Log a question the search abstained on, once per build (spacing aside): asking again adds nothing."""
+        if self.abstentions is None:
+            return
+        asked = " ".join(question.split()).encode("utf-8", "replace")
+        key = (build, hashlib.blake2b(asked, digest_size=16).hexdigest())
+        with self._abstained_lock:
+            if key in self._abstained_seen:
+                return
+            self._abstained_seen[key] = None
+            while len(self._abstained_seen) > ABSTAINED_SEEN:
+                self._abstained_seen.popitem(last=False)
+        self.abstentions.record("abstained", question, build)
 
     async def converse_async(self, question: Any, history: list[str] | None, k: int, mode: str | None = None,
                              regulations: list[str] | None = None, levels: Any = None,

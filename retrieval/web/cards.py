@@ -20,6 +20,15 @@ from retrieval.web import export
 NO_ANSWER = "未找到直接相关的条文"
 FOUND_BY = {"reference": "条号 article no.", "dense": "语义 meaning", "lexical": "关键词 words"}
 MAX_ECHO = 300  # characters of an over-long question echoed back in the chat
+# A reply shows the articles that score at least this share of the best one; the rest are folded under "more"
+# (on the development questions: 96 % of relevant second-or-later articles clear it, 33 % of the others).
+RELATIVE_BAR = 0.65
+# An article that only says when the text takes effect (本办法自 2021 年 9 月 15 日起施行。) answers nothing else.
+_EFFECTIVE_ONLY_RE = re.compile(r"^本(?:条例|办法|规定|细则|规则|决定|法)自[^。；;]{0,60}?(?:施行|生效)[。.]?$")
+_ABOUT_DATES_RE = re.compile(r"施行|生效|实施日期|开始实施|起实施|何时|什么时[候侯]|哪天|哪一天|几时|日期|时间|起算"
+                             r"|有效期"
+                             r"|\d{4}\s*年|\bwhen\b|effective|take effect|in force|\bdates?\b|commence",
+                             re.IGNORECASE)
 
 
 _NEWLINES = re.compile(r"\s*[\r\n]\s*")  # CommonMark ends lines at \n, \r and \r\n
@@ -91,6 +100,36 @@ def highlight(text: str, span: tuple[int, int] | None, words_mask: Sequence[bool
             + "</mark>" + _with_words(text, mask, hi, len(text)))
 
 
+def effective_date_only(text: str) -> bool:
+    """An article whose text only states when the regulation takes effect."""
+    return bool(_EFFECTIVE_ONLY_RE.match(re.sub(r"\s+", "", text)))
+
+
+def asks_about_dates(question: str) -> bool:
+    return bool(_ABOUT_DATES_RE.search(question or ""))
+
+
+def shown_first(results: Sequence[Result], question: str) -> list[bool]:
+    """Per result, whether it is shown at once (else folded under "more"): an article found by its number always;
+    others when they score RELATIVE_BAR of the best and are not a bare effective-date article that the question
+    (about something else) did not ask for. The first result is always shown, unless it is such a date article."""
+    if not results:
+        return []
+    best = max(r.score for r in results)
+    dates = asks_about_dates(question)
+    out = []
+    for i, r in enumerate(results):
+        if "reference" in r.found_by:
+            out.append(True)
+        elif not dates and effective_date_only(r.article.text):
+            out.append(False)
+        else:
+            out.append(i == 0 or (best > 0 and r.score >= RELATIVE_BAR * best))
+    if not any(out):  # nothing else: the best one stays in view
+        out[0] = True
+    return out
+
+
 def _relevance(r: Result) -> str:
     by = " + ".join(FOUND_BY.get(f, f) for f in r.found_by if f != "reference")
     if "reference" in r.found_by:
@@ -145,14 +184,21 @@ def _votes(up: str, down: str) -> str:
             f'<button type="button" class="regqa-vote regqa-down" title="{down}">{down}</button></span>')
 
 
-def reply_tools(response: SearchResponse, build: str, date: str) -> str:
-    """The reply's question, Markdown export and citations (hidden, for the script) and its buttons."""
-    md = export.markdown(response, build, date)
+COPY_ALL = "复制全部引用 Copy all citations"
+COPY_NEAREST = "复制最接近条文的引用（并非答案）Copy the citations of the nearest articles (not answers)"
+
+
+def reply_tools(response: SearchResponse, build: str, date: str, asked: str = "", understood: str = "") -> str:
+    """The reply's question, Markdown export and citations (hidden, for the script) and its buttons. `asked` is
+    the question as typed and `understood` how a follow-up was read (the export records both). When nothing
+    answers, the copy button says it copies the nearest articles' citations."""
+    md = export.markdown(response, build, date, asked=asked, understood=understood)
+    label = COPY_NEAREST if response.abstained else COPY_ALL
     buttons = ('<div class="regqa-tools">'
                '<button type="button" class="regqa-download" title="下载 Markdown Download">'
                '下载 Markdown Download</button>'
-               '<button type="button" class="regqa-copy-all" title="复制全部引用 Copy all citations">'
-               '复制全部引用 Copy all citations</button></div>') if response.results else ""
+               f'<button type="button" class="regqa-copy-all" title="{esc(label)}">'
+               f'{esc(label)}</button></div>') if response.results else ""
     return (_data("question", response.query) + _data("md", md) + _data("cites", export.citations(response.results))
             + buttons)
 
@@ -195,14 +241,21 @@ def card(rank: int, r: Result, words_mask: Sequence[bool] | None = None,
             f'<div class="regqa-text regqa-body">'
             f'{highlight(a.text, (r.match_start, r.match_end), words_mask)}</div>'
             f'{_context(a, neighbours)}{_related(related)}'
-            f'<div class="regqa-feedback">这条回答了问题吗？Did this answer it? '
+            f'<div class="regqa-feedback">这条回答了问题吗？<span lang="en">Did this answer it?</span> '
             f'{_votes("👍 是 Yes", "👎 否 No")}</div></div>')
 
 
-def answer(response: SearchResponse, cards: Sequence[str], tools: str = "", lead: str = "", tail: str = "") -> str:
+HINT_REPHRASE = "可以换个说法。Try other words."
+HINT_FILTER = ("可以换个说法，或在设置中选择其他法规（当前只检索了所选法规）。"
+               "Try other words, or widen the regulation filter.")
+
+
+def answer(response: SearchResponse, cards: Sequence[str], tools: str = "", lead: str = "", tail: str = "",
+           shown: Sequence[bool] | None = None, filtered: bool = False) -> str:
     """The reply: the cards; or, when nothing answers, a plain notice with the nearest cards folded away.
     `tools` (from reply_tools) adds the feedback and export buttons; `lead` goes first (how a follow-up was
-    understood), `tail` last (the share link)."""
+    understood), `tail` last (the share link). `shown` (from shown_first) folds the cards it marks False under
+    "more"; `filtered`: the person limited the regulations searched (the no-answer hint then says so)."""
     note = f'<p class="regqa-note">{esc(response.message)}</p>' if response.message else ""
     if response.abstained:
         nearest = (f'<details class="regqa-nearest"><summary>'
@@ -211,12 +264,27 @@ def answer(response: SearchResponse, cards: Sequence[str], tools: str = "", lead
                    f'{"".join(cards)}</details>') if cards else ""
         return (f'<div class="regqa-answer regqa-abstained">'
                 f'<p class="regqa-none"><strong>{NO_ANSWER}</strong>'
-                f'（No article in the index answers this directly.）'
-                f'可以换个说法，或在设置中选择其他法规。</p>'
+                f'（<span lang="en">No article in the index answers this directly.</span>）'
+                f'{HINT_FILTER if filtered else HINT_REPHRASE}</p>'
                 f'{lead}{_no_answer_votes() if tools else ""}{note}{nearest}{tools}{tail}</div>')
-    head = (f'<p class="regqa-summary">最相关的 {len(cards)} 条条文（原文，未改写）'
-            f'· top {len(cards)} articles, verbatim</p>')
-    return f'<div class="regqa-answer">{lead}{head}{note}{"".join(cards)}{tools}{tail}</div>'
+    keep = list(shown) if shown is not None and len(shown) == len(cards) else [True] * len(cards)
+    first = [c for c, k in zip(cards, keep, strict=True) if k]
+    rest = [c for c, k in zip(cards, keep, strict=True) if not k]
+    head = (f'<p class="regqa-summary">最相关的 {len(first)} 条条文（原文，未改写）'
+            f'· <span lang="en">top {len(first)} articles, verbatim</span></p>')
+    more = (f'<details class="regqa-more"><summary>更多 {len(rest)} 条（相关度较低）'
+            f'<span lang="en">{len(rest)} more, less relevant</span></summary>{"".join(rest)}</details>'
+            if rest else "")
+    return (f'<div class="regqa-answer">{lead}{related_line(response)}{head}{note}{"".join(first)}{more}{tools}'
+            f'{tail}</div>')
+
+
+def related_line(response: SearchResponse) -> str:
+    """For articles that touch the subject but do not state what was asked: one plain line above the cards."""
+    if response.answer != "related":
+        return ""
+    reason = response.reason or "条文涉及该事项，但未直接回答所问 · the articles touch the subject but do not answer it"
+    return f'<p class="regqa-related" role="note">⚠️ {esc(reason)}</p>'
 
 
 def _no_answer_votes() -> str:

@@ -65,9 +65,13 @@ class ChatPage:
                                      eng.retriever.related(aid, RELATED_K), cards.article_actions(ids.of(r.article))))
         build = eng.retriever.index.path.name
         date = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-        lead = cards.understood_line(understood.shown_as, understood.alone) if understood and understood.merged else ""
-        return cards.answer(response, blocks, cards.reply_tools(response, build, date), lead,
-                            cards.share_line(question, regulations) if question else "")
+        merged = understood is not None and understood.merged
+        lead = cards.understood_line(understood.shown_as, understood.alone) if merged else ""
+        tools = cards.reply_tools(response, build, date, asked=question,
+                                  understood=understood.shown_as if merged else "")
+        return cards.answer(response, blocks, tools, lead, cards.share_line(question, regulations) if question else "",
+                            shown=cards.shown_first(response.results, f"{question} {response.query}"),
+                            filtered=bool(regulations))
 
     def render_comparison(self, eng, comparison) -> str:
         ids = self.links(eng)

