@@ -301,9 +301,9 @@ def test_the_pickers_narrow_the_regulation_filter(retriever) -> None:
     browse = Browse(SearchService(lambda: engine))
     narrowed = browse.narrow(["地方性法规"], ["浙江"], ["hubei-quality-promotion-2024", next(iter(_ids(retriever,
                                                                                                       ZHEJIANG)))])
-    titles = {label.split("（")[0] for label, _ in narrowed.choices}
+    titles = {label.split("（")[0] for label, _ in narrowed["choices"]}
     assert titles == {ZHEJIANG, "杭州市燃气管理条例"}
-    assert [_regulation(retriever, v).title for v in narrowed.value] == [ZHEJIANG]  # Hubei is not in 浙江
+    assert [_regulation(retriever, v).title for v in narrowed["value"]] == [ZHEJIANG]  # Hubei is not in 浙江
     table, line, outline = browse.laws("质量", "地方性法规", "上海")
     assert [row[0] for row in table] == ["上海市产品质量条例"] and "1 of" in line and "上海市产品质量条例" in outline
     table, line, _ = browse.laws("", "", "")

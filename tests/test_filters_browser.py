@@ -130,7 +130,7 @@ def test_level_and_region_pickers_narrow_the_regulations_and_the_answers(page) -
     box.press("Enter")
     reply = page.locator(ANSWER)
     expect(reply).to_have_count(1, timeout=60_000)
-    cites = [t.strip() for t in reply.last.locator("h3.regqa-cite").all_inner_texts()]
+    cites = [t.strip() for t in reply.last.locator("h3.regqa-cite").all_text_contents()]  # folded cards too
     # 第六条 of each 地方性法规 of 浙江 first (the served 杭州 measure has no level), nothing from elsewhere
     assert [c.split("（")[0] for c in cites[:2]] == ["《浙江省产品质量监督条例》第六条", "《杭州市燃气管理条例》第六条"]
     assert all(c.startswith(("《浙江省产品质量监督条例》", "《杭州市燃气管理条例》")) for c in cites), cites
