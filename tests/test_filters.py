@@ -310,3 +310,17 @@ def test_the_pickers_narrow_the_regulation_filter(retriever) -> None:
     assert len(table) == len(engine.rows)
     table, line, _ = browse.laws("", "法律", "浙江")
     assert table == [] and "no regulation of level" in line
+
+
+def test_on_the_two_regulations_a_level_filter_says_they_carry_none() -> None:
+    from retrieval.checker.catalogue import Catalogue
+    from retrieval.filters import Facets
+    from tests.conftest import REGULATIONS
+
+    facets = Facets.of(Catalogue.from_sources([REGULATIONS]).regulations)
+    with pytest.raises(QueryError, match="carry no level"):
+        facets.ids(levels=["法律"])
+    assert facets.ids(regions=["湖北"]) == {"hubei-quality-promotion-2024"}
+    assert facets.ids(regions=["杭州"]) == {"hangzhou-quality-promotion-2021"}
+    with pytest.raises(QueryError, match="unknown region"):
+        facets.ids(regions=["全国"])  # both have a region: nothing national to search
