@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Any
 
 from ingest.stores.index_io import LoadedIndex
+from ingest.versions import VersionTable
 
 
 def regulation_rows(index: LoadedIndex) -> list[dict[str, Any]]:
@@ -16,6 +17,7 @@ def regulation_rows(index: LoadedIndex) -> list[dict[str, Any]]:
         if a.chapter:
             span = chapters.setdefault(a.regulation_id, {}).setdefault(a.chapter, {"first": a.label})
             span["last"] = a.label
+    versions = VersionTable(index.regulations, index.articles)
     rows = []
     for reg in index.regulations:
         row = reg.to_json()
@@ -23,5 +25,8 @@ def regulation_rows(index: LoadedIndex) -> list[dict[str, Any]]:
         own = chapters.get(reg.id, {})
         row.update({"articles": articles[reg.id], "chapters": len(own),
                     "chapter_list": [{"chapter": c, **span} for c, span in own.items()]})
+        # status as of today, and the date of every version of this regulation (oldest first)
+        row.update({"status": versions.status(reg.id).status,
+                    "versions": [v.date for v in versions.versions(reg.id)]})
         rows.append(row)
     return rows

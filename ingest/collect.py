@@ -69,6 +69,7 @@ class _LibraryDoc:
     version: str | None
     promulgated: str | None
     effective: str | None
+    expired: bool | None = None
 
 
 def discover_sources(paths: Iterable[Path]) -> list[SourceFile]:
@@ -178,7 +179,7 @@ def _read_library(f: SourceFile, skipped: list[Skipped]) -> _LibraryDoc | bool |
         return None
     return _LibraryDoc(f, parsed, raw, meta.level, meta.region, meta.version,
                        parsed.promulgated or meta.promulgated,
-                       parsed.effective or meta.effective or parsed.effective_stated)
+                       parsed.effective or meta.effective or parsed.effective_stated, meta.expired)
 
 
 def _reason(message: str, path: Path) -> str:
@@ -250,6 +251,7 @@ def _regulation(parts: list[_LibraryDoc]) -> tuple[Regulation, list[Article]]:
         checksum=checksum,
         level=head.level,
         version=version,
+        expired=head.expired,
     )
     articles = [Article(reg_id, title, a.chapter, a.label, a.number, a.sub_number, a.text, tuple(a.paragraphs))
                 for d in parts for a in d.parsed.articles]

@@ -50,6 +50,7 @@ class DocumentMeta:
     version: str | None  # ISO date of this version (the file name's date, else the database's publish date)
     promulgated: str | None
     effective: str | None
+    expired: bool | None = None  # the database row's flag; None without a row
 
 
 def split_version(stem: str) -> tuple[str, str | None]:
@@ -106,7 +107,8 @@ def document_meta(path: Path, title: str) -> DocumentMeta:
     level = row.level if row else (LOCAL_LEVEL if local else FOLDER_LEVELS.get(relative[0] if relative else ""))
     region = _region(title, db.parent.name if local and db else None) if local or level == LOCAL_LEVEL else None
     return DocumentMeta(level=level, region=region, version=version or (row.publish if row else None),
-                        promulgated=row.publish if row else None, effective=row.valid_from if row else None)
+                        promulgated=row.publish if row else None, effective=row.valid_from if row else None,
+                        expired=row.expired if row else None)
 
 
 def _match(rows: dict[str, tuple[LawRow, ...]], name: str, title: str, version: str | None) -> LawRow | None:

@@ -24,12 +24,14 @@ class Regulation:
     checksum: str = ""  # sha256 of the source file bytes
     level: str | None = None  # 法律, 行政法规, 司法解释, 部门规章, 地方性法规 … where known
     version: str | None = None  # ISO date of this version (several versions of one title are several regulations)
+    expired: bool | None = None  # the library database's `expired` flag as read (unreliable alone: see ingest/versions)
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
         d["short_names"] = list(self.short_names)
         d["english_names"] = list(self.english_names)
-        for optional in ("level", "version"):  # absent when unknown: indexes written before them read the same
+        # absent when unknown: indexes written before them read the same
+        for optional in ("level", "version", "expired"):
             if d[optional] is None:
                 del d[optional]
         return d

@@ -1,6 +1,8 @@
 """python -m retrieval search [--index DIR] [-k K] [--mode M] [--json] [--regulation NAME] [--level L] [--region R]
-                            (QUESTION | --batch FILE)        (--regulation, --level and --region may repeat)
-python -m retrieval check [--index DIR | --source PATH ...] [--json] FILE   (FILE may be - for stdin)"""
+                            [--as-of DATE | --all-versions] (QUESTION | --batch FILE)
+                            (--regulation, --level and --region may repeat)
+python -m retrieval check [--index DIR | --source PATH ...] [--json] FILE   (FILE may be - for stdin)
+python -m retrieval versions [--index DIR | --source PATH ...] [--from DATE] [--to DATE] [--json] NAME"""
 
 from __future__ import annotations
 
@@ -32,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--region", action="append",
                    help="search only regulations of this region (浙江省 or 浙江, 杭州市; 全国 for national ones)")
     s.add_argument("--json", action="store_true", help="print the result as JSON")
+    s.add_argument("--as-of", dest="as_of", help="search the versions in force on this day (YYYY-MM-DD; "
+                                                 "default: today)")
+    s.add_argument("--all-versions", action="store_true", help="search every version, in force or not")
     c = sub.add_parser("check", help="verify the article citations in a draft against the verbatim texts",
                        description="Exit status: 0 every citation checks out, 1 some citation failed, 2 error.")
     c.add_argument("file", help="the draft (UTF-8 text); - reads standard input")
@@ -39,29 +44,42 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--source", type=Path, action="append",
                    help="check against these regulation files or folders instead of an index")
     c.add_argument("--json", action="store_true", help="print the result as JSON")
+    v = sub.add_parser("versions", help="a regulation's versions, their status, and the old text beside the new")
+    v.add_argument("name", help="the regulation's title or short name (会计法, 中华人民共和国会计法)")
+    v.add_argument("--from", dest="date_from", help="the older version: its date, or a day it was in force")
+    v.add_argument("--to", dest="date_to", help="the newer version (default: the one in force today)")
+    v.add_argument("--index", type=Path, default=None, help=INDEX_HELP)
+    v.add_argument("--source", type=Path, action="append", help="read these files or folders instead of an index")
+    v.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     if args.command == "check":
         return _check(args)
+    if args.command == "versions":
+        return _versions(args)
     if (args.question is None) == (args.batch is None):
         parser.error("give either a QUESTION or --batch FILE")
     try:
+        from retrieval.in_force import annotate, as_of_date, regulation_filter
         from retrieval.retriever import Retriever
 
+        as_of_date(args.as_of)  # a bad date is refused before the model loads
         retriever = Retriever(index_dir(args.index))
         if args.level or args.region:  # an unknown level or region: said once, before any question
             retriever.regulation_ids(args.regulation, args.level, args.region)
         if args.batch:
             return _batch(retriever, args)
-        response = retriever.search(args.question, k=args.k, mode=args.mode, regulations=args.regulation,
+        wanted = regulation_filter(retriever.index, args.regulation, args.as_of, args.all_versions, args.question)
+        response = retriever.search(args.question, k=args.k, mode=args.mode, regulations=wanted,
                                     levels=args.level, regions=args.region)
+        payload = annotate(response.to_json(), retriever.index, args.as_of)
     except RegQAError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps(response.to_json(), ensure_ascii=False))
+        print(json.dumps(payload, ensure_ascii=False))
     else:
-        _print_human(response)
+        _print_human(response, payload)
     return 0
 
 
@@ -70,6 +88,7 @@ def _batch(retriever, args: argparse.Namespace) -> int:
     "history" is searched as understood after it, and its result says how ("understood")."""
     from retrieval.conversation.followup import response_json, search_conversation
     from retrieval.filters import filtered
+    from retrieval.in_force import annotate, regulation_filter
 
     within = filtered(retriever, tuple(args.level or ()), tuple(args.region or ()))
 
@@ -85,13 +104,17 @@ def _batch(retriever, args: argparse.Namespace) -> int:
         try:
             row = json.loads(line)
             question = row["question"] if isinstance(row, dict) else None
+            wanted = regulation_filter(retriever.index, args.regulation, args.as_of, args.all_versions,
+                                       question if isinstance(question, str) else None)
             if isinstance(row, dict) and "history" in row:
                 response, understood = search_conversation(within, question, row["history"], k=args.k,
-                                                           mode=args.mode, regulations=args.regulation)
-                print(json.dumps(response_json(response, understood), ensure_ascii=False), flush=True)
+                                                           mode=args.mode, regulations=wanted)
+                print(json.dumps(annotate(response_json(response, understood), retriever.index, args.as_of),
+                                 ensure_ascii=False), flush=True)
                 continue
-            response = within.search(question, k=args.k, mode=args.mode, regulations=args.regulation)
-            print(json.dumps(response.to_json(), ensure_ascii=False), flush=True)
+            response = within.search(question, k=args.k, mode=args.mode, regulations=wanted)
+            print(json.dumps(annotate(response.to_json(), retriever.index, args.as_of), ensure_ascii=False),
+                  flush=True)
         except (ValueError, KeyError, RegQAError) as exc:
             msg = str(exc) if isinstance(exc, RegQAError) else f"line {n}: expected {{\"question\": ...}}"
             print(json.dumps({"query": None, "abstained": True, "results": [], "error": msg}, ensure_ascii=False),
@@ -121,6 +144,20 @@ def _check(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _versions(args: argparse.Namespace) -> int:
+    from retrieval.version_report import VersionLibrary, compare, render_text
+
+    try:
+        library = (VersionLibrary.from_sources(args.source) if args.source
+                   else VersionLibrary.from_index(index_dir(args.index)))
+        result = compare(library, args.name, args.date_from, args.date_to)
+    except RegQAError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(result.to_json(), ensure_ascii=False) if args.json else render_text(result))
+    return 0
+
+
 def _read_draft(name: str) -> str:
     from ingest.errors import QueryError
 
@@ -135,7 +172,7 @@ def _read_draft(name: str) -> str:
                          f"(invalid byte at {exc.start})") from exc
 
 
-MARKS = {"found": "✓", "unknown_regulation": "✗", "no_such_article": "✗", "quote_differs": "≠"}
+MARKS = {"found": "✓", "unknown_regulation": "✗", "no_such_article": "✗", "quote_differs": "≠", "superseded": "⟲"}
 
 
 def _print_check(report) -> None:
@@ -151,12 +188,24 @@ def _print_check(report) -> None:
     print(f"\n{len(report.citations)} citations checked" + (f": {counts}" if counts else ""))
 
 
-def _print_human(response) -> None:
+def _print_human(response, payload: dict | None = None) -> None:
     if response.abstained:
         print("未找到直接相关的条文 (no article answers this directly); nearest articles:\n")
-    for i, r in enumerate(response.results, 1):
-        print(f"{i}. {r.citation}  [{r.score:.3f} {'+'.join(r.found_by)}]")
+    rows = (payload or {}).get("results") or [{}] * len(response.results)
+    for i, (r, row) in enumerate(zip(response.results, rows, strict=True), 1):
+        print(f"{i}. {r.citation}  [{r.score:.3f} {'+'.join(r.found_by)}]{_version_note(row)}")
         print(f"   {r.article.text}\n")
+
+
+def _version_note(row: dict) -> str:
+    """A version that is not simply the one in force says so: 已被修订 (2018-03-19), and where it went."""
+    if row.get("status") in (None, "in_force"):
+        return ""
+    note = f"  {row['status_label']} ({row.get('version') or '?'})"
+    current = row.get("current")
+    if current:
+        note += " → 已删除 (removed)" if current.get("removed") else f" → 现行 {current.get('citation', '')}"
+    return note
 
 
 if __name__ == "__main__":

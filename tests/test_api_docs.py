@@ -128,7 +128,8 @@ def test_docs_page_renders_offline_in_chromium(app_url: str) -> None:
             names = page.locator(".opblock-get .parameter__name")
             expect(names.first).to_be_visible()
             shown = [re.sub(r"[\s*]", "", n) for n in names.all_inner_texts()]
-            assert shown == ["q", "k", "mode", "regulation", "history"], shown
+            assert shown == ["q", "k", "mode", "regulation", "history", "level", "region", "as_of",
+                             "all_versions"], shown
         finally:
             browser.close()
     assert elsewhere == [], f"the docs page tried to reach other hosts: {elsewhere}"

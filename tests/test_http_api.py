@@ -164,7 +164,7 @@ def test_openapi_describes_the_routes(api) -> None:
     assert set(spec["paths"]["/api/search"]) == {"get", "post"}
     assert {"/api/regulations", "/api/health"} <= set(spec["paths"])
     params = {p["name"] for p in spec["paths"]["/api/search"]["get"]["parameters"]}
-    assert params == {"q", "k", "mode", "regulation", "history", "level", "region"}
+    assert params == {"q", "k", "mode", "regulation", "history", "level", "region", "as_of", "all_versions"}
     docs = api.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
 

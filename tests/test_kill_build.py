@@ -29,7 +29,7 @@ pytestmark = pytest.mark.slow
 # Kills per store (half at uniformly random moments, half just after the new build folder appears), the complete
 # builds between them, and how many kills may fall after a build already finished. The whole soak runs with
 # REGQA_TEST_FULL (CI); a developer's run kills a third as often, at the same kinds of moments.
-SOAK = {"faiss": (24, 4, 4), "milvus": (10, 4, 4)} if full_run() else {"faiss": (8, 2, 2), "milvus": (4, 2, 2)}
+SOAK = {"faiss": (24, 4, 4), "milvus": (10, 4, 4)} if full_run() else {"faiss": (8, 3, 2), "milvus": (4, 3, 2)}
 QUESTION = "企业要配备专职质量管理人员吗"
 MARKERS = ("甲", "乙")
 
@@ -197,7 +197,7 @@ def test_kill_9_at_random_moments_never_breaks_the_served_index(tmp_path, store)
 
     kills = completes = 0
     try:
-        for n in range(3 * kills_wanted):
+        for n in range(3 * kills_wanted + 5 * completes_wanted):  # every fifth build completes
             if kills >= kills_wanted and completes >= completes_wanted:
                 break
             # every fifth build is left to complete, so the served build keeps changing; a fixed schedule,

@@ -53,7 +53,7 @@ DRAFT = ("《示例质量条例》第一条第二款规定“鼓励企业实施�
          "另一办法第一条第二款规定“实施首席质量官制度”。第二条第二款。第三条至第三条之一。")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # per test: mutmut ties the checker's functions only to the tests that call them
 def verdicts() -> list[dict]:
     return check_citations(DRAFT, Catalogue([REG, OTHER], ARTICLES)).to_json()["citations"]
 
@@ -267,3 +267,100 @@ def test_a_catalogue_from_sources_is_what_a_build_parses():
     assert len(cat.articles) == 9 and cat.names is not None
     [c] = check_citations("示例条例第三条之一", cat).citations
     assert c.verdict == "found" and c.article.text.startswith("县级以上人民政府")
+
+
+def test_a_catalogue_from_an_index_holds_what_the_build_serves(fake_index, tmp_path):
+    import shutil
+
+    from ingest.errors import IndexFault
+    from ingest.stores.index_io import current_build
+
+    cat = Catalogue.from_index(fake_index)
+    assert sorted(r.title for r in cat.regulations) == ["示例市质量促进办法", "示例省质量促进条例"]
+    assert len(cat.articles) == 9
+    [c] = check_citations("示例条例第三条之一", cat).citations
+    assert c.verdict == "found"
+    copy = tmp_path / "index"
+    shutil.copytree(fake_index, copy)
+    articles = current_build(copy) / "articles.jsonl"
+    articles.write_text(articles.read_text(encoding="utf-8").replace("县级以上", "县级以下"), encoding="utf-8")
+    with pytest.raises(IndexFault, match="damaged"):
+        Catalogue.from_index(copy)
+    unchecked = Catalogue.from_index(copy, verify=False)  # read as it is
+    assert check_citations("示例条例第三条之一", unchecked).citations[0].article.text.startswith("县级以下")
+
+
+def test_the_closest_passage_starts_where_the_quotation_lines_up_and_ties_go_to_the_first():
+    from retrieval.checker.quotes import Comparable, closest
+
+    t = Comparable.of("企业应当配备专职质量管理人员，建立健全质量管理体系，推行ISO 9001等先进标准。")
+    p = closest("企业应当配备兼职质量管理人员，建立健全质量管理体系", t)
+    assert (p.start, p.end) == (0, 25)
+    assert p.diff_text == "企业应当配备[-专-]{+兼+}职质量管理人员，…"  # a long unchanged end: its first characters
+    p = closest("ISO9001等国际先进标准", t)
+    assert (p.start, p.end, p.text) == (28, 41, "ISO 9001等先进标准")  # trimmed at the start too
+    p = closest("甲乙丙戊", Comparable.of("甲乙丙丁。甲乙丙丁。"))
+    assert (p.start, p.end, p.diff_text) == (0, 3, "甲乙丙{+戊+}")  # two clauses alike: the first
+    assert closest("质量管理体系建设", Comparable.of("质量。质量管理。质量管理体系建设。")).text == "质量管理体系建设"
+
+
+def test_a_long_misquotation_is_compared_character_by_character():
+    import random
+
+    from retrieval.checker.quotes import Comparable, closest
+
+    chars = ("的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同"
+             "工也能下过子说产种面而方后多定行学法所")
+    rng = random.Random(1)
+    text = "".join(rng.choice(chars) for _ in range(300)) + "。"
+    quote = text[:150] + "改" + text[151:299]  # 299 characters, one changed: common characters are no junk
+    p = closest(quote, Comparable.of(text))
+    assert (p.start, p.end) == (0, 299) and len(p.diff) == 1
+    assert (p.diff[0].op, p.diff[0].article, p.diff[0].quote, p.diff[0].at) == ("replace", text[150], "改", 150)
+
+
+def test_a_quotation_in_another_paragraph_of_the_cited_article_is_named_first():
+    cat = Catalogue([REG, OTHER], ARTICLES)
+    draft = "《示例质量条例》第一条第一款规定“质量追溯制度”。第二条第一款。"
+    wrong, whole = (c.to_json() for c in check_citations(draft, cat).citations)
+    assert wrong["verdict"] == "quote_differs"
+    assert wrong["did_you_mean"] == ["《示例质量条例》第一条第二款", "《另一部质量办法》第一条第一款"]
+    assert (wrong["paragraph_text"], wrong["paragraph_count"]) == (P1, 2)
+    # an article stored without paragraph spans is one paragraph: its whole text
+    assert (whole["verdict"], whole["paragraph_count"]) == ("found", 1)
+    assert whole["paragraph_text"] == "鼓励企业实施首席质量官制度。"
+
+
+def test_the_difference_names_what_the_quotation_left_out_and_maps_back_past_an_ellipsis():
+    from retrieval.checker.quotes import Comparable, _context, closest
+
+    t = Comparable.of("企业应当配备专职质量管理人员，建立健全质量管理体系，推行ISO 9001等先进标准。")
+    [op] = closest("企业应当配备质量管理人员", t).diff
+    assert (op.op, op.article, op.quote, op.at) == ("delete", "专职", "", 6)
+    [op] = closest("“企业应当 ……配备兼职质量管理人员”", t).diff
+    assert (op.op, op.article, op.quote, op.at) == ("replace", "专", "兼", 6)  # 兼 as written in the quotation
+    assert _context("一" * 18, first=False, last=False) == "一" * 8 + "…" + "一" * 8
+
+
+def test_find_quote_keeps_looking_past_a_match_and_stops_at_its_limit():
+    from retrieval.checker.quotes import pieces
+
+    cat = Catalogue([REG, OTHER], ARTICLES)
+    assert [a.label for a, _ in cat.find_quote(pieces("年"), limit=5)] == ["第三条之一", "第五条"]
+    assert [a.label for a, _ in cat.find_quote(pieces("质量奖"), limit=1)] == ["第三条"]
+    assert len(cat.find_quote(pieces("企业"))) == 3  # three by default
+
+
+def test_names_that_point_to_no_loaded_regulation_say_so_and_five_regulations_are_listed_whole():
+    from retrieval.citations import name_table
+
+    ghost = Regulation("ghost", "幽灵条例")
+    cat = _catalogue()
+    cat.names = name_table([REG, ghost])  # a stale name table: it knows a regulation the catalogue does not hold
+    [c] = check_citations("《幽灵条例》第一条", cat).citations
+    assert c.verdict == "unknown_regulation"
+    assert c.message == "索引中没有该法规 (the index does not hold this regulation)"
+    assert c.citation.name == "《幽灵条例》"
+    five = [Regulation(f"r{i}", f"第{i}部质量条例") for i in range(5)]
+    [c] = check_citations("《不存在的条例》第一条。", Catalogue(five, ())).citations
+    assert "《第4部质量条例》 (the index" in c.message and "等" not in c.message

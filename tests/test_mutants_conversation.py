@@ -377,3 +377,138 @@ def test_a_comparison_after_a_pronoun_turn_keeps_the_regulation_it_was_on():
     assert (both.kind, set(both.regulations)) == ("topic", {"hubei", "hangzhou"})
     one = understand_with(_fresh_corpus(), "两者哪个要求更严格", "杭州的首席质量官制度")  # one regulation seen only
     assert (one.kind, one.regulations) == ("topic", ("hangzhou",))
+
+
+# -- the context a turn leaves for the next (three and four turns) ----------------------------------------------------
+@pytest.mark.parametrize(("history", "question", "expected"), [
+    # after 下一条 (an article): a pronoun stays in that article, a regulation alone takes it across
+    (["湖北条例第一条", "下一条"], "这里说的奖励给谁",
+      ("topic", ("hubei",), ("hubei", 2, 0), "湖北省质量促进条例第二条 奖励给")),
+    (["湖北条例第一条", "下一条"], "杭州呢", ("regulation", ("hangzhou",), None, None)),
+    (["湖北条例第一条", "第二条呢"], "上一条", ("relative", ("hubei",), ("hubei", 1, 0), "湖北省质量促进条例第一条")),
+    # after a regulation turn: its regulation, the old topic and article kept
+    (["湖北的质量保险", "杭州呢"], "这个由谁负责", ("topic", ("hangzhou",), None, "质量保险 负责")),
+    (["湖北条例第五条", "杭州有没有类似的"], "湖北的呢",
+      ("regulation", ("hubei",), ("hubei", 5, 0), "湖北省质量促进条例第五条")),
+    (["湖北的质量保险", "这个由谁负责", "杭州呢"], "湖北的呢", ("regulation", ("hubei",), None, "质量保险 负责")),
+    # after a topic turn: the refinement replaces the last one, the regulation stays
+    (["湖北的质量保险", "这个由谁负责", "这个有奖励吗"], "杭州呢",
+      ("regulation", ("hangzhou",), None, "质量保险 奖励")),
+    # after a shift: the new topic, in the same regulation, and the regulations seen are those of the shift
+    (["湖北的首席质量官制度", "那质量保险呢"], "这个由谁负责", ("topic", ("hubei",), None, "质量保险 负责")),
+    (["湖北的首席质量官制度", "那质量保险呢"], "杭州呢", ("regulation", ("hangzhou",), None, "质量保险")),
+    (["湖北的首席质量官制度", "那质量保险呢"], "跟杭州有什么不同",
+      ("regulation", ("hubei", "hangzhou"), None, "质量保险")),
+    # a fresh question with an article: that article is the topic, unless the question has a topic too
+    (["湖北条例第五条讲质量安全事故"], "下一条", ("relative", ("hubei",), ("hubei", 6, 0), "湖北省质量促进条例第六条")),
+    (["湖北条例第五条讲质量安全事故"], "杭州呢", ("regulation", ("hangzhou",), None, "质量安全事故")),
+])
+def test_each_kind_of_turn_leaves_its_context(history, question, expected):
+    u = understand_with(_fresh_corpus(), question, *history)
+    kind, regulations, article, query = expected
+    assert (u.kind, u.regulations, u.article) == (kind, regulations, article)
+    if query is not None:
+        assert u.query == query
+    assert u.merged and u.alone == question
+
+
+def test_a_shift_after_two_regulations_compares_within_the_shift():
+    u = understand_with(_fresh_corpus(), "两边有什么不同", "湖北和杭州的首席质量官", "那质量保险呢")
+    assert (u.kind, set(u.regulations)) == ("topic", {"hubei", "hangzhou"}) and u.query.startswith("质量保险")
+
+
+# -- search_conversation: what it asks the retriever ---------------------------------------------------------------
+class _Recorder:
+    """A retriever that answers every search with one article and records what it was asked."""
+
+    def __init__(self, top=("hubei", 2, 0)):
+        index = object()
+        self.index, self._followup_corpus, self.regulations = index, (index, _fresh_corpus()), (HUBEI, HANGZHOU)
+        self.top = top
+        self.asked: list[tuple] = []
+
+    def search(self, query, k, mode, regulations, settings):
+        self.asked.append((query, k, mode, regulations, settings))
+        results = [] if self.top is None else [SimpleNamespace(article=SimpleNamespace(
+            regulation_id=self.top[0], number=self.top[1], sub_number=self.top[2]))]
+        return SimpleNamespace(results=results, query=query, abstained=not results)
+
+
+def test_search_conversation_searches_what_it_understood_with_the_callers_settings():
+    from retrieval.conversation.followup import COUNTERPART_POOL, search_conversation
+
+    r = _Recorder(top=None)  # nothing found here: no earlier answers to lift counterparts of
+    resp, u = search_conversation(r, "那杭州呢", ["首席质量官制度是怎么规定的"], k=3, mode="dense", settings="S")
+    assert u.kind == "regulation"
+    # a pool to reorder by the earlier turn's answers, cut to k afterwards
+    assert r.asked == [("首席质量官制度", max(3, COUNTERPART_POOL), "dense", ("hangzhou",), "S")]
+    assert resp.query == "首席质量官制度"
+    r.asked.clear()
+    search_conversation(r, "质量保险", None)
+    assert r.asked == [("质量保险", 5, "hybrid", None, None)]  # the defaults
+
+
+def test_next_article_after_a_topic_asks_for_the_top_article_once():
+    from retrieval.conversation.followup import search_conversation
+
+    r = _Recorder(top=("hubei", 2, 0))
+    _, u = search_conversation(r, "下一条", ["湖北的首席质量官制度"], k=4, mode="lexical", settings="S",
+                               regulations=["湖北条例", "杭州办法"])
+    assert u.article == ("hubei", 3, 0)
+    # the earlier turn searched again as it was read (as typed, in the caller's filter) for its top article
+    assert r.asked == [("湖北的首席质量官制度", 1, "lexical", ["湖北条例", "杭州办法"], "S"),
+                       ("湖北省质量促进条例第三条", 4, "lexical", ("hubei",), "S")]
+    r = _Recorder(top=None)  # the earlier turn found nothing: 下一条 is read as typed
+    _, u = search_conversation(r, "下一条", ["湖北的首席质量官制度"])
+    assert u.kind == "fresh" and r.asked[-1][0] == "下一条"
+    r = _Recorder()
+    _, u = search_conversation(r, "下一条", ["湖北的首席质量官制度"], previous_top=("hangzhou", 1, 0))
+    assert u.article == ("hangzhou", 2, 0) and len(r.asked) == 1  # known: no search for it
+    history = ["湖北的首席质量官制度", "质量保险"]
+    _, u = search_conversation(_Recorder(), "下一条", history, previous_top=("hangzhou", 1, 0))
+    assert u.article == ("hangzhou", 2, 0)  # the top of the last turn only
+
+
+def test_a_history_that_is_not_a_list_of_questions_is_refused_with_how_to_send_it():
+    from ingest.errors import QueryError
+    from retrieval.conversation.followup import _checked_history
+
+    with pytest.raises(QueryError) as info:
+        _checked_history("湖北条例第二条")
+    assert str(info.value) == "history must be a list of the earlier questions (strings), oldest first"
+    assert _checked_history(None) == [] and _checked_history(("a", "b")) == ["a", "b"]
+
+
+# -- reading one turn: the signs of leaning on the history -----------------------------------------------------------
+def _as_typed(question: str):
+    from retrieval.conversation.followup import Understood
+
+    return Understood(question, None, None, False, question, question, "fresh")
+
+
+@pytest.mark.parametrize(("question", "history"), [
+    ("下一条", ["首席质量官制度"]),  # nothing to count from
+    ("《不存在条例》第三条", ["湖北条例第二条"]),  # an unknown regulation
+    ("第六条", ["杭州办法第二条"]),  # not in the conversation's regulation
+    ("第三条关于质量保险怎么说", ["湖北条例第二条"]),  # an article and a topic of its own
+    ("这两部条例对质量保险怎么规定", ["杭州的首席质量官制度", "湖北的呢"]),  # counting the regulations points at none
+    ("缺陷消费品召回怎么规定呢", ["湖北对首席质量官怎么规定"]),  # 呢 after a question word: a question of its own
+])
+def test_questions_read_as_typed_keep_every_word(question, history):
+    assert understand_with(_fresh_corpus(), question, *history) == _as_typed(question)
+
+
+@pytest.mark.parametrize("question", ["缺陷消费品召回呢", "那缺陷消费品召回", "还有缺陷消费品召回"])
+def test_a_new_topic_with_a_continuation_sign_stays_in_the_regulation(question):
+    u = understand_with(_fresh_corpus(), question, "湖北对首席质量官怎么规定")
+    assert (u.kind, u.regulations, u.query, u.alone) == ("shift", ("hubei",), "缺陷消费品召回", question)
+
+
+def test_relative_and_english_possessive_turns_keep_what_was_typed():
+    u = understand_with(_fresh_corpus(), "下一条", "湖北条例第二条讲什么")
+    assert (u.alone, u.shown_as, u.merged) == ("下一条", "《湖北省质量促进条例》第三条", True)
+    asked = "What does the Hubei regulation say about quality insurance?"
+    en = understand_with(_fresh_corpus(), "And Hangzhou's?", asked)
+    assert (en.kind, en.regulations, en.query) == ("regulation", ("hangzhou",), "quality insurance")
+    dem = understand_with(_fresh_corpus(), "杭州这个办法里质量保险怎么规定", "湖北的首席质量官制度")
+    assert dem.kind == "fresh"  # 这个办法 is the one named, not the earlier turn

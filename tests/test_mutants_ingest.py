@@ -371,3 +371,68 @@ def test_discover_finds_sources_only_and_says_when_there_are_none(tmp_path: Path
     assert discover([tmp_path / "notes.csv"]) == [tmp_path / "notes.csv"]  # a file named is taken as it is
     with pytest.raises(SourceError, match=r"no source documents found in .*sub"):
         discover([tmp_path / "sub"])
+
+
+# -- index files: switching, pruning, reuse ----------------------------------------------------------------------
+def test_pruning_keeps_the_serving_build_and_removes_leftovers(damaged: Path):
+    from ingest.stores.index_io import current_build, prune_builds, switch_current
+
+    serving = current_build(damaged)
+    builds = damaged / "builds"
+    for name in ("00000000-000000-old1", "00000000-000000-old2", "99999999-999999-newer"):
+        shutil.copytree(serving, builds / name)
+    (builds / "99999999-999999-killed").mkdir()  # a build killed before its manifest: not complete
+    (damaged / ".CURRENT.deadbeef").write_text("x", encoding="utf-8")
+    kept = prune_builds(damaged, keep=1)
+    assert kept == {serving.name, "99999999-999999-newer"}  # the newest complete one and the serving one
+    assert {p.name for p in builds.iterdir()} == kept and not list(damaged.glob(".CURRENT.*"))
+    switch_current(damaged, builds / "99999999-999999-newer")
+    assert current_build(damaged).name == "99999999-999999-newer" and not list(damaged.glob(".CURRENT.*"))
+    assert prune_builds(damaged) == {serving.name, "99999999-999999-newer"}  # two by default
+    assert prune_builds(damaged / "nothing") == set()
+
+
+def test_a_build_replaced_while_it_is_being_loaded_loads_the_new_one(damaged: Path, monkeypatch):
+    import ingest.stores.index_io as index_io
+
+    old = index_io.current_build(damaged)
+    new = damaged / "builds" / "29990101-000000-newbuild"
+    shutil.copytree(old, new)
+    real = index_io.load_build
+    calls: list[str] = []
+
+    def racing(folder: Path, verify: bool = True):
+        calls.append(folder.name)
+        if folder == old:
+            index_io.switch_current(damaged, new)
+            shutil.rmtree(old)
+        return real(folder, verify)
+
+    monkeypatch.setattr(index_io, "load_build", racing)
+    assert index_io.load_index(damaged).path == new and calls == [old.name, new.name]
+
+
+def test_earlier_vectors_are_read_back_for_reuse_or_not_at_all(damaged: Path):
+    from ingest.stores.index_io import current_build, load_embeddings
+
+    build = current_build(damaged)
+    chunks, vectors = load_embeddings(build)
+    assert len(chunks) == 6 and vectors.shape == (6, 64)
+    assert load_embeddings(damaged / "nowhere") is None
+    (build / "chunks.jsonl").write_text((build / "chunks.jsonl").read_text(encoding="utf-8").split("\n", 1)[1],
+                                        encoding="utf-8")
+    assert load_embeddings(build) is None  # five chunks, six vectors: nothing is reused
+    (build / "embeddings.npy").unlink()
+    assert load_embeddings(build) is None  # no vectors and no intact store to read them back from
+
+
+def test_an_index_that_follows_milvus_is_not_built_into(damaged: Path):
+    from ingest.stores.index_io import refuse_follower
+
+    refuse_follower(damaged)  # an ordinary index: nothing to refuse
+    (damaged / "REMOTE").write_text("{}", encoding="utf-8")
+    with pytest.raises(IndexFault, match="follows an index published in Milvus"):
+        refuse_follower(damaged)
+    with pytest.raises(IndexFault, match="follows an index published in Milvus"):
+        with build_lock(damaged):
+            pass

@@ -4,11 +4,13 @@ server, no browser). Each test names the change it catches (tests/MUTATION.md, i
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
+from retrieval.in_force import annotate
 from retrieval.serving.service import SearchService, ServingSettings
 from tests.conftest import FakeEmbedder
 
@@ -66,7 +68,7 @@ def _labels(body: dict) -> list[str]:
 def test_get_and_post_answer_with_the_search_json_and_say_whether_it_was_cached(api, fake):
     first = api.get("/api/search", params={"q": "示例条例第二条", "k": "2"})
     assert first.status_code == 200 and first.headers["x-cache"] == "miss"
-    assert first.json() == fake.search("示例条例第二条", k=2, mode="hybrid").to_json()
+    assert first.json() == annotate(fake.search("示例条例第二条", k=2, mode="hybrid").to_json(), fake.index)
     assert _labels(first.json())[0] == "示例省质量促进条例第二条" and len(first.json()["results"]) <= 2
     again = api.post("/api/search", json={"q": "示例条例第二条", "k": 2, "mode": "hybrid"})
     assert again.headers["x-cache"] == "hit" and again.json() == first.json()
@@ -74,7 +76,7 @@ def test_get_and_post_answer_with_the_search_json_and_say_whether_it_was_cached(
     default = api.get("/api/search", params={"q": "首席质量官"}).json()
     assert len(default["results"]) == min(5, len(fake.index.articles))  # DEFAULT_K
     dense = api.post("/api/search", json={"q": "首席质量官", "mode": "dense", "k": 1})
-    assert dense.json() == fake.search("首席质量官", k=1, mode="dense").to_json()
+    assert dense.json() == annotate(fake.search("首席质量官", k=1, mode="dense").to_json(), fake.index)
 
 
 def test_a_regulation_filter_and_a_history_are_read(api, fake):
@@ -421,7 +423,7 @@ def test_the_openapi_document_describes_each_route_its_body_and_its_errors(api):
     assert post["responses"]["503"]["content"]["application/json"]["schema"] == ERROR_SCHEMA
     get = paths["/api/search"]["get"]
     assert [p["name"] for p in get["parameters"]][:5] == ["q", "k", "mode", "regulation", "history"]
-    assert {"level", "region"} <= {p["name"] for p in get["parameters"]}
+    assert [p["name"] for p in get["parameters"]][5:] == ["level", "region", "as_of", "all_versions"]
     assert get["summary"] == "Find the articles that answer a question" and get["tags"] == ["search"]
     assert set(paths["/api/regulations"]["get"]["responses"]) == {"200", "503"}
     check = paths["/api/check"]["post"]
@@ -430,3 +432,214 @@ def test_the_openapi_document_describes_each_route_its_body_and_its_errors(api):
     feedback = paths["/api/feedback"]["post"]
     assert feedback["requestBody"]["content"]["application/json"]["schema"] == FEEDBACK_BODY_SCHEMA
     assert set(feedback["responses"]) >= {"400", "413", "503"}
+
+
+def test_more_api_errors_are_worded_and_coded_for_the_caller(fake, tmp_path: Path):
+    from ingest.errors import EmbedderError
+    from retrieval.serving.feedback import FeedbackLog
+
+    blocked = tmp_path / "file"
+    blocked.write_text("x", encoding="utf-8")
+    client = _client(_service(fake, feedback=FeedbackLog(blocked / "feedback")))  # cannot be written
+    r = client.post("/api/feedback", json={"question": "q", "vote": "up"})
+    assert r.status_code == 503 and r.headers["retry-after"] == "5" and "could not be saved" in r.json()["error"]
+
+    def no_model():
+        raise EmbedderError("the model is missing")
+
+    r = _client(SearchService(no_model, ServingSettings(max_inflight=2))).get("/api/search", params={"q": "质量"})
+    assert r.status_code == 503 and r.headers["retry-after"] == "5" and r.json() == {"error": "the model is missing"}
+    many = client.get("/api/search", params={"k": "x", "mode": 1})  # q missing: FastAPI's validation, worded as ours
+    assert many.status_code == 400 and many.json() == {"error": "q is required"}
+    blank = client.get("/api/search", params={"q": "示例条例第二条", "k": "", "regulation": ""})
+    assert blank.status_code == 200 and len(blank.json()["results"]) <= 5
+    for method in ("HEAD", "OPTIONS", "PATCH"):
+        assert client.request(method, "/api/health").status_code == 405
+    assert client.request("GET", "/api/").status_code == 404
+
+
+def test_the_validation_message_names_at_most_three_problems():
+    from types import SimpleNamespace as NS
+
+    from retrieval.serving.http_api import _validation_message
+
+    errors = [{"loc": ("query", "q"), "type": "missing"}, {"loc": ("body", "k", 0), "msg": "not a number"},
+              {"loc": (), "msg": "bad"}, {"loc": ("x",), "msg": "fourth"}]
+    assert _validation_message(NS(errors=lambda: errors)) == "q is required; k.0 not a number; bad"
+    assert _validation_message(NS(errors=lambda: [{"loc": ("q",)}])) == "q is not valid"
+    assert _validation_message(NS(errors=lambda: [])) == "bad request"
+
+
+def test_the_query_embedder_is_the_index_models_batched_on_its_workers(fake_index, tmp_path: Path, monkeypatch):
+    import ingest.embed
+    from ingest.errors import IndexFault
+    from ingest.stores.index_io import current_build
+    from retrieval.serving.service import query_embedder
+
+    made: list[tuple] = []
+
+    def make_embedder(spec, job=None):
+        made.append((spec, job))
+        return FakeEmbedder()
+
+    monkeypatch.setattr(ingest.embed, "make_embedder", make_embedder)
+    batcher = query_embedder(fake_index, ServingSettings(batch_max=7, batch_wait_s=0.25, embed_workers=3))
+    spec = "instance:fake-embedder@tests"  # as the manifest records it
+    assert made == [(spec, "batched-queries")] * 3 and len(batcher.engines) == 3
+    assert (batcher.max_batch, batcher.max_wait_s, batcher.model_id) == (7, 0.25, "fake-embedder@tests")
+    copy = tmp_path / "index"
+    shutil.copytree(fake_index, copy)
+    articles = current_build(copy) / "articles.jsonl"
+    articles.write_bytes(articles.read_bytes()[:-10])  # damaged: the loader refuses it, with its own message
+    assert query_embedder(copy, ServingSettings(embed_workers=1)).model_id == "fake-embedder@tests"
+    with pytest.raises(IndexFault, match="no index at"):
+        query_embedder(tmp_path / "nothing", ServingSettings())
+
+
+def test_settings_bounds_are_those_named():
+    with pytest.raises(Exception, match="REGQA_EMBED_WORKERS must be at least 1"):
+        ServingSettings.from_env({"REGQA_EMBED_WORKERS": "0"})
+    assert ServingSettings.from_env({"REGQA_EMBED_WORKERS": "1"}).embed_workers == 1
+    assert ServingSettings.from_env({"REGQA_BATCH_WAIT_MS": "2.5"}).batch_wait_s == 0.0025  # fractions of a ms
+
+
+def test_search_async_passes_the_mode_and_filter(fake):
+    import asyncio
+
+    service = _service(fake)
+    measure = next(r.id for r in fake.regulations if r.title == MEASURE)
+    a = asyncio.run(service.search_async("质量", 3, "dense", [measure]))
+    assert a.response.to_json() == fake.search("质量", k=3, mode="dense", regulations=[measure]).to_json()
+
+
+def test_feedback_errors_are_the_exact_messages(api):
+    from retrieval.serving.feedback import MAX_QUESTION
+
+    r = api.post("/api/feedback", json={"vote": "up"})
+    assert r.json() == {"error": "请提供问题 question (the vote needs its question)"}
+    r = api.post("/api/feedback", json={"question": "q", "vote": "sideways"})
+    assert r.json() == {"error": "vote 须为 up 或 down (vote must be up or down)"}
+    assert api.post("/api/feedback", json={"question": "问" * MAX_QUESTION, "vote": "up"}).json() == {"ok": True}
+
+
+def test_a_cache_of_one_keeps_the_latest_and_counts_its_bytes_from_zero():
+    import dataclasses
+    import sys
+
+    from retrieval.serving.answer_cache import AnswerCache, _key_bytes, response_bytes
+
+    one = AnswerCache(1, 10_000, size_of=len)
+    one.put("b", "k1", "v1")
+    assert one.stats()["build"] == "b" and one.get("b", "k1") == "v1"
+    one.put("b", "k2", "v2")
+    assert one.get("b", "k1") is None and one.get("b", "k2") == "v2" and one.get("b", "k2") == "v2"
+    assert (one.hits, one.misses) == (3, 1)
+    assert one.stats()["bytes"] == 2 + _key_bytes("k2")
+    assert one.get("new build", "k2") is None and one.stats()["bytes"] == 0  # a new build starts from nothing
+    assert _key_bytes(("a", "bb")) == sys.getsizeof(("a", "bb")) + sys.getsizeof("a") + sys.getsizeof("bb")
+    assert _key_bytes("k") == 2 * sys.getsizeof("k")
+    assert response_bytes("abc") == sys.getsizeof("abc")
+    assert response_bytes([None, True, "x" * 1000]) >= 1000  # None and booleans are skipped, not the end
+
+    @dataclasses.dataclass
+    class Held:
+        text: str
+
+    assert response_bytes(Held("y" * 1000)) >= 1000  # a dataclass's fields count
+
+
+def test_an_article_id_the_index_does_not_hold_is_named(api):
+    r = api.post("/api/feedback", json={"question": "q", "vote": "up", "article_id": "nope"})
+    assert r.json() == {"error": "没有这个条文 (article_id is not an article of the index)"}
+
+
+def test_the_log_is_compact_utf8_in_a_folder_it_makes_and_reads_past_bad_bytes(tmp_path: Path):
+    from retrieval.serving.feedback import FeedbackLog
+
+    log = FeedbackLog(tmp_path / "a" / "b")  # parent folders are made
+    log.record("answer", "问题", "b1", vote="up", article_id="reg#1-0", article="《示例条例》第一条")
+    raw = log.path.read_bytes()
+    assert '"question":"问题"'.encode() in raw and b", " not in raw and raw.endswith(b"\n")  # one compact line
+    with log.path.open("ab") as f:
+        f.write(b'\xff\xfe not json\n{"question": "\xe9\x97\xae\xff"}\n')
+    log.record("abstained", "后来", "b1")
+    rows = list(log.read())
+    assert [r["question"] for r in rows] == ["问题", "问\ufffd", "后来"]  # bad bytes replaced, a bad line skipped
+    assert rows[0]["vote"] == "up" and rows[0]["article_id"] == "reg#1-0"  # record() passes every field on
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ({"q": "质量", "k": "three"}, "k 必须是整数 (k must be a whole number)"),
+    ({"q": "质量", "k": True}, "k 必须是整数 (k must be a whole number)"),
+    ({"q": "质量", "mode": 3}, "mode 须为 hybrid、dense 或 lexical (mode must be hybrid, dense or lexical)"),
+    ({"q": "质量", "history": "示例条例第二条"}, "history 须为问题列表 (history must be a list of earlier questions)"),
+    ({"q": "质量", "regulation": {"$ne": ""}},
+     "regulation 须为法规名称或名称列表 (regulation must be a name or a list of names)"),
+    ({"q": "质量", "regulation": 5},
+     "regulation 须为法规名称或名称列表 (regulation must be a name or a list of names)"),
+])
+def test_bad_search_input_gets_its_exact_message(api, body, message):
+    assert api.post("/api/search", json=body).json() == {"error": message}
+
+
+def test_bodies_are_refused_with_their_exact_message_and_the_limit_is_inclusive(api):
+    from retrieval.serving.http_api import MAX_BODY_BYTES
+
+    for raw in (b"[1]", b"{oops"):
+        r = api.post("/api/search", content=raw, headers={"content-type": "application/json"})
+        assert r.json() == {"error": "请求须为 JSON 对象 (the body must be a JSON object)"}
+
+    def exactly_the_limit():  # streamed without Content-Length: read up to the limit, not refused at it
+        head = '{"q": "质"'.encode()
+        body = head + b" " * (MAX_BODY_BYTES - len(head) - 1) + b"}"  # JSON may be padded with spaces
+        assert len(body) == MAX_BODY_BYTES
+        yield body[:100]
+        yield body[100:]
+
+    r = api.post("/api/search", content=exactly_the_limit(), headers={"content-type": "application/json"})
+    assert r.status_code == 200 and r.json()["query"] == "质"
+    assert api.get("/redoc").status_code == 404  # no page that loads its script from a CDN
+
+
+def test_the_service_keys_its_cache_by_k_mode_and_filter_and_logs_the_build(fake, tmp_path: Path):
+    from retrieval.serving.feedback import FeedbackLog
+
+    service = _service(fake, feedback=FeedbackLog(tmp_path))
+    measure = next(r.id for r in fake.regulations if r.title == MEASURE)
+    assert not service.search("质量", 2).cached and not service.search("质量", 3).cached
+    assert not service.search("质量", 3, None, [measure]).cached and service.search("质量", 3, "hybrid").cached
+    history = ["示例条例第二条"]
+    first = service.converse("下一条", history, 1, None)
+    assert first.engine.retriever is fake
+    assert service.converse("下一条", history, 1, "hybrid").cached  # no mode is hybrid
+    assert not service.converse("下一条", history, 3).cached
+    dense = service.converse("下一条", history, 3, "dense")
+    assert not dense.cached and dense.response.to_json() == fake.search(
+        dense.understood.query, k=3, mode="dense", regulations=list(dense.understood.regulations)).to_json()
+    gone = service.converse("下一条", ["示例条例第五条"], 3)
+    assert gone.response.abstained
+    assert list(service.abstentions.read())[-1]["build"] == fake.index.path.name
+
+
+def test_the_pool_passes_keyword_arguments_and_counts_every_refusal():
+    import asyncio
+
+    from ingest.errors import ServiceBusy
+    from retrieval.serving.admission import SearchPool
+
+    pool = SearchPool(limit=1, retry_after_s=3)
+
+    async def scenario():
+        assert await pool.run(lambda a, b=0: a + b, 1, b=2) == 3
+        with pool.slot():
+            for _ in range(2):
+                with pytest.raises(ServiceBusy) as busy:
+                    await pool.run(lambda: None)
+                assert busy.value.retry_after_s == 3
+
+    asyncio.run(scenario())
+    assert pool.stats() == {"in_flight": 0, "limit": 1, "admitted": 2, "refused": 2}
+    with pytest.raises(ValueError) as info:
+        SearchPool(limit=0)
+    assert str(info.value) == "the pool needs at least one slot"
+    pool.shutdown()

@@ -144,7 +144,7 @@ def test_small_text_has_aa_contrast_and_the_page_says_it_is_chinese(at: Page) ->
 def test_only_articles_near_the_best_are_in_view_and_no_bare_effective_date(at: Page) -> None:
     reply = at.ask("首席质量官制度")
     shown = _visible_cards(reply)
-    expect(shown).to_have_count(2)  # 杭州第十二条 1.000, 湖北第三十七条 0.70; 第三条 (0.47) under "more"
+    expect(shown).to_have_count(2)  # 杭州第十二条 1.000, 湖北第三十七条 0.62; 第三条 (0.29) under "more"
     expect(shown.first.locator("h3.regqa-cite")).to_have_text(f"《{HANGZHOU}》第十二条")
     more = reply.locator("details.regqa-more")
     expect(more.locator(":scope > summary")).to_contain_text("更多 1 条")

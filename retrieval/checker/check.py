@@ -23,18 +23,17 @@ from ingest.schema import Article, Regulation
 from retrieval.checker.catalogue import Catalogue
 from retrieval.checker.quotes import Comparable, Passage, closest, locate, pieces
 from retrieval.citations import MAX_QUOTE, Citation, find_citations
-from retrieval.filters import newest
 
 MAX_DRAFT_CHARS = 200_000  # about 100 pages of Chinese; longer drafts are refused with a clear message
 MAX_SUGGESTIONS = 3
 MAX_CLOSEST = 300  # closest passages worked out per draft (difflib is slow); later ones get the verdict only
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
-_YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年")
 # What may stand between a citation and its quotation (规定：“), as in retrieval.citations, on the draft as written.
 _LEAD_RE = re.compile(r"[ \t]{0,3}(?:的|中)?[ \t]{0,2}(?:明确|明文|亦|也|还|则|就)?"
                       r"(?:规定|指出|要求|写道|写明|载明|提出|表述为|表明|称|说|明确)?[ \t]{0,3}[:：,，]?[ \t]{0,3}")
 _OPENERS = {"“": "”", "「": "」", "『": "』", '"': '"', "＂": "＂"}
 VERDICTS = ("found", "unknown_regulation", "no_such_article", "quote_differs")
+SUPERSEDED = "superseded"  # only where a regulation is held in several versions (retrieval/checker/versions.py)
 
 
 @dataclass(frozen=True)
@@ -54,6 +53,8 @@ class CitationCheck:
     did_you_mean: tuple[str, ...] = ()
     quote_compared: bool = False  # a quotation was compared with the article (a long one is not)
     uncompared: tuple[int, int, bool] | None = None  # a quotation not compared: its span in the draft, closed?
+    version: str | None = None  # the version checked, for a regulation held in several (retrieval/checker/versions)
+    current: dict[str, Any] | None = None  # superseded: the article in the version in force, or {"removed": true}
 
     @property
     def ok(self) -> bool:
@@ -99,6 +100,10 @@ class CitationCheck:
                             "start": p.start, "end": p.end, "similarity": p.ratio}
             d["diff"] = [op.to_json() for op in p.diff]
             d["diff_text"] = p.diff_text
+        if self.version is not None:  # only for a regulation held in several versions
+            d["version"] = self.version
+        if self.current is not None:
+            d["current"] = self.current
         return d
 
 
@@ -113,7 +118,11 @@ class CheckReport:
         return all(c.ok for c in self.citations)
 
     def counts(self) -> dict[str, int]:
-        return {v: sum(c.verdict == v for c in self.citations) for v in VERDICTS}
+        """Citations per verdict; `superseded` is counted only in a report that has one."""
+        out = {v: sum(c.verdict == v for c in self.citations) for v in VERDICTS}
+        if any(c.verdict == SUPERSEDED for c in self.citations):
+            out[SUPERSEDED] = sum(c.verdict == SUPERSEDED for c in self.citations)
+        return out
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -159,7 +168,7 @@ def check_citations(text: object, catalogue: Catalogue, max_chars: int = MAX_DRA
         if c.name is None:
             unattributed.append(c)
         else:
-            checks.append(_uncompared(_check(c, catalogue, work), text))
+            checks.append(_uncompared(_check(c, catalogue, work, text), text))
     return CheckReport(tuple(checks), tuple(unattributed))
 
 
@@ -204,28 +213,24 @@ def _paragraphs(a: Article) -> tuple[tuple[int, int], ...]:
     return a.paragraphs or ((0, len(a.text)),)
 
 
-def _check(c: Citation, cat: Catalogue, work: _Work) -> CitationCheck:
+def _check(c: Citation, cat: Catalogue, work: _Work, draft: str = "") -> CitationCheck:
     if c.unknown:
         held = "、".join(f"《{r.title}》" for r in cat.regulations[:5]) + ("等" if len(cat.regulations) > 5 else "")
         return CitationCheck(c, "unknown_regulation",
                              f"索引中没有{_as_title(c.name or '')}，现有：{held or '无'} "
                              "(the index does not hold this regulation)",
                              did_you_mean=_elsewhere(c, cat, exclude=()))
-    results = [_check_in(c, cat, rid, work) for rid in _versions(c, cat) if cat.regulation(rid) is not None]
+    held = [rid for rid in c.regulation_ids if cat.regulation(rid) is not None]
+    if len(held) > 1:  # several versions of one regulation: the one named, else the one in force
+        from retrieval.checker.versions import check_versions
+
+        found = check_versions(c, cat, held, lambda rid: _check_in(c, cat, rid, work), draft)
+        if found is not None:
+            return found
+    results = [_check_in(c, cat, rid, work) for rid in held]
     if not results:  # names that point to nothing loaded (a stale name table): say so rather than guess
         return CitationCheck(c, "unknown_regulation", "索引中没有该法规 (the index does not hold this regulation)")
     return next((r for r in results if r.ok), results[0])
-
-
-def _versions(c: Citation, cat: Catalogue) -> tuple[str, ...]:
-    """The regulations a citation is checked against: of several versions of one title, the one whose version
-    year the citation writes (《……法》（2000年修正）), else the newest."""
-    ids = c.regulation_ids
-    if len(ids) < 2:
-        return ids
-    years = set(_YEAR_RE.findall(c.cited))
-    named = tuple(rid for rid in ids if (v := (r.version if (r := cat.regulation(rid)) else None)) and v[:4] in years)
-    return newest(named or ids, cat.regulations)
 
 
 def _as_title(name: str) -> str:

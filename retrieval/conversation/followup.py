@@ -22,7 +22,15 @@ How a turn is read, first rule that applies (`Understood.kind`):
   part of the query, so the search pins it).
 - ``shift`` — 那X呢 / X呢 / What about X, with a topic but no regulation: the new topic in the conversation's
   regulation.
-- ``fresh`` — anything else: a complete question, searched as typed, and the start of a new context.
+- ``fresh`` — anything else: a complete question, searched as typed, and the start of a new context (the
+  conversation's topic is its latest complete question). A turn that says it changes topic (换个问题, 另一个问题,
+  another question) is always fresh; the marker is left out of what is searched.
+
+The topic words are whole stretches of the question: filler inside a stretch is kept as typed
+(企业要不要配专门管质量的人 stays whole; dropping 要 would say the opposite), filler at its ends is dropped. A
+``regulation`` turn also lifts, among its own top results, the counterparts of what the earlier turn found (each
+of its top two articles' closest article in the new regulation by stored vectors): "that, in Hangzhou" is what
+was found, not only its words.
 
 A "topic word" is a content word that picks out part of the corpus: words in at least `GENERIC_SHARE` of the
 index's documents (企业, 部门, 质量, 政府 in these regulations) are too common to say what a question is about,
@@ -214,7 +222,7 @@ class _Turn:
 
 
 def _read(text: str, corpus: Corpus) -> _Turn:
-    folded = fold(text)[0]
+    folded, position = fold(text)
     ref = find_reference(text, corpus.names)
     named = tuple(ref.regulation_ids) if ref is not None else ()
     masked = list(folded)
@@ -269,7 +277,8 @@ def _read(text: str, corpus: Corpus) -> _Turn:
     shift = bool(_SHIFT_START_RE.match(bare)) or (bare.endswith("呢") and not _QUESTION_WORD_RE.search(bare))
     searched = text
     if change is not None:  # the marker is no part of the question; what follows it is
-        searched = _TRAILING_RE.sub("", re.sub(r"^[\s,，:：;；.。!！?？-]+", "", text[change.end():])) or text
+        after = text[position[change.end()]:]  # the span was found in the folded text
+        searched = _TRAILING_RE.sub("", re.sub(r"^[\s,，:：;；.。!！?？-]+", "", after)) or text
     return _Turn(text, named, ref, step, content, topic, pointing, shift, bool(_COMPARE_RE.search(folded)),
                  change is not None, searched)
 

@@ -78,6 +78,9 @@ SEARCH_BODY_SCHEMA: dict[str, Any] = {
                   "description": "search only regulations of these levels (法律, 行政法规, 地方性法规 …)"},
         "region": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
                    "description": "search only regulations of these regions (浙江省 or 浙江; 全国 for national ones)"},
+        "as_of": {"type": "string", "format": "date",
+                  "description": "search the versions in force on this day (default: today)"},
+        "all_versions": {"type": "boolean", "default": False, "description": "search every version"},
     },
     "example": {"q": "湖北条例第二十三条", "k": 3, "mode": "hybrid"},
 }
@@ -199,13 +202,19 @@ def build_api(service: SearchService, title: str = "法规条文检索 API · Re
         return error_response(500, INTERNAL_ERROR)
 
     async def answer(question: Any, k: Any, mode: Any, regulation: Any, history: Any = None, level: Any = None,
-                     region: Any = None) -> JSONResponse:
+                     region: Any = None, as_of: Any = None, all_versions: Any = None) -> JSONResponse:
+        from retrieval.in_force import annotate, as_flag, as_of_date, regulation_filter
+
         try:
             if mode is not None and not isinstance(mode, str):
                 raise QueryError("mode 须为 hybrid、dense 或 lexical (mode must be hybrid, dense or lexical)")
             if history is not None and not (isinstance(history, list) and all(isinstance(h, str) for h in history)):
                 raise QueryError("history 须为问题列表 (history must be a list of earlier questions)")
             regulations = _regulations(regulation)
+            day, every = as_of_date(as_of), as_flag(all_versions)
+            eng = await run_in_threadpool(service.engine)
+            regulations = regulation_filter(eng.retriever.index, regulations, day, every,
+                                            question if isinstance(question, str) else None)
             found = await service.converse_async(question, history, as_k(k, DEFAULT_K), mode or "hybrid",
                                                  regulations, level, region)
         except RegQAError as exc:
@@ -214,7 +223,8 @@ def build_api(service: SearchService, title: str = "法规条文检索 API · Re
         except Exception:
             log.exception("search failed")
             return error_response(500, INTERNAL_ERROR)
-        body = response_json(found.response, found.understood if history else None)
+        body = annotate(response_json(found.response, found.understood if history else None),
+                        found.engine.retriever.index, day)
         return JSONResponse(body, headers={"X-Cache": "hit" if found.cached else "miss"})
 
     @app.get("/api/search", tags=["search"], summary="Find the articles that answer a question",
@@ -236,8 +246,11 @@ def build_api(service: SearchService, title: str = "法规条文检索 API · Re
         region: Annotated[list[str] | None,
                           Query(description="search only regulations of this region (浙江省; 全国: national); "
                                             "may repeat")] = None,
+        as_of: Annotated[str | None, Query(description="the versions in force on this day, YYYY-MM-DD "
+                                                       "(default: today)")] = None,
+        all_versions: Annotated[str | None, Query(description="true: search every version")] = None,
     ) -> JSONResponse:
-        return await answer(q, k, mode, regulation, history, level, region)
+        return await answer(q, k, mode, regulation, history, level, region, as_of, all_versions)
 
     @app.post("/api/search", tags=["search"], summary="Find the articles that answer a question (JSON body)",
               response_description="the JSON of `python -m retrieval search --json`",
@@ -250,7 +263,7 @@ def build_api(service: SearchService, title: str = "法规条文检索 API · Re
         if "q" not in body:
             raise ApiError(400, "请提供问题 q (the body needs a question: {\"q\": ...})")
         return await answer(body["q"], body.get("k"), body.get("mode"), body.get("regulation"), body.get("history"),
-                            body.get("level"), body.get("region"))
+                            body.get("level"), body.get("region"), body.get("as_of"), body.get("all_versions"))
 
     @app.get("/api/regulations", tags=["index"], summary="The regulations in the index",
              response_description="the JSON of `python -m ingest list --json`", responses=_error_responses(503))

@@ -19,7 +19,7 @@ from retrieval.conversation import compare
 from retrieval.conversation.permalinks import Permalinks
 from retrieval.serving.service import SearchService, as_k
 from retrieval.settings import DEFAULT_MODE, MODES
-from retrieval.web import cards, compare_view, laws
+from retrieval.web import cards, compare_view, laws, versions_view
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class ChatPage:
         return Permalinks(eng.retriever.regulations)
 
     def render(self, eng, response, understood=None, question: str = "",
-               regulations: list[str] | None = None) -> str:
+               regulations: list[str] | None = None, as_of: str | None = None) -> str:
         from ingest.words import to_simplified
 
         ids = self.links(eng)
@@ -61,8 +61,9 @@ class ChatPage:
         for rank, r in enumerate(response.results, 1):
             aid = r.article.id
             mask = cards.word_mask(r.article.text, response.words, to_simplified)
-            blocks.append(cards.card(rank, r, mask, eng.retriever.context(aid),
-                                     eng.retriever.related(aid, RELATED_K), cards.article_actions(ids.of(r.article))))
+            badge = self.version_badge(eng, r.article, ids, as_of)
+            blocks.append(cards.card(rank, r, mask, eng.retriever.context(aid), eng.retriever.related(aid, RELATED_K),
+                                     badge + cards.article_actions(ids.of(r.article))))
         build = eng.retriever.index.path.name
         date = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
         merged = understood is not None and understood.merged
@@ -73,16 +74,48 @@ class ChatPage:
                             shown=cards.shown_first(response.results, f"{question} {response.query}"),
                             filtered=bool(regulations))
 
+    def version_badge(self, eng, article, ids, as_of: str | None = None) -> str:
+        """A regulation held in several versions (or one not in force): its status badge and version date, and
+        for a superseded article a link to the same article in the version in force (retrieval/in_force.py)."""
+        from retrieval.in_force import annotate
+
+        row = {"regulation_id": article.regulation_id, "article": article.label}
+        annotate({"results": [row]}, eng.retriever.index, as_of)
+        lib_versions = versions_view_versions(eng, article.regulation_id)
+        if "status" not in row or (row["status"] == "in_force" and lib_versions < 2):
+            return ""
+        badge = versions_view.status_badge(row["status"], row.get("version"))
+        current = row.get("current") or {}
+        if current.get("article"):
+            now = eng.retriever.article(current["regulation_id"], current["number"])
+            if now is not None:
+                badge += cards.action("link", f"现行 {current['article']} In force now", a=ids.of(now))
+        elif current.get("removed"):
+            badge += '<span class="regqa-note">现行版本已删除该条 · removed in the version in force</span>'
+        return badge
+
+    def versions(self, name: str, date_from: str | None, date_to: str | None) -> tuple[str, str]:
+        """(question bubble, reply) for `?versions=<regulation>&from=&to=`: the versions and the old beside the new."""
+        from retrieval.in_force import versions_of
+        from retrieval.version_report import compare as compare_versions
+
+        eng = self.service.engine()
+        c = compare_versions(versions_of(eng.retriever.index), name, date_from, date_to)
+        return cards.user_message(f"版本对照 Versions：{name}"), versions_view.versions_page(c)
+
     def render_comparison(self, eng, comparison) -> str:
         ids = self.links(eng)
         return compare_view.comparison(comparison, lambda r: cards.action("link", "链接 Link", a=ids.of(r.article)))
 
     def reply(self, message: str, k: int, mode: str | None, regulations: list[str] | None,
               history: list[str] | None = None, levels: list[str] | None = None,
-              regions: list[str] | None = None) -> str:
-        """The reply to one turn: a comparison when it asks for one, else the articles of the turn as understood."""
+              regions: list[str] | None = None, as_of: str | None = None) -> str:
+        """The reply to one turn: a comparison when it asks for one, else the articles of the turn as understood
+        (in the versions in force today, or on `as_of`, or the version the question names)."""
         eng = self.service.engine()
         wanted = compare.sides_of(eng.retriever, message) if isinstance(message, str) and message.strip() else None
+        if wanted is not None and _one_regulation(eng, wanted[0]):  # versions of one law are not two sides
+            wanted = None
         if wanted is not None:
             regs, topic = wanted
             if regulations:  # the filter the person chose still holds when it leaves two sides or more
@@ -91,8 +124,11 @@ class ChatPage:
             if within is not None and len(set(regs) & within) >= 2:  # so do the chosen levels and regions
                 regs = tuple(r for r in regs if r in within)
             return self.render_comparison(eng, compare.compare_topic(eng.retriever, regs, topic, mode))
-        found = self.service.converse(message, history, k, mode, regulations, levels, regions)
-        return self.render(found.engine, found.response, found.understood, message, regulations)
+        from retrieval.in_force import regulation_filter  # the versions in force today, or the one named
+
+        wanted = regulation_filter(eng.retriever.index, regulations, as_of, question=message)
+        found = self.service.converse(message, history, k, mode, wanted, levels, regions)
+        return self.render(found.engine, found.response, found.understood, message, regulations, as_of)
 
     def opened(self, kind: str, link_id: str) -> tuple[str, str]:
         """(question bubble, reply) for an article link (`?a=`) or an article compared from its card."""
@@ -111,12 +147,13 @@ class ChatPage:
     # -- events -----------------------------------------------------------------------------------------
     async def turn(self, message: str, chat: list[dict], questions: list[str], k: int, mode: str | None,
                    regulations: list[str] | None, fresh: bool = False, levels: list[str] | None = None,
-                   regions: list[str] | None = None) -> tuple[list[dict], list[str]]:
+                   regions: list[str] | None = None, as_of: str | None = None) -> tuple[list[dict], list[str]]:
         chat = list(chat or [])[-(MAX_HISTORY - 2):]
         chat.append({"role": "user", "content": cards.user_message(message)})
         earlier = [] if fresh else list(questions or [])[-MAX_QUESTIONS:]
         try:
-            reply_html = await self.service.run(self.reply, message, k, mode, regulations, earlier, levels, regions)
+            reply_html = await self.service.run(self.reply, message, k, mode, regulations, earlier, levels, regions,
+                                                as_of)
         except RegQAError as exc:
             reply_html = cards.error_message(str(exc))
         except Exception:
@@ -147,11 +184,20 @@ class ChatPage:
     async def follow(self, params: dict[str, list[str]], chat: list[dict], questions: list[str], k: Any, mode: Any,
                      regulations: list[str] | None, levels: list[str] | None = None,
                      regions: list[str] | None = None) -> tuple[list[dict], list[str]] | None:
-        """A page link: `?q=` (+ `reg`, `k`, `mode`, `fresh`) asks, `?a=` opens an article, `?compare=` compares
-        one; None when the query asks for nothing. Every value is user input: shown escaped, checked as typed."""
+        """A page link: `?q=` (+ `reg`, `k`, `mode`, `fresh`, `as_of`) asks, `?a=` opens an article, `?compare=`
+        compares one, `?versions=` shows a regulation's versions; None when the query asks for nothing. Every value
+        is user input: shown escaped, checked as typed."""
         def first(name: str) -> str:
             return (params.get(name) or [""])[0].strip()
 
+        if first("versions"):
+            try:
+                question, answer_html = await self.service.run(self.versions, first("versions"),
+                                                               first("from") or None, first("to") or None)
+            except RegQAError as exc:
+                question = cards.user_message(first("versions"))
+                answer_html = cards.error_message(str(exc))
+            return [*chat, {"role": "user", "content": question}, {"role": "assistant", "content": answer_html}], []
         if first("a") or first("compare"):
             kind = "compare" if first("compare") else "article"
             try:
@@ -169,7 +215,8 @@ class ChatPage:
         except RegQAError:
             count = CHAT_K
         chosen = first("mode") if first("mode") in MODES else mode
-        return await self.turn(q, chat, questions, count, chosen, regs, fresh=bool(first("fresh")), levels=levels,
+        return await self.turn(q, chat, questions, count, chosen, regs, fresh=bool(first("fresh")),
+                               as_of=first("as_of") or None, levels=levels,
                                regions=regions)
 
     async def command(self, cmd: str, history: list[dict] | None, questions: list[str] | None, k: float, mode: str,
@@ -210,11 +257,32 @@ class ChatPage:
         Returns {"query", "abstained", "results": [{"title", "article", "number", "chapter", "text", "score",
         "citation", ...}]}, the JSON of `python -m retrieval search --json`. `mode` is hybrid, dense or lexical;
         `regulations` limits the search (ids, titles or short names of regulations)."""
+        from retrieval.in_force import annotate, regulation_filter  # in force today, or the version named
+
         try:
-            found = await self.service.search_async(question, as_k(k, API_K), mode or DEFAULT_MODE, regulations)
+            eng = self.service.engine()
+            wanted = regulation_filter(eng.retriever.index, regulations,
+                                       question=question if isinstance(question, str) else None)
+            found = await self.service.search_async(question, as_k(k, API_K), mode or DEFAULT_MODE, wanted)
         except RegQAError as exc:
             raise gr.Error(html.escape(str(exc), quote=False), print_exception=False) from None
         except Exception:
             log.exception("search failed")
             raise gr.Error(INTERNAL_ERROR, print_exception=False) from None
-        return found.response.to_json()
+        return annotate(found.response.to_json(), found.engine.retriever.index)
+
+
+def versions_view_versions(eng, regulation_id: str) -> int:
+    """How many versions the index holds of the regulation this id is one version of."""
+    from retrieval.in_force import versions_of
+
+    table = versions_of(eng.retriever.index).table
+    return len(table.versions(regulation_id)) if regulation_id in table else 1
+
+
+def _one_regulation(eng, regulation_ids) -> bool:
+    """Whether the ids are all versions of one regulation (会计法 names its 2017 and 2024 versions)."""
+    from ingest.versions import title_key
+
+    titles = {r.id: r.title for r in eng.retriever.regulations}
+    return len({title_key(titles[r]) for r in regulation_ids if r in titles}) < 2

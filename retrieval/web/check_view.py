@@ -16,6 +16,7 @@ VERDICT_STYLE: dict[str, tuple[str, str]] = {
     "quote_differs": ("regqa-ck-warn", "≠ 引文不符 Quote differs"),
     "no_such_article": ("regqa-ck-bad", "✗ 无此条文 No such article"),
     "unknown_regulation": ("regqa-ck-bad", "✗ 未收录该法规 Unknown regulation"),
+    "superseded": ("regqa-ck-warn", "⟲ 已被修订 Superseded version"),
 }
 # a `found` row says what was checked: the quotation too, the article alone, or a quotation left uncompared
 QUOTE_MATCHES = "✓ 引文相符 Quote matches"
