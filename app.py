@@ -118,13 +118,15 @@ def build() -> gr.Blocks:
             with gr.Tab("核对引用 Check citations", id="check"):
                 check_tab.build(SERVICE)
             with gr.Tab("法规 Laws", id="regulations"):
-                with gr.Row():
-                    laws_q = gr.Textbox(placeholder="输入法规名称，如 产品质量法 · type a name", show_label=False,
-                                        scale=3, min_width=200, elem_id="regqa-laws-q")
-                    laws_level = gr.Dropdown(choices=[], value=None, show_label=False, scale=1, min_width=140,
-                                             filterable=True, elem_id="regqa-laws-level")
-                    laws_region = gr.Dropdown(choices=[], value=None, show_label=False, scale=1, min_width=140,
-                                              filterable=True, elem_id="regqa-laws-region")
+                with gr.Row(equal_height=True):
+                    laws_q = gr.Textbox(placeholder="输入法规名称，如 产品质量法 · type a name", scale=2, min_width=300,
+                                        label="查找法规 Find a regulation", lines=1, max_lines=1,
+                                        elem_id="regqa-laws-q")
+                    with gr.Column(scale=2, min_width=280), gr.Row():
+                        laws_level = gr.Dropdown(choices=[], value=None, label="层级 Level", min_width=120,
+                                                 filterable=True, elem_id="regqa-laws-level")
+                        laws_region = gr.Dropdown(choices=[], value=None, label="地区 Region", min_width=120,
+                                                  filterable=True, elem_id="regqa-laws-region")
                 laws_count = gr.Markdown(elem_id="regqa-laws-count")
                 table = gr.Dataframe(headers=laws.TABLE_HEADERS, datatype=laws.TABLE_TYPES, interactive=False,
                                      wrap=True, elem_id="regqa-table")
@@ -148,9 +150,9 @@ def build() -> gr.Blocks:
         for picker in (levels, regions):
             picker.input(BROWSE.narrow, [levels, regions, regulations], regulations, api_visibility="private")
         browsed = [laws_q, laws_level, laws_region]
-        for part in browsed:
-            part.input(BROWSE.laws, browsed, [table, laws_count, outline], api_visibility="private",
-                       trigger_mode="always_last")
+        for event in (laws_q.change, laws_q.submit, laws_level.input, laws_region.input):
+            event(BROWSE.laws, browsed, [table, laws_count, outline], api_visibility="private",
+                  trigger_mode="always_last")
         gr.api(search, api_name="search")
     # Gradio's queue lets more events run than the search pool (shared with the JSON API) admits, so the
     # pool decides: a question beyond it is told at once to try again instead of waiting in Gradio's queue.

@@ -113,6 +113,9 @@ class Facets:
         out: set[str] = set()
         for level in levels:
             if level not in self.levels:
+                if not self.levels:
+                    raise QueryError(f"索引中的法规未标注层级，无法按“{level}”筛选 (unknown level {level!r}: the "
+                                     "index's regulations carry no level)")
                 raise QueryError(f"索引中没有“{level}”这一层级，可选：{_listed(self.level_names())} "
                                  f"(unknown level {level!r}; the index holds these levels)")
             out |= self.levels[level]

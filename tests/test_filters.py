@@ -301,12 +301,26 @@ def test_the_pickers_narrow_the_regulation_filter(retriever) -> None:
     browse = Browse(SearchService(lambda: engine))
     narrowed = browse.narrow(["地方性法规"], ["浙江"], ["hubei-quality-promotion-2024", next(iter(_ids(retriever,
                                                                                                       ZHEJIANG)))])
-    titles = {label.split("（")[0] for label, _ in narrowed.choices}
+    titles = {label.split("（")[0] for label, _ in narrowed["choices"]}
     assert titles == {ZHEJIANG, "杭州市燃气管理条例"}
-    assert [_regulation(retriever, v).title for v in narrowed.value] == [ZHEJIANG]  # Hubei is not in 浙江
+    assert [_regulation(retriever, v).title for v in narrowed["value"]] == [ZHEJIANG]  # Hubei is not in 浙江
     table, line, outline = browse.laws("质量", "地方性法规", "上海")
     assert [row[0] for row in table] == ["上海市产品质量条例"] and "1 of" in line and "上海市产品质量条例" in outline
     table, line, _ = browse.laws("", "", "")
     assert len(table) == len(engine.rows)
     table, line, _ = browse.laws("", "法律", "浙江")
     assert table == [] and "no regulation of level" in line
+
+
+def test_on_the_two_regulations_a_level_filter_says_they_carry_none() -> None:
+    from retrieval.checker.catalogue import Catalogue
+    from retrieval.filters import Facets
+    from tests.conftest import REGULATIONS
+
+    facets = Facets.of(Catalogue.from_sources([REGULATIONS]).regulations)
+    with pytest.raises(QueryError, match="carry no level"):
+        facets.ids(levels=["法律"])
+    assert facets.ids(regions=["湖北"]) == {"hubei-quality-promotion-2024"}
+    assert facets.ids(regions=["杭州"]) == {"hangzhou-quality-promotion-2021"}
+    with pytest.raises(QueryError, match="unknown region"):
+        facets.ids(regions=["全国"])  # both have a region: nothing national to search

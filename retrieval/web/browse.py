@@ -66,10 +66,10 @@ class Browse:
             within = retriever.regulation_ids(None, _names(levels), _names(regions))
         except RegQAError as exc:  # a level and region no regulation has both: no choices, and why
             gr.Warning(str(exc))
-            return gr.Dropdown(choices=[], value=[])
+            return gr.update(choices=[], value=[])
         rows = rows if within is None else [r for r in rows if r["id"] in within]
         kept = [c for c in chosen or [] if within is None or c in within]
-        return gr.Dropdown(choices=laws.filter_choices(rows), value=kept)
+        return gr.update(choices=laws.filter_choices(rows), value=kept)
 
     def laws(self, query: str | None, level: str | None, region: str | None):
         """The laws tab for what is typed and chosen: (table rows, count line, chapter outline)."""
