@@ -364,3 +364,30 @@ def test_names_that_point_to_no_loaded_regulation_say_so_and_five_regulations_ar
     five = [Regulation(f"r{i}", f"第{i}部质量条例") for i in range(5)]
     [c] = check_citations("《不存在的条例》第一条。", Catalogue(five, ())).citations
     assert "《第4部质量条例》 (the index" in c.message and "等" not in c.message
+
+
+def test_the_json_of_a_check_holds_every_field_the_cli_and_the_api_print():
+    cat = Catalogue([REG, OTHER], ARTICLES)
+    draft = "《示例质量条例》第一条第二款规定“质量追溯”。第一条至第二条规定“首席质量管理官”。"
+    found, differs = check_citations(draft, cat).to_json()["citations"]
+    common = {"title": "示例质量条例", "article": "第一条", "name": "《示例质量条例》", "regulation_id": "demo",
+              "citation": "《示例质量条例》第一条", "text": TEXT, "article_count": 5, "item": None, "did_you_mean": []}
+    assert found == {**common, "cited": "《示例质量条例》第一条第二款", "verdict": "found",
+                     "message": "《示例质量条例》第一条第二款：引文相符 (found; the quotation matches)",
+                     "start": 0, "end": 14, "inherited": False, "paragraph": 2, "paragraph_count": 2,
+                     "paragraph_text": P2, "range": None, "quote": {"text": "质量追溯", "start": 17, "end": 21},
+                     "quote_found_at": {"article": "第一条", "start": 25, "end": 29},
+                     "closest": None, "diff": None, "diff_text": None}
+    assert differs == {**common, "cited": "第一条至第二条", "verdict": "quote_differs",
+                       "message": "引文与《示例质量条例》第一条至第二条不符 (the quotation is not in the article)",
+                       "start": 23, "end": 30, "inherited": True, "paragraph": None, "paragraph_count": None,
+                       "paragraph_text": None, "range": ["第一条", "第二条"],
+                       "quote": {"text": "首席质量管理官", "start": 33, "end": 40}, "quote_found_at": None,
+                       "closest": {"article": "第一条", "citation": "《示例质量条例》第一条", "text": "质量管理",
+                                   "start": 6, "end": 10, "similarity": 0.7273},
+                       "diff": [{"op": "insert", "article": "", "quote": "首席", "at": 6},
+                                {"op": "insert", "article": "", "quote": "官", "at": 10}],
+                       "diff_text": "{+首席+}质量管理{+官+}"}
+    [in_range] = check_citations("《示例质量条例》第一条至第二条规定“首席质量官”。", cat).to_json()["citations"]
+    assert in_range["quote_found_at"] == {"article": "第二条", "start": 6, "end": 11}  # the article that holds it
+    assert in_range["article"] == "第一条" and in_range["range"] == ["第一条", "第二条"]

@@ -436,3 +436,21 @@ def test_an_index_that_follows_milvus_is_not_built_into(damaged: Path):
     with pytest.raises(IndexFault, match="follows an index published in Milvus"):
         with build_lock(damaged):
             pass
+
+
+def test_a_build_is_named_by_its_time_and_reused_vectors_are_the_ones_embedded_before(tmp_path: Path):
+    import re
+
+    import numpy as np
+
+    src, out = _sources(tmp_path), tmp_path / "index"
+    emb = FakeEmbedder()
+    first = build_index([src], out, emb, progress=False)
+    assert re.fullmatch(r"\d{8}-\d{6}-[0-9a-f]{8}", first.path.name)
+    (src / "sample_regulation.txt").write_text((src / "sample_regulation.txt").read_text(encoding="utf-8")
+                                               .replace("制定本条例。", "特制定本条例。"), encoding="utf-8")
+    again = build_index([src], out, emb, progress=False)
+    assert again.embedded == 1
+    loaded = load_index(out)
+    stored = np.load(loaded.path / "embeddings.npy")
+    assert np.allclose(stored, emb.embed_documents([c.embed_text for c in loaded.chunks]))  # reused rows too

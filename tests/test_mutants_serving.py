@@ -643,3 +643,15 @@ def test_the_pool_passes_keyword_arguments_and_counts_every_refusal():
         SearchPool(limit=0)
     assert str(info.value) == "the pool needs at least one slot"
     pool.shutdown()
+
+
+def test_more_than_nine_rolled_files_are_read_oldest_first(tmp_path: Path):
+    from retrieval.serving.feedback import FeedbackLog
+
+    log = FeedbackLog(tmp_path, max_bytes=200, keep=15)
+    for i in range(40):
+        log.record("abstained", f"问题{i:02d}", "b")
+    names = [p.name for p in log.files()]
+    assert len(names) == 15 and names[:2] == ["feedback-14.jsonl", "feedback-13.jsonl"]  # by number, not by text
+    questions = [r["question"] for r in log.read()]
+    assert questions == sorted(questions) and questions[-1] == "问题39"
