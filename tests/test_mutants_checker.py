@@ -371,7 +371,8 @@ def test_the_json_of_a_check_holds_every_field_the_cli_and_the_api_print():
     draft = "《示例质量条例》第一条第二款规定“质量追溯”。第一条至第二条规定“首席质量管理官”。"
     found, differs = check_citations(draft, cat).to_json()["citations"]
     common = {"title": "示例质量条例", "article": "第一条", "name": "《示例质量条例》", "regulation_id": "demo",
-              "citation": "《示例质量条例》第一条", "text": TEXT, "article_count": 5, "item": None, "did_you_mean": []}
+              "citation": "《示例质量条例》第一条", "text": TEXT, "article_count": 5, "item": None, "did_you_mean": [],
+              "quote_compared": True, "quote_not_compared": None}  # both quotations were compared
     assert found == {**common, "cited": "《示例质量条例》第一条第二款", "verdict": "found",
                      "message": "《示例质量条例》第一条第二款：引文相符 (found; the quotation matches)",
                      "start": 0, "end": 14, "inherited": False, "paragraph": 2, "paragraph_count": 2,
