@@ -106,6 +106,9 @@ def build() -> gr.Blocks:
                 with gr.Accordion("高级设置 Advanced", open=False):
                     mode = gr.Radio([(MODE_LABELS[m], m) for m in MODES], value=DEFAULT_MODE,
                                     label="检索方式 Search mode", elem_id="regqa-mode")
+                    as_of = gr.Textbox(label="截至日期 As of", placeholder="YYYY-MM-DD", max_lines=1, max_length=10,
+                                       info="检索该日有效的版本，留空为今天 · versions in force that day; blank: today",
+                                       elem_id="regqa-asof")
                 examples = gr.Dataset(components=[msg], samples=[[q] for q in EXAMPLES],
                                       label="示例问题 Examples（点击即检索 click to ask）",
                                       elem_id="regqa-examples")
@@ -133,7 +136,7 @@ def build() -> gr.Blocks:
                 outline = gr.Markdown(elem_id="regqa-outline")
             with gr.Tab("说明 About", id="about"):
                 gr.Markdown(web.asset("about.md"))
-        inputs = [chatbot, questions, k, mode, regulations, levels, regions]
+        inputs = [chatbot, questions, k, mode, regulations, levels, regions, as_of]
         asked = msg.submit(PAGE.ask, [msg, *inputs], [chatbot, msg, questions], api_visibility="private")
         clicked = examples.click(PAGE.ask_example, [examples, *inputs], [chatbot, msg, questions],
                                  api_visibility="private")

@@ -111,3 +111,27 @@ def test_a_bad_versions_link_says_so(chromium, app: str):
         expect(page.locator("#regqa-chat .regqa-error")).to_contain_text("no regulation named", timeout=60_000)
     finally:
         context.close()
+
+
+@pytest.mark.parametrize(("width", "height", "name"), [(1280, 1000, "desktop"), (390, 844, "phone")])
+def test_the_date_field_searches_the_versions_in_force_that_day(chromium, app: str, width: int, height: int,
+                                                                 name: str):
+    context, page = _open(chromium, app, width, height)
+    try:
+        page.get_by_text("高级设置 Advanced").click()
+        day = page.locator("#regqa-asof input, #regqa-asof textarea").first
+        day.fill("2020-01-01")  # the 2017 text was in force then
+        box = page.locator("#regqa-input textarea")
+        box.fill("会计账簿应当真实完整")
+        box.press("Enter")
+        reply = page.locator("#regqa-chat .regqa-answer").last
+        expect(reply).to_be_visible(timeout=60_000)
+        first = reply.locator(".regqa-card").first
+        expect(first.locator(".regqa-status")).to_contain_text("2017-11-04")
+        _shot(page, f"versions-as-of-{name}.png")
+        day.fill("2020-02-30")  # no such day: said plainly, no answer from a guessed date
+        box.fill("会计账簿应当真实完整")
+        box.press("Enter")
+        expect(page.locator("#regqa-chat .regqa-error").last).to_contain_text("2020-02-30", timeout=60_000)
+    finally:
+        context.close()

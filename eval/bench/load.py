@@ -178,8 +178,8 @@ class PageUser:
         raise RuntimeError("the page has no chat event named 'ask'")
 
     def ask(self, question: str, k: int) -> tuple[str, str]:
-        # the chat event's inputs: message, chat so far, earlier questions, k, mode, regulations, levels, regions
-        body = {"data": [question, [], [], k, "hybrid", [], [], []], "fn_index": self.fn_index,
+        # the chat event's inputs: message, chat so far, earlier questions, k, mode, regulations, levels, regions, as of
+        body = {"data": [question, [], [], k, "hybrid", [], [], [], ""], "fn_index": self.fn_index,
                 "session_hash": self.session, "event_data": None, "trigger_id": self.trigger_id}
         r = self.http.post(f"{self.url}gradio_api/queue/join", json=body)
         if r.status_code != 200:

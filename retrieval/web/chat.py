@@ -164,8 +164,9 @@ class ChatPage:
 
     async def ask(self, message: str, history: list[dict] | None, questions: list[str] | None, k: float,
                   mode: str, regulations: list[str] | None, levels: list[str] | None = None,
-                  regions: list[str] | None = None):
-        """Chat turn: the question as typed, then the cited articles (or a short error, or "busy, try again")."""
+                  regions: list[str] | None = None, as_of: str | None = None):
+        """Chat turn: the question as typed, then the cited articles (or a short error, or "busy, try again").
+        `as_of` (the page's date field, YYYY-MM-DD; blank: today) searches the versions in force that day."""
         if not isinstance(message, str) or not message.strip():
             return gr.skip(), gr.skip(), gr.skip()
         try:
@@ -173,17 +174,18 @@ class ChatPage:
         except RegQAError:
             count = CHAT_K
         chat, questions = await self.turn(message, history or [], questions or [], count, mode, regulations,
-                                          levels=levels, regions=regions)
+                                          levels=levels, regions=regions, as_of=_date_field(as_of))
         return chat, "", questions
 
     async def ask_example(self, sample: list[str], history: list[dict] | None, questions: list[str] | None,
                           k: float, mode: str, regulations: list[str] | None, levels: list[str] | None = None,
-                          regions: list[str] | None = None):
-        return await self.ask(sample[0] if sample else "", history, questions, k, mode, regulations, levels, regions)
+                          regions: list[str] | None = None, as_of: str | None = None):
+        return await self.ask(sample[0] if sample else "", history, questions, k, mode, regulations, levels, regions,
+                              as_of)
 
     async def follow(self, params: dict[str, list[str]], chat: list[dict], questions: list[str], k: Any, mode: Any,
                      regulations: list[str] | None, levels: list[str] | None = None,
-                     regions: list[str] | None = None) -> tuple[list[dict], list[str]] | None:
+                     regions: list[str] | None = None, as_of: str | None = None) -> tuple[list[dict], list[str]] | None:
         """A page link: `?q=` (+ `reg`, `k`, `mode`, `fresh`, `as_of`) asks, `?a=` opens an article, `?compare=`
         compares one, `?versions=` shows a regulation's versions; None when the query asks for nothing. Every value
         is user input: shown escaped, checked as typed."""
@@ -216,15 +218,15 @@ class ChatPage:
             count = CHAT_K
         chosen = first("mode") if first("mode") in MODES else mode
         return await self.turn(q, chat, questions, count, chosen, regs, fresh=bool(first("fresh")),
-                               as_of=first("as_of") or None, levels=levels,
+                               as_of=first("as_of") or as_of, levels=levels,
                                regions=regions)
 
     async def command(self, cmd: str, history: list[dict] | None, questions: list[str] | None, k: float, mode: str,
                       regulations: list[str] | None, levels: list[str] | None = None,
-                      regions: list[str] | None = None):
+                      regions: list[str] | None = None, as_of: str | None = None):
         """A link clicked inside the chat (its query string, sent by the page's script): followed in place."""
         done = await self.follow(parse_qs((cmd or "").lstrip("?")), list(history or []), list(questions or []), k,
-                                 mode, regulations, levels, regions)
+                                 mode, regulations, levels, regions, _date_field(as_of))
         if done is None:
             return gr.skip(), "", gr.skip()
         return done[0], "", done[1]
@@ -286,3 +288,8 @@ def _one_regulation(eng, regulation_ids) -> bool:
 
     titles = {r.id: r.title for r in eng.retriever.regulations}
     return len({title_key(titles[r]) for r in regulation_ids if r in titles}) < 2
+
+
+def _date_field(value: Any) -> str | None:
+    """The page's date field as typed (blank: today); a bad date is refused by the search with a clear message."""
+    return value.strip() or None if isinstance(value, str) else None
