@@ -26,7 +26,7 @@ class _AbstainingEngine:
 
     def __init__(self) -> None:
         self.searches = 0
-        index = SimpleNamespace(path=SimpleNamespace(name="build-1"), regulations=(), articles=(), model_id="fake")
+        index = SimpleNamespace(path=Path("build-1"), regulations=(), articles=(), model_id="fake")
 
         def search(question, k=5, mode="hybrid", regulations=None):
             self.searches += 1
@@ -94,7 +94,7 @@ def test_an_abstained_question_is_logged_once_per_build_cache_hits_included(tmp_
     assert engine.searches >= 2
     rows = list(FeedbackLog(tmp_path, name="abstained").read())
     assert [(r["kind"], r["question"]) for r in rows] == [("abstained", "今天杭州天气怎么样")]
-    engine.retriever.index.path.name = "build-2"  # a new build: asked again, logged again
+    engine.retriever.index.path = Path("build-2")  # a new build: asked again, logged again
     client.get("/api/search", params={"q": "今天杭州天气怎么样"})
     assert [r["build"] for r in FeedbackLog(tmp_path, name="abstained").read()] == ["build-1", "build-2"]
 
