@@ -12,16 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REGULATIONS, require, require_chromium
+from tests.conftest import REGULATIONS
 from tests.library_index import SHANGHAI_QUALITY, ZHEJIANG_QUALITY
 from tests.library_sample import DEPARTMENT_RULE, HANGZHOU_GAS, METROLOGY_2018, METROLOGY_2022, PRODUCT_QUALITY
+from tests.test_app_browser import browser  # noqa: F401 (the shared Chromium fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.slow]
 
 try:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 except ImportError:  # every test fails at setup with the install command, no skip
-    expect = sync_playwright = None
+    expect = None
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
@@ -48,25 +49,12 @@ def library_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from eval.app_server import launch_browser
-
-    require("playwright.sync_api")
-    require_chromium()
-    assert sync_playwright is not None
-    with sync_playwright() as p:
-        b = launch_browser(p)
-        yield b
-        b.close()
-
-
 SIZES = {"laptop": dict(viewport={"width": 1366, "height": 900}),
          "phone": dict(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True)}
 
 
 @pytest.fixture(params=list(SIZES))
-def page(request, browser, library_url: str):
+def page(request, browser, library_url: str):  # noqa: F811 (the shared Chromium fixture)
     context = browser.new_context(locale="zh-CN", **SIZES[request.param])
     try:
         tab = context.new_page()
