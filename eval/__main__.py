@@ -92,14 +92,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, progress: bool | None) -> int:
-    from eval.runner import evaluate_file, expand_modes
+    from eval.runner import deep_recalls, evaluate_file, expand_modes
 
     if not 1 <= args.k <= 50:
         print("error: -k must be between 1 and 50", file=sys.stderr)
         return EXIT_ERROR
     modes = expand_modes(args.mode)
     sample_keys = {"recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10", "abstain_accuracy",
-                   "false_abstain_rate", "latency_p50_ms", "latency_p95_ms", "questions"}
+                   "false_abstain_rate", "latency_p50_ms", "latency_p95_ms", "questions", *deep_recalls(args.k)}
     unknown = [m for m, _ in args.fail_under if m not in sample_keys]
     if unknown:
         known = ", ".join(sorted(sample_keys))
@@ -130,9 +130,10 @@ def _run(args: argparse.Namespace, progress: bool | None) -> int:
 
 
 def _print_table(summary: dict[str, dict]) -> None:
-    metrics = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10", "abstain_accuracy",
-               "false_abstain_rate", "latency_p50_ms", "latency_p95_ms", "questions")
     modes = list(summary)
+    deep = [m for m in ("recall@20", "recall@50") if any(m in s for s in summary.values())]
+    metrics = ("recall@1", "recall@5", "recall@10", *deep, "mrr@10", "ndcg@10", "abstain_accuracy",
+               "false_abstain_rate", "latency_p50_ms", "latency_p95_ms", "questions")
     print(f"{'metric':<20}" + "".join(f"{m:>10}" for m in modes))
     for metric in metrics:
         cells = []

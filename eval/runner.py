@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_K = 10
 CURVE_K = 10
+DEEP_RECALL = (20, 50)
 
 
 @dataclass(frozen=True)
@@ -106,14 +107,19 @@ def run_mode(retriever, questions: Sequence[Question], mode: str, k: int = DEFAU
     return out
 
 
-def summarise(mode: str, runs: Sequence[QuestionRun]) -> ModeResult:
+def deep_recalls(k: int) -> tuple[str, ...]:
+    """Recall at the depths past 10 that a run of k articles can measure (`-k 50` gives R@20 and R@50)."""
+    return tuple(f"recall@{n}" for n in DEEP_RECALL if n <= k)
+
+
+def summarise(mode: str, runs: Sequence[QuestionRun], k: int = DEFAULT_K) -> ModeResult:
     """The metrics of one mode: ranking over answerable questions, abstention, latency, and by type."""
     qrels = qrels_from({r.question.id: [g.doc_id for g in r.question.relevant] for r in runs})
     run = run_from({r.question.id: list(r.returned) for r in runs})
     answerable = {r.question.id: r.question.answerable for r in runs}
     abstained = {r.question.id: r.abstained for r in runs}
     summary: dict[str, Any] = {}
-    summary.update(ranking_metrics(qrels, run))
+    summary.update(ranking_metrics(qrels, run, RANK_METRICS + deep_recalls(k)))
     summary.update(abstain_metrics(abstained, answerable))
     summary.update(answer_metrics({r.question.id: r.answer for r in runs},
                                   {r.question.id: r.question.expects_related for r in runs}, answerable))
@@ -149,7 +155,7 @@ def _by_type(runs: Sequence[QuestionRun], pq: dict[str, dict[str, float]]) -> di
 
 def evaluate_questions(retriever, questions: Sequence[Question], modes: Sequence[str], k: int = DEFAULT_K,
                        progress: bool | None = None, use_history: bool = True) -> dict[str, ModeResult]:
-    return {mode: summarise(mode, run_mode(retriever, questions, mode, k, progress, use_history))
+    return {mode: summarise(mode, run_mode(retriever, questions, mode, k, progress, use_history), k)
             for mode in modes}
 
 

@@ -98,3 +98,17 @@ def test_latency_percentiles():
 def test_per_question_values_belong_to_their_question_whatever_the_id_order():
     pq = per_question(qrels_from({"z": ["a"], "b": ["b"]}), run_from({"z": ["a"], "b": ["x"]}))
     assert pq["z"]["recall@1"] == 1.0 and pq["b"]["recall@1"] == 0.0
+
+
+def test_a_deep_run_reports_recall_at_50_and_only_when_it_returned_that_many():
+    """STARD is reported at R@50: a run of 50 articles measures it, a run of 10 cannot and does not claim it."""
+    from eval.questions import Gold, Question
+    from eval.runner import QuestionRun, summarise
+
+    gold = Gold("法", "第一条")
+    filler = [f"法 第{n}条" for n in range(100, 130)]  # 30 wrong articles before the right one
+    runs = [QuestionRun(Question("q", "问", (gold,)), (*filler, gold.doc_id), (), False, 1.0)]
+    deep = summarise("hybrid", runs, k=50).summary
+    assert deep["recall@10"] == 0.0 and deep["recall@20"] == 0.0 and deep["recall@50"] == 1.0
+    shallow = summarise("hybrid", runs).summary
+    assert "recall@50" not in shallow and "recall@20" not in shallow
