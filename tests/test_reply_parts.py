@@ -90,3 +90,18 @@ def test_the_chapter_outline_links_each_chapter_and_writes_one_article_alone():
     assert "第四十九条—第四十九条" not in md and "Hubei &lt;regulations&gt;" in md
     assert laws.article_link("hangzhou", "第十条之一") == "?a=hangzhou-10-1"
     assert laws.article_link("hubei", "附则") is None
+
+
+def test_a_searched_outline_links_with_the_slugs_of_the_whole_index():
+    """The laws tab's search shows one of two 湖北 regulations: its links keep the full id the permalink reader
+    needs, since the short `hubei` would name either of them."""
+    from retrieval.web import laws
+
+    chapters = [{"chapter": "第一章 总则", "first": "第一条", "last": "第五条"}]
+    quality = {"id": "hubei-quality-promotion-2024", "title": "湖北省质量促进条例", "articles": 49, "chapters": 1,
+               "chapter_list": chapters}
+    other = {"id": "hubei-product-quality-2016", "title": "湖北省产品质量监督条例", "articles": 30, "chapters": 1,
+             "chapter_list": chapters}
+    searched = laws.chapter_outline([quality], every=[quality, other])
+    assert 'href="?a=hubei-quality-promotion-2024-1"' in searched and "?a=hubei-1" not in searched
+    assert 'href="?a=hubei-1"' in laws.chapter_outline([quality])  # alone in its index, the short slug

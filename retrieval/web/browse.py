@@ -82,4 +82,4 @@ class Browse:
         except RegQAError as exc:
             return laws.table([]), str(exc), ""
         found = laws.matching(rows, query if isinstance(query, str) else "", within)
-        return laws.table(found), laws.shown_line(len(found), len(rows)), laws.chapter_outline(found)
+        return laws.table(found), laws.shown_line(len(found), len(rows)), laws.chapter_outline(found, every=rows)

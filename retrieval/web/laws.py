@@ -105,11 +105,13 @@ def _span(c: dict[str, str]) -> str:
     return first if c["first"] == c["last"] else f"{first}—{last}"
 
 
-def chapter_outline(rows: list[dict[str, Any]], limit: int = OUTLINE_ROWS) -> str:
+def chapter_outline(rows: list[dict[str, Any]], limit: int = OUTLINE_ROWS,
+                    every: list[dict[str, Any]] | None = None) -> str:
     """Each regulation's chapters with the articles they span (Markdown, every name escaped), the first `limit`;
-    each chapter links to its first article, opened in context in the chat."""
+    each chapter links to its first article, opened in context in the chat. `every`: all the index's rows when
+    `rows` are a search's matches, since a slug is short only when no regulation of the whole index shares it."""
     parts = []
-    slug = slugs(rows)
+    slug = slugs(every if every is not None else rows)
     for r in rows[:limit]:
         english = r.get("english_names") or []
         head = (f"**{html.escape(r['title'])}**"
