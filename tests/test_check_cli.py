@@ -126,3 +126,25 @@ def test_the_check_command_needs_no_model(tmp_path):
     draft.write_text(GOOD, encoding="utf-8")
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert proc.stdout.strip().splitlines()[-1] == "0 []", proc.stderr
+
+
+def test_a_library_folder_is_read_as_a_build_reads_it(tmp_path):
+    """`--source` on a library's root (laws in subfolders, one in 8 files, versions by date): the citations a draft
+    makes of national laws are found in the folders below it, and the 民法典 is one law numbered through its
+    parts (before, only the files directly in the folder given were read: nothing here)."""
+    from tests.library_sample import (CIVIL_CODE_PARTS, METROLOGY_2018, METROLOGY_2022, PRODUCT_QUALITY,
+                                      extract_sample)
+
+    parts = tuple(f"民法典/{p}.md" for p in CIVIL_CODE_PARTS)
+    root = extract_sample(tmp_path, (PRODUCT_QUALITY, METROLOGY_2018, METROLOGY_2022, "db.sqlite3", *parts))
+    draft = ("依据《中华人民共和国产品质量法》第二十六条和《中华人民共和国民法典》第一千一百六十五条，"
+             "以及《中华人民共和国产品质量法》第九十九条。\n")
+    proc = _check("--source", str(root), "--json", "-", stdin=draft.encode("utf-8"))
+    rows = json.loads(proc.stdout)["citations"]
+    assert [(c["title"], c["verdict"]) for c in rows] == [
+        ("中华人民共和国产品质量法", "found"), ("中华人民共和国民法典", "found"),
+        ("中华人民共和国产品质量法", "no_such_article")], proc.stderr.decode()
+    assert rows[0]["article"] == "第二十六条" and rows[0]["text"].startswith("生产者应当对其生产的产品质量负责")
+    assert rows[1]["article"] == "第一千一百六十五条" and "过错侵害他人民事权益" in rows[1]["text"]
+    assert rows[2]["article_count"] == 74
+    assert proc.returncode == 1

@@ -36,16 +36,12 @@ class Catalogue:
 
     @classmethod
     def from_sources(cls, paths: Iterable[Path]) -> Catalogue:
-        """Straight from regulation files or folders, parsed as a build would parse them."""
-        from ingest.sources import discover, load_source
+        """Straight from regulation files or folders, read as a build reads them (folders recursively, a
+        library's Markdown with its metadata and versions, a law in several files joined)."""
+        from ingest.collect import collect, discover_sources
 
-        regulations: list[Regulation] = []
-        articles: list[Article] = []
-        for path in discover([Path(p) for p in paths]):
-            for doc in load_source(path):
-                regulations.append(doc.regulation)
-                articles.extend(doc.articles)
-        return cls(regulations, articles)
+        collection = collect(discover_sources([Path(p) for p in paths]))
+        return cls(collection.regulations, collection.articles)
 
     def regulation(self, regulation_id: str) -> Regulation | None:
         return self._regulation.get(regulation_id)
