@@ -53,11 +53,15 @@ def main(argv: list[str] | None = None) -> int:
                    help="only the questions the dev/test split rule puts in this part (split within the file)")
     r.add_argument("--no-history", action="store_true",
                    help="search every question alone, ignoring a conversation's \"history\" (the baseline)")
+    r.add_argument("--regulation", action="append", default=None, metavar="NAME",
+                   help="search only this regulation (id, title or short name; repeatable), as the CLI does")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
     c = sub.add_parser("calibrate",
                        help="grid-search the fusion weight and abstain thresholds on development questions")
     c.add_argument("--index", type=Path, default=None, help=INDEX_HELP)
-    c.add_argument("--questions", type=Path, required=True, help="the development question file")
+    c.add_argument("--questions", type=Path, required=True, action="append",
+                   help="the development question file (repeatable: a library's calibration takes its STARD "
+                        "questions and the served regulations' own, which hold the unanswerable ones)")
     c.add_argument("--min-abstain", type=float, default=0.90, help="required abstain accuracy (default 0.90)")
     c.add_argument("--max-false-abstain", type=float, default=0.03,
                    help="allowed false-abstain rate (default 0.03)")
@@ -106,7 +110,7 @@ def _run(args: argparse.Namespace, progress: bool | None) -> int:
         print(f"error: unknown metric {unknown[0]!r} in --fail-under; use one of {known}", file=sys.stderr)
         return EXIT_ERROR
     results = evaluate_file(index_dir(args.index), args.questions, modes, k=args.k, progress=progress,
-                            part=args.part, use_history=not args.no_history)
+                            part=args.part, use_history=not args.no_history, regulations=args.regulation)
     summary = {m: results[m].summary for m in modes if m in MODES}
     if args.report:
         from eval.report import write_report
@@ -185,7 +189,7 @@ def _calibrate(args: argparse.Namespace, progress: bool | None) -> int:
     if args.save:
         result = calibrate_and_save(index_dir(args.index), args.questions, only_if_stale=args.if_stale, **options)
         if result is None:
-            print(f"the index is already calibrated on {args.questions}", file=sys.stderr)
+            print(f"the index is already calibrated on {' + '.join(map(str, args.questions))}", file=sys.stderr)
             return 0
     else:
         result = calibrate(index_dir(args.index), args.questions, **options)

@@ -27,7 +27,7 @@ import numpy as np
 
 from eval.metrics import qrels_from, ranking_metrics, run_from
 from eval.questions import Catalogue, Question, doc_id, read_questions
-from ingest.errors import QueryError
+from ingest.errors import QueryError, QuestionFileError
 from retrieval.abstain import AbstainRule, Evidence
 from retrieval.settings import SearchSettings
 
@@ -214,7 +214,34 @@ def abstain_grid(wr: WeightRun, min_abstain: float, max_false_abstain: float) ->
             "false_abstain_rate": round(float(far[t, sc]), 4)}
 
 
-def calibrate(index_dir: Path | str, questions_path: Path | str, min_abstain: float = 0.90,
+def read_question_files(paths: Path | str | Sequence[Path | str], catalogue: Catalogue) -> list[Question]:
+    """One file's questions, or several files' in order (a library's STARD questions with the served
+    regulations' own, whose unanswerable ones the abstain rule needs); an id twice is refused."""
+    files = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
+    questions: list[Question] = []
+    seen: dict[str, Path] = {}
+    for f in files:
+        for q in read_questions(f, catalogue):
+            if q.id in seen:
+                raise QuestionFileError(f"{f}: the id {q.id!r} is also in {seen[q.id]}")
+            seen[q.id] = f
+            questions.append(q)
+    return questions
+
+
+def questions_digest(paths: Path | str | Sequence[Path | str]) -> tuple[str, str]:
+    """(name, sha256) the manifest records: a file's own, or for several files their names joined by " + " and
+    the sha256 of their names and digests."""
+    from ingest.stores.index_io import sha256_file
+
+    files = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
+    if len(files) == 1:
+        return files[0].name, sha256_file(files[0])
+    joined = "".join(f"{f.name}\t{sha256_file(f)}\n" for f in files)
+    return " + ".join(f.name for f in files), hashlib.sha256(joined.encode("utf-8")).hexdigest()
+
+
+def calibrate(index_dir: Path | str, questions_path: Path | str | Sequence[Path | str], min_abstain: float = 0.90,
               max_false_abstain: float = 0.03, cache: Path | None = None, weights: Sequence[float] = WEIGHTS,
               progress: bool | None = None, retriever=None) -> dict[str, Any]:
     if retriever is None:
@@ -223,7 +250,7 @@ def calibrate(index_dir: Path | str, questions_path: Path | str, min_abstain: fl
         retriever = Retriever(index_dir)
     embedder = CachingEmbedder(retriever.embedder, cache)
     searcher = retriever.with_embedder(embedder)  # the given Retriever is left as it is
-    questions = read_questions(questions_path, Catalogue.from_index(searcher.index))
+    questions = read_question_files(questions_path, Catalogue.from_index(searcher.index))
     # The fusion weight is chosen on ranking alone (MRR@10, then Recall@5, then nearest 0.5): the abstain
     # evidence barely moves with it, and the abstain grid then runs once, at that weight.
     runs = []
@@ -250,17 +277,18 @@ def calibrate(index_dir: Path | str, questions_path: Path | str, min_abstain: fl
     }
 
 
-def calibrate_and_save(index_dir: Path | str, questions_path: Path | str, only_if_stale: bool = False,
+def calibrate_and_save(index_dir: Path | str, questions_path: Path | str | Sequence[Path | str],
+                       only_if_stale: bool = False,
                        **options: Any) -> dict[str, Any] | None:
     """Calibrate on a corpus's development questions and store the result in the index's manifest, where
     every Retriever that loads the index finds it. With only_if_stale, nothing is done (None is returned)
     when the serving build was already calibrated on these very questions and with the same glossary (the
     glossary changes what English questions search, so the weight and floors fitted without it are stale)."""
-    from ingest.stores.index_io import read_manifest, record_in_manifest, sha256_file
+    from ingest.stores.index_io import read_manifest, record_in_manifest
     from retrieval.glossary import glossary_digest
     from retrieval.settings import MANIFEST_KEY
 
-    digest = sha256_file(Path(questions_path))
+    name, digest = questions_digest(questions_path)
     glossary = glossary_digest()
     stored = (read_manifest(Path(index_dir), verify=False) or {}).get(MANIFEST_KEY) or {}
     done = stored.get("calibrated_on") or {}
@@ -270,6 +298,6 @@ def calibrate_and_save(index_dir: Path | str, questions_path: Path | str, only_i
     best = result["best"]
     record_in_manifest(Path(index_dir), MANIFEST_KEY, {
         "dense_weight": best["dense_weight"], "abstain_rule": best["abstain_rule"],
-        "calibrated_on": {"questions": Path(questions_path).name, "count": result["questions"], "sha256": digest,
+        "calibrated_on": {"questions": name, "count": result["questions"], "sha256": digest,
                           "glossary_sha256": glossary, "dev_metrics": best["metrics"]}})
     return result

@@ -69,11 +69,15 @@ def expand_modes(mode: str) -> tuple[str, ...]:
 
 
 def run_mode(retriever, questions: Sequence[Question], mode: str, k: int = DEFAULT_K,
-             progress: bool | None = None, use_history: bool = True) -> list[QuestionRun]:
-    """Search every question once. progress=None shows a tqdm bar only on a terminal."""
+             progress: bool | None = None, use_history: bool = True,
+             regulations: Sequence[str] | None = None) -> list[QuestionRun]:
+    """Search every question once, as the command line and the API search it: among the versions in force
+    today (or the version a question names), within `regulations` when given. progress=None shows a tqdm bar
+    only on a terminal."""
     from tqdm import tqdm
 
     from retrieval.conversation.followup import search_conversation
+    from retrieval.versions.in_force import regulation_filter
 
     if questions:  # first call pays one-off costs (model warm-up); keep it out of the latency figures
         try:
@@ -87,11 +91,13 @@ def run_mode(retriever, questions: Sequence[Question], mode: str, k: int = DEFAU
         t0 = time.perf_counter()
         understood = None
         try:
+            wanted = regulation_filter(retriever.index, regulations, question=q.question)
             if q.history and use_history:
-                resp, u = search_conversation(retriever, q.question, list(q.history), k=k, mode=mode)
+                resp, u = search_conversation(retriever, q.question, list(q.history), k=k, mode=mode,
+                                              regulations=wanted)
                 understood = u.to_json()
             else:
-                resp = retriever.search(q.question, k=k, mode=mode)
+                resp = retriever.search(q.question, k=k, mode=mode, regulations=wanted)
         except QueryError as exc:
             ms = (time.perf_counter() - t0) * 1000
             log.warning("%s: %s", q.id, exc)
@@ -154,16 +160,18 @@ def _by_type(runs: Sequence[QuestionRun], pq: dict[str, dict[str, float]]) -> di
 
 
 def evaluate_questions(retriever, questions: Sequence[Question], modes: Sequence[str], k: int = DEFAULT_K,
-                       progress: bool | None = None, use_history: bool = True) -> dict[str, ModeResult]:
-    return {mode: summarise(mode, run_mode(retriever, questions, mode, k, progress, use_history), k)
+                       progress: bool | None = None, use_history: bool = True,
+                       regulations: Sequence[str] | None = None) -> dict[str, ModeResult]:
+    return {mode: summarise(mode, run_mode(retriever, questions, mode, k, progress, use_history, regulations), k)
             for mode in modes}
 
 
 def evaluate_file(index_dir: Path | str, questions_path: Path | str, modes: Sequence[str] = ("hybrid",),
                   k: int = DEFAULT_K, progress: bool | None = None, retriever=None, part: str | None = None,
-                  use_history: bool = True) -> dict[str, ModeResult]:
+                  use_history: bool = True, regulations: Sequence[str] | None = None) -> dict[str, ModeResult]:
     """Load the index (unless a Retriever is given), check the question file against it, run every mode.
-    `part` ("dev" or "test") keeps the questions that `split_of` puts there, split within this file."""
+    `part` ("dev" or "test") keeps the questions that `split_of` puts there, split within this file;
+    `regulations` (ids, titles or short names) limits every search, as the CLI's --regulation does."""
     if retriever is None:
         from retrieval.retriever import Retriever
 
@@ -173,7 +181,7 @@ def evaluate_file(index_dir: Path | str, questions_path: Path | str, modes: Sequ
         split = split_of(questions)
         questions = [q for q in questions if split[q.id] == part]
     log.info("%d questions from %s", len(questions), questions_path)
-    return evaluate_questions(retriever, questions, modes, k, progress, use_history)
+    return evaluate_questions(retriever, questions, modes, k, progress, use_history, regulations)
 
 
 def question_record(r: QuestionRun, pq: dict[str, float] | None) -> dict[str, Any]:

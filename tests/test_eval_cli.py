@@ -154,3 +154,28 @@ def test_abstain_grid_finds_a_separating_rule():
     assert all(rule.abstain(Evidence(t, c, b)) != a
                for t, c, b, a, f in zip(top, cov, bg, ans, fixed, strict=True) if f < 0)
     assert rule.cross_background_floor > -0.08  # the junk question needed the background floor
+
+
+def test_calibrate_takes_several_question_files_and_records_them(sample_index, questions, tmp_path, capsys):
+    """A library is calibrated on its STARD questions and on the served regulations' own (which hold the
+    unanswerable ones): both files count, the manifest names both, and an id in both is refused."""
+    import shutil
+
+    from ingest.stores.index_io import read_manifest
+
+    junk = tmp_path / "junk.jsonl"
+    junk.write_text(json.dumps({"id": "u2", "question": "明天会下雨吗？", "relevant": []}, ensure_ascii=False) + "\n",
+                    encoding="utf-8")
+    index = tmp_path / "index"
+    shutil.copytree(sample_index, index)
+    assert main(["calibrate", "--index", str(index), "--questions", str(questions), "--questions", str(junk),
+                 "--json", "--no-progress", "--save"]) == 0
+    assert json.loads(capsys.readouterr().out)["questions"] == 5
+    done = read_manifest(index, verify=False)["search"]["calibrated_on"]
+    assert done["questions"] == "questions.jsonl + junk.jsonl" and done["count"] == 5
+    assert main(["calibrate", "--index", str(index), "--questions", str(questions), "--questions", str(junk),
+                 "--save", "--if-stale", "--no-progress"]) == 0
+    assert "already calibrated" in capsys.readouterr().err
+    code = main(["calibrate", "--index", str(index), "--questions", str(questions), "--questions", str(questions),
+                 "--no-progress"])
+    assert code == 2 and "'a1' is also in" in capsys.readouterr().err

@@ -145,3 +145,19 @@ def test_reference_to_an_article_with_a_sub_number(stard_index):
     top = stard.search(f"{title}{label}", k=3).results[0]
     assert (top.article.regulation_title, top.article.label) == (title, label)
     assert "reference" in top.found_by
+
+
+def test_eval_run_searches_within_the_regulations_given(retriever, tmp_path):
+    """`python -m eval run --regulation` measures the search a user limited to a regulation: every answer comes
+    from it, so an article of the other regulation can no longer be found."""
+    from eval.runner import evaluate_file
+
+    rows = [{"id": "cqo", "question": "首席质量官制度", "relevant": [{"title": "杭州市质量促进办法", "article": "第十二条"}]}]
+    path = tmp_path / "q.jsonl"
+    path.write_text(json.dumps(rows[0], ensure_ascii=False) + "\n", encoding="utf-8")
+    hangzhou = evaluate_file(None, path, retriever=retriever, regulations=["杭州办法"])["hybrid"]
+    assert {r["title"] for r in hangzhou.runs[0].results} == {"杭州市质量促进办法"}
+    assert hangzhou.summary["recall@1"] == 1.0
+    hubei = evaluate_file(None, path, retriever=retriever, regulations=["湖北条例"])["hybrid"]
+    assert hubei.runs[0].results and {r["title"] for r in hubei.runs[0].results} == {"湖北省质量促进条例"}
+    assert hubei.summary["recall@10"] == 0.0
