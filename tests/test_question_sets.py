@@ -157,3 +157,18 @@ def test_the_hard_set_has_its_kinds_all_answerable_and_splits_within_the_file(ha
     split = split_of(hard)
     per_part = Counter((q.type, split[q.id]) for q in hard)
     assert per_part[("english_new", "test")] >= 5 and per_part[("touched", "test")] >= 3, per_part
+
+
+def test_the_library_abstain_sets_are_distinct_unanswerable_questions() -> None:
+    """library-dev.jsonl calibrates the library's abstain rule, library-test.jsonl measures it: off-topic and junk
+    questions only (the two regulations' own "unanswerable" ones are not: the library answers many of them), none
+    asked twice, none shared between the two files."""
+    seen: dict[str, str] = {}
+    for name in ("library-dev.jsonl", "library-test.jsonl"):
+        questions = read_questions(QUESTIONS / name)
+        assert len(questions) >= 40, name
+        assert {q.type for q in questions} == {"unanswerable", "junk"}, name
+        for q in questions:
+            assert not q.relevant, (name, q.id)
+            assert q.question not in seen, (name, q.question, seen.get(q.question))
+            seen[q.question] = name
