@@ -117,7 +117,9 @@ class WeightRun:
 
 
 def collect(retriever, questions: Sequence[Question], weight: float,
-            progress: bool | None = None) -> WeightRun:
+            progress: bool | None = None, within: dict[str, list[str] | None] | None = None) -> WeightRun:
+    """Search every question at one weight, recording the abstain evidence. `within`: each question's regulation
+    filter (the versions in force, as `eval run` and the CLI search; see versions_within)."""
     from tqdm import tqdm
 
     rule = RecordingRule(**_rule_fields(retriever.settings.abstain_rule))
@@ -128,7 +130,8 @@ def collect(retriever, questions: Sequence[Question], weight: float,
                   disable=(None if progress is None else not progress)):
         rule.seen.clear()
         try:
-            resp = retriever.search(q.question, k=K, mode="hybrid", settings=settings)
+            resp = retriever.search(q.question, k=K, mode="hybrid", settings=settings,
+                                    regulations=(within or {}).get(q.id))
         except QueryError:
             ranked[q.id] = []
             fixed.append(1)
@@ -144,6 +147,14 @@ def collect(retriever, questions: Sequence[Question], weight: float,
     return WeightRun(weight, metrics, np.array([q.answerable for q in questions]), np.array(fixed),
                      np.array([e.dense_top for e in seen]), np.array([e.coverage for e in seen]),
                      np.array([e.background for e in seen]))
+
+
+def versions_within(retriever, questions: Sequence[Question]) -> dict[str, list[str] | None]:
+    """Each question's regulation filter as the CLI computes it: the versions in force today, or the version the
+    question names (None everywhere on an index without versions)."""
+    from retrieval.versions.in_force import regulation_filter
+
+    return {q.id: regulation_filter(retriever.index, question=q.question) for q in questions}
 
 
 def _rule_fields(rule: AbstainRule) -> dict[str, Any]:
@@ -253,9 +264,10 @@ def calibrate(index_dir: Path | str, questions_path: Path | str | Sequence[Path 
     questions = read_question_files(questions_path, Catalogue.from_index(searcher.index))
     # The fusion weight is chosen on ranking alone (MRR@10, then Recall@5, then nearest 0.5): the abstain
     # evidence barely moves with it, and the abstain grid then runs once, at that weight.
+    within = versions_within(searcher, questions)
     runs = []
     for w in weights:
-        runs.append(collect(searcher, questions, float(w), progress))
+        runs.append(collect(searcher, questions, float(w), progress, within))
         if w == weights[0]:
             embedder.save()
         log.info("w=%.2f mrr@10=%.4f", w, runs[-1].metrics["mrr@10"])

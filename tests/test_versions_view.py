@@ -64,3 +64,26 @@ def test_the_page_answers_as_of_a_day_and_marks_the_version(tmp_path):
     assert badges.findall(named)[0] == "已被修订 Superseded · 2017-11-04" and "现行 第三条 In force now" in named
     with pytest.raises(QueryError, match="YYYY-MM-DD"):  # the turn shows it as the reply's error message
         page.reply("会计账簿", 3, "lexical", None, [], as_of="2020-02-30")
+
+
+def test_eval_and_calibration_search_the_versions_in_force_as_the_cli_does(tmp_path):
+    """`eval run` and `eval calibrate` measure what a user gets: the version in force today, not the same article
+    of every version (which would fill the ranks with one article twice)."""
+    from eval.calibrate import versions_within
+    from eval.questions import Gold, Question
+    from eval.runner import run_mode
+    from ingest.build import build_index
+    from retrieval.retriever import Retriever
+    from tests.conftest import FakeEmbedder
+
+    build_index([extract_versions(tmp_path / "lib")], tmp_path / "index", FakeEmbedder(), progress=False)
+    retriever = Retriever(tmp_path / "index", embedder=FakeEmbedder())
+    q = Question("kj", "各单位必须依法设置会计账簿", (Gold("中华人民共和国会计法", "第三条"),))
+    every = [(r.article.regulation_id, r.article.label) for r in retriever.search(q.question, 10, "lexical").results]
+    assert [label for _, label in every].count("第三条") == 2  # both versions hold it
+    returned = run_mode(retriever, [q], "lexical", k=10, progress=False)[0].returned
+    assert returned[0] == "中华人民共和国会计法 第三条" and returned.count("中华人民共和国会计法 第三条") == 1
+    within = versions_within(retriever, [q])["kj"]
+    in_force = [rid for rid, label in every if label == "第三条" and rid in within]
+    assert len(in_force) == 1
+    assert {r.id: r.version for r in retriever.index.regulations}[in_force[0]] == "2024-06-28"
