@@ -24,6 +24,7 @@ from ingest.errors import EmbedderError, IndexFault, QueryError
 from ingest.paths import index_dir
 from ingest.schema import Article, Regulation
 from ingest.stores.index_io import LoadedIndex, current_build, load_index, read_manifest
+from ingest.stores.row_filter import RowFilter
 from ingest.words import normalise, to_simplified, warm_up, words
 from retrieval.abstain import Evidence, coverage
 from retrieval.answer_kind import judge
@@ -89,6 +90,7 @@ class Retriever:
         # Defaults: what the caller gave, else what the index was calibrated with, else the code's defaults.
         self.settings = settings or SearchSettings.from_manifest(self.index.manifest)
         self._maps = IndexMaps.of(self.index)
+        self._article_rows = RowFilter(list(self._maps.article_regulation))  # which articles a filter allows
         self._names = name_table(self.index.regulations)
         self.facets = Facets.of(self.index.regulations)  # levels, regions and names: the search's filters
         self._regulation = {r.id: r for r in self.index.regulations}
@@ -237,7 +239,7 @@ class Retriever:
         wanted = self.regulation_ids(regulations, levels, regions)
         if wanted is None:
             return None, None
-        return wanted, np.array([rid in wanted for rid in self._maps.article_regulation], dtype=bool)
+        return wanted, self._article_rows.mask(wanted)
 
     def _rank(self, mode: str, dense: dict[int, tuple[float, int]], lexical: dict[int, tuple[float, int]],
               dense_weight: float) -> list[Scored]:

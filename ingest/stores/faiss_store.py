@@ -21,6 +21,8 @@ from typing import Any
 import faiss
 import numpy as np
 
+from ingest.stores.row_filter import RowFilter
+
 FILE = "dense.faiss"
 EXACT_SEARCH_LIMIT = 50_000
 IVF_NPROBE = 8
@@ -67,11 +69,9 @@ class FaissStore:
         if regulation_ids is not None:
             if len(regulation_ids) != index.ntotal:
                 raise ValueError(f"{len(regulation_ids)} regulation ids for {index.ntotal} vectors")
-            names, codes = np.unique(np.array(list(regulation_ids), dtype=str), return_inverse=True)
-            self._names: np.ndarray | None = names
-            self._codes: np.ndarray | None = codes.astype(np.int32)
+            self._rows: RowFilter | None = RowFilter(list(regulation_ids))
         else:
-            self._names = self._codes = None
+            self._rows = None
 
     # -- build, save, load ------------------------------------------------------------------------------
     @classmethod
@@ -166,13 +166,12 @@ class FaissStore:
         return idx if isinstance(idx, faiss.IndexHNSW) else None
 
     def _selector(self, regulations: frozenset[str]) -> tuple[Any, np.ndarray] | None:
-        if self._names is None or self._codes is None:
+        if self._rows is None:
             raise ValueError("this store was opened without regulation ids; it cannot filter")
         with self._lock:
             found = self._selectors.get(regulations)
             if found is None:
-                allowed = np.isin(self._names, list(regulations))
-                mask = allowed[self._codes]
+                mask = self._rows.mask(regulations)
                 if not mask.any():
                     return None
                 bits = np.packbits(mask, bitorder="little")  # the selector reads this buffer: keep it alive

@@ -23,6 +23,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from ingest.stores.row_filter import RowFilter
 from ingest.words import words
 
 FOLDER = "bm25"
@@ -61,7 +62,7 @@ class Bm25sIndex:
 
     def __init__(self, bm25: Any, regulation_ids: Sequence[str] | None = None) -> None:
         self._bm25 = bm25
-        self._regulation_ids = np.array(list(regulation_ids), dtype=object) if regulation_ids is not None else None
+        self._rows = RowFilter(list(regulation_ids)) if regulation_ids is not None else None
 
     @classmethod
     def build(cls, texts: Sequence[str], regulation_ids: Sequence[str] | None = None) -> Bm25sIndex:
@@ -99,10 +100,9 @@ class Bm25sIndex:
         if len(scores) == 0:
             return none
         if regulations is not None:
-            if self._regulation_ids is None:
+            if self._rows is None:
                 raise ValueError("this lexical index was opened without regulation ids; it cannot filter")
-            allowed = np.isin(self._regulation_ids, list(regulations))
-            scores = np.where(allowed, scores, 0.0)
+            scores = np.where(self._rows.mask(regulations), scores, 0.0)
         n = min(n, len(scores))
         top = np.argpartition(-scores, n - 1)[:n]
         top = top[np.argsort(-scores[top])]
