@@ -132,3 +132,16 @@ def test_title_key_unifies_the_usual_spellings():
 
 def test_an_empty_index_has_nothing_to_search():
     assert VersionTable([]).searchable() == frozenset()
+
+
+def test_searchable_is_worked_out_once_per_day_and_is_the_same_set(table):
+    """A library search asks for the versions in force on every question: the second ask is answered from the
+    table's memory, and any spelling of the same day gets the same answer."""
+    import datetime as dt
+
+    first = table.searchable("2020-01-01")
+    assert table.searchable(dt.date(2020, 1, 1)) is first
+    assert table.searchable("2020-01-01") is first
+    assert table.searchable("2024-12-31") != first  # another day, worked out afresh (会计法 2024 in force)
+    with pytest.raises(ValueError):
+        table.searchable("2020-02-30")
