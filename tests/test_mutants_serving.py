@@ -655,3 +655,56 @@ def test_more_than_nine_rolled_files_are_read_oldest_first(tmp_path: Path):
     assert len(names) == 15 and names[:2] == ["feedback-14.jsonl", "feedback-13.jsonl"]  # by number, not by text
     questions = [r["question"] for r in log.read()]
     assert questions == sorted(questions) and questions[-1] == "问题39"
+
+
+def test_a_pool_runs_as_many_searches_at_once_as_its_limit_whatever_the_cores():
+    import asyncio
+    import threading
+
+    from retrieval.serving.admission import SearchPool
+
+    limit = 40  # more than any default thread count of a ThreadPoolExecutor (min(32, cores + 4))
+    pool = SearchPool(limit=limit)
+    together = threading.Barrier(limit, timeout=10)  # each search waits until all of them are running
+
+    async def scenario():
+        return await asyncio.gather(*(pool.run(together.wait) for _ in range(limit)))
+
+    try:
+        arrived = asyncio.run(scenario())
+    finally:
+        together.abort()
+        pool.shutdown()
+    assert sorted(arrived) == list(range(limit))  # no admitted search waited for another one to finish
+
+
+def test_shutting_the_pool_down_does_not_wait_for_a_running_search():
+    import asyncio
+    import threading
+    import time
+
+    from retrieval.serving.admission import SearchPool
+
+    pool = SearchPool(limit=2)
+    started, finish = threading.Event(), threading.Event()
+
+    def search() -> str:
+        started.set()
+        finish.wait(3)
+        return "done"
+
+    async def scenario():
+        running = asyncio.ensure_future(pool.run(search))
+        assert await asyncio.to_thread(started.wait, 10)
+        t0 = time.monotonic()
+        pool.shutdown()
+        took = time.monotonic() - t0
+        finish.set()
+        assert await running == "done"  # the search that was running ends normally
+        with pytest.raises(RuntimeError):  # nothing new is started after shutdown ...
+            await pool.run(search)
+        return took
+
+    took = asyncio.run(scenario())
+    assert took < 2, f"shutdown waited {took:.1f} s for the running search"
+    assert pool.stats()["in_flight"] == 0  # ... and a refused start holds no slot
