@@ -454,3 +454,191 @@ def test_a_build_is_named_by_its_time_and_reused_vectors_are_the_ones_embedded_b
     loaded = load_index(out)
     stored = np.load(loaded.path / "embeddings.npy")
     assert np.allclose(stored, emb.embed_documents([c.embed_text for c in loaded.chunks]))  # reused rows too
+
+
+# -- index files: the pointer, checking without checksums, what is read back (tests/MUTATION.md, the rooms) ----------
+@pytest.mark.parametrize("pointer", ["", "..", ".", ".hidden", "{build}/bm25"])
+def test_a_pointer_to_anything_but_one_build_folder_is_refused(damaged: Path, pointer: str):
+    from ingest.stores.index_io import current_build
+
+    build = current_build(damaged)
+    (damaged / "builds" / ".hidden").mkdir()  # a folder that exists, but is no build
+    (damaged / "CURRENT").write_text(pointer.format(build=build.name) + "\n", encoding="utf-8")
+    with pytest.raises(IndexFault, match="points to a build that is missing; rebuild it"):
+        current_build(damaged)
+
+
+def test_a_directory_that_follows_milvus_serves_the_build_its_catalog_names(damaged: Path, monkeypatch):
+    import ingest.stores.milvus_catalog as catalog
+    from ingest.stores.index_io import current_build
+
+    followed: list[Path] = []
+    monkeypatch.setattr(catalog, "follow", lambda root: followed.append(root) or root / "builds" / "from-milvus")
+    assert current_build(damaged) != damaged / "builds" / "from-milvus"  # no REMOTE: its own CURRENT
+    (damaged / "REMOTE").write_text("{}", encoding="utf-8")
+    assert current_build(damaged) == damaged / "builds" / "from-milvus" and followed == [damaged]
+
+
+def _edit_text(build: Path, name: str, old: str, new: str) -> None:
+    """Change a file of a build and leave its manifest as it was (its checksum no longer matches)."""
+    path = build / name
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_loading_without_checksums_reads_an_edited_build_and_still_refuses_an_unreadable_one(damaged: Path):
+    from ingest.stores.index_io import current_build, load_texts
+
+    build = current_build(damaged)
+    _edit_text(build, "regulations.jsonl", "示例省质量促进条例", "示例省质量促进规定")
+    with pytest.raises(IndexFault, match="damaged"):
+        load_index(damaged)
+    assert [r.title for r in load_index(damaged, verify=False).regulations] == ["示例省质量促进规定"]
+    assert [r.title for r in load_texts(damaged, verify=False)[0]] == ["示例省质量促进规定"]
+    (build / "articles.jsonl").write_text('{"id": ', encoding="utf-8")  # cut short
+    with pytest.raises(IndexFault) as info:
+        load_index(damaged, verify=False)
+    assert str(info.value) == ("the index cannot be read (JSONDecodeError); rebuild it with `python -m ingest "
+                               "build` (or `make run`)")
+    with pytest.raises(IndexFault) as info:
+        load_texts(damaged, verify=False)
+    assert str(info.value).startswith("the index's article files cannot be read (JSONDecodeError); rebuild it")
+
+
+def test_an_unreadable_vector_file_is_refused_without_checksums_too(damaged: Path):
+    from ingest.stores.index_io import current_build
+
+    build = current_build(damaged)
+    (build / "dense.faiss").write_bytes(b"not an index")
+    with pytest.raises(IndexFault) as info:
+        load_index(damaged, verify=False)
+    assert str(info.value) == ("the index cannot be read (RuntimeError); rebuild it with `python -m ingest build` "
+                               "(or `make run`)")
+
+
+@pytest.mark.parametrize(("edit", "words"), [
+    (lambda m: m.update(counts=[6, 6, 1]), "incomplete or malformed"),
+    (lambda m: m["embedder"].update(model_id=5), "incomplete or malformed"),
+    (lambda m: m["embedder"].update(spec=None), "incomplete or malformed"),
+    (lambda m: m["files"].update({"dense2.faiss": "0" * 64}), "(missing ['dense2.faiss'], unexpected none)"),
+    (lambda m: m["files"].pop("chunks.jsonl"), "(missing none, unexpected ['chunks.jsonl'])"),
+])
+def test_a_manifest_that_does_not_describe_its_files_is_refused_with_what_differs(damaged: Path, edit, words):
+    from ingest.stores.index_io import current_build
+
+    path = current_build(damaged) / "manifest.json"
+    m = json.loads(path.read_text(encoding="utf-8"))
+    edit(m)
+    path.write_text(json.dumps(m), encoding="utf-8")
+    with pytest.raises(IndexFault) as info:
+        load_index(damaged)
+    assert words in str(info.value) and "python -m ingest build" in str(info.value)
+
+
+@pytest.mark.parametrize("manifest", ["[]", '"manifest"', None])
+def test_the_texts_are_refused_when_the_manifest_is_no_object_or_its_counts_are_not(damaged: Path, manifest):
+    from ingest.stores.index_io import current_build, load_texts
+
+    path = current_build(damaged) / "manifest.json"
+    if manifest is None:
+        m = json.loads(path.read_text(encoding="utf-8"))
+        m["counts"] = [1, 6]
+        manifest = json.dumps(m)
+    path.write_text(manifest, encoding="utf-8")
+    with pytest.raises(IndexFault, match="python -m ingest build"):
+        load_texts(damaged)
+
+
+def test_pruning_without_a_serving_build_names_only_real_builds(damaged: Path):
+    from ingest.stores.index_io import current_build, prune_builds
+
+    build = current_build(damaged)
+    (damaged / "CURRENT").unlink()
+    assert prune_builds(damaged) == {build.name}
+
+
+def test_vectors_are_read_from_embeddings_npy_else_back_from_the_store_and_never_unpickled(damaged: Path):
+    import numpy as np
+
+    from ingest.stores.index_io import current_build, load_embeddings
+
+    build = current_build(damaged)
+    chunks, saved = load_embeddings(build)
+    assert saved.dtype == np.float32 and saved.shape == (6, 64)  # the file holds float32, as the store does
+    faiss_file = (build / "dense.faiss").read_bytes()
+    (build / "dense.faiss").write_bytes(b"not an index")
+    again = load_embeddings(build)
+    assert again is not None and np.array_equal(again[1], saved)  # the file is read; the store is not needed
+    (build / "dense.faiss").write_bytes(faiss_file)
+    # a build whose vectors live only in its store (as one published in Milvus): read back from the store
+    (build / "embeddings.npy").unlink()
+    m = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+    del m["files"]["embeddings.npy"]
+    (build / "manifest.json").write_text(json.dumps(m), encoding="utf-8")
+    back_chunks, back = load_embeddings(build)
+    assert back_chunks == chunks and np.allclose(back, saved)
+    # an embeddings file of pickled objects is not loaded (np.load would run code to unpickle it)
+    np.save(build / "embeddings.npy", np.array([[object()] * 64] * 6, dtype=object), allow_pickle=True)
+    assert load_embeddings(build) is None
+
+
+def test_a_build_replaced_at_every_look_is_loaded_after_the_fifth(damaged: Path, monkeypatch):
+    import ingest.stores.index_io as index_io
+
+    first = index_io.current_build(damaged)
+    builds = [first] + [damaged / "builds" / f"2999010{i}-000000-newbuild" for i in range(1, 7)]
+    for b in builds[1:]:
+        shutil.copytree(first, b)
+    real = index_io.load_build
+    calls: list[str] = []
+
+    def racing(folder: Path, verify: bool = True):
+        calls.append(folder.name)
+        if len(calls) <= 5:  # each of the first five is switched out and pruned while it is read
+            index_io.switch_current(damaged, builds[len(calls)])
+            shutil.rmtree(folder)
+        return real(folder, verify)
+
+    monkeypatch.setattr(index_io, "load_build", racing)
+    assert index_io.load_index(damaged).path == builds[5] and calls == [b.name for b in builds[:6]]
+
+
+def test_recording_in_a_manifest_that_cannot_be_read_names_it(damaged: Path):
+    from ingest.stores.index_io import current_build, record_in_manifest
+
+    build = current_build(damaged)
+    (build / "manifest.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(IndexFault) as info:
+        record_in_manifest(damaged, "search", {})
+    assert str(info.value).startswith(f"cannot update manifest.json of {build.name}: ")
+
+
+def test_a_value_recorded_in_a_published_build_is_published_and_switched_to_for_its_followers(damaged: Path,
+                                                                                            monkeypatch):
+    import ingest.stores.milvus_catalog as catalog
+    from ingest.stores.index_io import current_build, record_in_manifest
+
+    calls: list[tuple] = []
+    monkeypatch.setattr(catalog, "publish", lambda folder, settings: calls.append(
+        ("publish", folder, settings, json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["search"])))
+    monkeypatch.setattr(catalog, "switch_to", lambda folder, settings: calls.append(("switch_to", folder, settings)))
+    record_in_manifest(damaged, "search", {"weight": 0.5})
+    assert calls == []  # a FAISS build: nobody follows it through Milvus
+    build = current_build(damaged)
+    path = build / "manifest.json"
+    settings = {"uri": "http://milvus:19530", "collection": "regqa_index__b1"}
+    path.write_text(json.dumps({**json.loads(path.read_text(encoding="utf-8")), "milvus": settings}),
+                    encoding="utf-8")
+    record_in_manifest(damaged, "search", {"weight": 0.7})
+    assert calls == [("publish", build, settings, {"weight": 0.7}), ("switch_to", build, settings)]
+
+
+def test_an_index_that_follows_milvus_says_where_to_build_instead(damaged: Path):
+    from ingest.stores.index_io import refuse_follower
+
+    (damaged / "REMOTE").write_text("{}", encoding="utf-8")
+    with pytest.raises(IndexFault) as info:
+        refuse_follower(damaged)
+    assert str(info.value) == (f"{damaged} follows an index published in Milvus; build (and calibrate) where that "
+                               "index is built, or into another directory")
