@@ -642,3 +642,273 @@ def test_an_index_that_follows_milvus_says_where_to_build_instead(damaged: Path)
         refuse_follower(damaged)
     assert str(info.value) == (f"{damaged} follows an index published in Milvus; build (and calibrate) where that "
                                "index is built, or into another directory")
+
+
+# -- builds into Milvus, with a fake Milvus (the real engine: tests/test_stores.py, integration) ------------------------
+class _FakeClient:
+    """The few MilvusClient calls that finding, pruning and discarding a build's collection make."""
+
+    def __init__(self, milvus: _FakeMilvus) -> None:
+        self.milvus = milvus
+
+    def has_collection(self, name: str) -> bool:
+        return name in self.milvus.collections
+
+    def list_collections(self) -> list[str]:
+        return sorted(self.milvus.collections)
+
+    def drop_collection(self, name: str) -> None:
+        self.milvus.dropped.append(name)
+        self.milvus.collections.pop(name, None)
+
+
+class _FakeMilvusStore:
+    """A build's collection: the vectors inserted, searched by FAISS in memory."""
+
+    kind = "milvus"
+
+    def __init__(self, milvus: _FakeMilvus, target, analyzer: str, inner) -> None:
+        self.milvus, self.target, self.analyzer, self._inner = milvus, target, analyzer, inner
+
+    @property
+    def settings(self) -> dict:
+        return {"uri": self.target.uri, "collection": self.target.collection, "analyzer": self.analyzer,
+                "index_type": "FLAT"}
+
+    def __getattr__(self, name: str):  # dim, count, search, vectors, … of the collection
+        return getattr(self._inner, name)
+
+    def save(self, folder: Path) -> None:  # the collection is in Milvus, not in the build folder
+        pass
+
+    def close(self) -> None:
+        self.milvus.events.append(("close", self.target.collection))
+
+
+class _FakeMilvus:
+    def __init__(self) -> None:
+        self.collections: dict[str, _FakeMilvusStore] = {}
+        self.events: list[tuple] = []
+        self.dropped: list[str] = []
+        self.inserted: dict[str, tuple] = {}
+        self.fail_load = False
+
+    def install(self, monkeypatch) -> _FakeMilvus:
+        import ingest.stores.milvus_catalog as catalog
+        import ingest.stores.milvus_client as client
+        import ingest.stores.milvus_store as store
+        from ingest.errors import IndexFault
+        from ingest.stores.vector_store import build_store
+
+        milvus = self
+
+        class Store:
+            @classmethod
+            def build(cls, root, target, vectors, regulation_ids, article_index, texts, analyzer="words"):
+                milvus.inserted[target.collection] = (root, list(regulation_ids), list(article_index), list(texts))
+                connect = store.resolve_uri(root, target.uri)
+                if not client.is_server(connect):  # Milvus Lite: a database file of its own
+                    Path(connect).parent.mkdir(parents=True, exist_ok=True)
+                    Path(connect).write_bytes(b"lite")
+                made = _FakeMilvusStore(milvus, target, analyzer, build_store(vectors, regulation_ids, "Flat"))
+                milvus.collections[target.collection] = made
+                return made
+
+            @classmethod
+            def open(cls, root, settings):
+                if milvus.fail_load or settings["collection"] not in milvus.collections:
+                    raise IndexFault(f"the Milvus collection {settings['collection']} of this index is missing")
+                return milvus.collections[settings["collection"]]
+
+        monkeypatch.setattr(store, "MilvusStore", Store)
+        monkeypatch.setattr(client, "acquire", lambda uri: _FakeClient(milvus))
+        monkeypatch.setattr(client, "release", lambda uri: None)
+        monkeypatch.setattr(catalog, "publish", lambda folder, settings: milvus.events.append(
+            ("publish", folder.name, settings["collection"], (folder / "manifest.json").is_file())))
+        monkeypatch.setattr(catalog, "switch_to", lambda folder, settings: milvus.events.append(
+            ("switch_to", folder.name, (folder.parent.parent / "CURRENT").read_text(encoding="utf-8").strip())))
+        monkeypatch.setattr(catalog, "prune_catalog", lambda uri, collection, keep: milvus.events.append(
+            ("prune_catalog", uri, collection, set(keep))))
+        return self
+
+
+def _collection(build: Path, name: str = "regqa_index") -> str:
+    return f"{name}__{build.name.replace('-', '_')}"
+
+
+def test_a_build_into_milvus_lite_is_recorded_served_filtered_and_its_old_files_pruned(tmp_path: Path, monkeypatch):
+    from ingest.stores.index_io import current_build
+
+    milvus = _FakeMilvus().install(monkeypatch)
+    src, out = _sources(tmp_path), tmp_path / "index"
+    shutil.copy(FIXTURES / "sample_measure.txt", src)
+    first = build_index([src], out, FakeEmbedder(), progress=False, store="milvus", milvus_analyzer="chinese")
+    assert first.rebuilt and first.path == current_build(out)
+    loaded = load_index(out)
+    m = loaded.manifest
+    assert m["settings"]["store"] == "milvus"
+    assert m["settings"]["milvus"] == {"uri": None, "name": None, "analyzer": "chinese"}
+    assert m["milvus"] == {"uri": f"milvus/{first.path.name}.db", "collection": _collection(first.path),
+                           "analyzer": "chinese", "index_type": "FLAT"}
+    assert "faiss" not in m and (first.path / "embeddings.npy").is_file()  # a Lite build keeps its vectors too
+    # what went into the collection: each chunk's regulation, its article's position and its text
+    root, regulation_ids, positions, texts = milvus.inserted[_collection(first.path)]
+    assert root == out and texts == [c.embed_text for c in loaded.chunks]
+    assert regulation_ids == [next(a.regulation_id for a in loaded.articles if a.id == c.article_id)
+                              for c in loaded.chunks]
+    assert positions == [[a.id for a in loaded.articles].index(c.article_id) for c in loaded.chunks]
+    measure = next(r.id for r in loaded.regulations if r.title == "示例市质量促进办法")
+    regulation_of = {a.id: a.regulation_id for a in loaded.articles}
+    _, rows = loaded.store.search(FakeEmbedder().embed_queries(["质量"]), 20, regulations=[measure])
+    found = [int(i) for i in rows[0] if i >= 0]
+    assert found and {regulation_of[loaded.chunks[i].article_id] for i in found} == {measure}  # the filter
+    assert ("close", _collection(first.path)) in milvus.events  # the Lite file is let go before it is served
+    assert not [e for e in milvus.events if e[0] in ("publish", "switch_to", "prune_catalog")]  # nobody follows it
+
+    same = build_index([src], out, FakeEmbedder(), progress=False, store="milvus", milvus_analyzer="chinese")
+    assert not same.rebuilt and same.path == first.path  # its Lite file is there: up to date
+    (out / "milvus" / f"{first.path.name}.db").unlink()  # the store is gone: build it again
+    second = build_index([src], out, FakeEmbedder(), progress=False, store="milvus", milvus_analyzer="chinese")
+    assert second.rebuilt and second.embedded == 0  # vectors reused from the first build's embeddings.npy
+    third = build_index([src], out, FakeEmbedder(), progress=False, store="milvus", milvus_analyzer="chinese",
+                        force=True)
+    kept = {p.name for p in (out / "builds").iterdir()}
+    assert third.path.name in kept
+    assert {p.stem for p in (out / "milvus").glob("*.db")} == kept & {second.path.name, third.path.name}
+    # a FAISS build into the same directory still removes the Lite files of builds it no longer keeps
+    faiss = build_index([src], out, FakeEmbedder(), progress=False, force=True)
+    kept = {p.name for p in (out / "builds").iterdir()}
+    assert faiss.path.name in kept and {p.stem for p in (out / "milvus").glob("*.db")} <= kept
+    assert faiss.embedded == 0  # the Milvus Lite build's vectors reused
+
+
+def test_a_build_on_a_shared_milvus_is_published_switched_to_and_pruned_for_its_followers(tmp_path: Path,
+                                                                                          monkeypatch):
+    milvus = _FakeMilvus().install(monkeypatch)
+    src, out = _sources(tmp_path), tmp_path / "index"
+    uri = "http://milvus.example:19530"
+
+    def build(**kw):
+        return build_index([src], out, FakeEmbedder(), progress=False, store="milvus", milvus_uri=uri + "/",
+                           milvus_name="laws", **kw)
+
+    first = build()
+    m = load_index(out).manifest
+    assert m["settings"]["milvus"] == {"uri": uri + "/", "name": "laws", "analyzer": "words"}
+    assert m["milvus"]["uri"] == uri and m["milvus"]["collection"] == _collection(first.path, "laws")
+    assert not (first.path / "embeddings.npy").exists() and not (out / "milvus").exists()  # vectors: in Milvus
+    collection = _collection(first.path, "laws")
+    assert milvus.events == [("publish", first.path.name, collection, True), ("close", collection),
+                             ("switch_to", first.path.name, first.path.name),
+                             ("prune_catalog", uri, collection, {first.path.name})]
+    assert not build().rebuilt  # the collection is there
+    milvus.collections.pop(collection)  # dropped on the server: build again
+    milvus.events.clear()
+    second = build()
+    assert second.rebuilt and second.embedded == 6  # its vectors were only in the collection dropped
+    kept = {p.name for p in (out / "builds").iterdir()}
+    assert ("prune_catalog", uri, _collection(second.path, "laws"), kept) in milvus.events
+    assert build(force=True).embedded == 0  # the vectors are read back from the serving build's collection
+    build(force=True)
+    kept = {p.name for p in (out / "builds").iterdir()}
+    assert set(milvus.collections) == {_collection(out / "builds" / b, "laws") for b in kept} - {collection}
+    assert milvus.dropped  # the collections of builds no longer kept were dropped
+
+
+def test_a_milvus_build_that_fails_its_check_leaves_nothing_behind(tmp_path: Path, monkeypatch):
+    from ingest.stores.index_io import current_build
+
+    milvus = _FakeMilvus().install(monkeypatch)
+    src, out = _sources(tmp_path), tmp_path / "index"
+    good = build_index([src], out, FakeEmbedder(), progress=False)
+    milvus.fail_load = True  # the new collection cannot be opened when the build is loaded to be checked
+    with pytest.raises(IndexFault, match="is missing"):
+        build_index([src], out, FakeEmbedder(), progress=False, store="milvus", milvus_uri="http://m:19530")
+    assert current_build(out) == good.path and [p.name for p in (out / "builds").iterdir()] == [good.path.name]
+    assert milvus.collections == {} and len(milvus.dropped) == 1 and milvus.events[0][0] == "close"
+    with pytest.raises(IndexFault, match="is missing"):  # the same, in a Lite file of its own
+        build_index([src], out, FakeEmbedder(), progress=False, store="milvus")
+    assert not list((out / "milvus").glob("*.db"))
+
+
+# -- builds: what the manifest keeps for the next build, and the options a caller gives --------------------------------
+def test_the_settings_and_sources_a_build_records_are_what_the_next_build_compares(tmp_path: Path):
+    import hashlib
+
+    from ingest.words import TOKENS_VERSION
+
+    src, out = _sources(tmp_path), tmp_path / "index"
+    build_index([src], out, FakeEmbedder(), progress=False)
+    m = load_index(out).manifest
+    # the keys of an index built by an earlier release: renaming one would call every existing index stale
+    assert m["settings"] == {"spec": "instance:fake-embedder@tests", "faiss": "auto", "max_chars": 380,
+                             "overlap": 40, "tokens": TOKENS_VERSION}
+    text, meta = src / "sample_regulation.txt", src / "sample_regulation.meta.json"
+    digest = hashlib.sha256(hashlib.sha256(text.read_bytes()).hexdigest().encode())
+    digest.update(hashlib.sha256(meta.read_bytes()).hexdigest().encode())
+    assert m["sources"] == [{"name": "sample_regulation.txt", "sha256": digest.hexdigest()}]
+
+
+def test_an_embedder_named_by_the_caller_is_made_for_documents_and_recorded_by_name(tmp_path: Path, monkeypatch):
+    import ingest.build
+
+    made: list[tuple] = []
+
+    def make(name, job="query"):
+        made.append((name, job))
+        return FakeEmbedder()
+
+    monkeypatch.setattr(ingest.build, "make_embedder", make)
+    src, out = _sources(tmp_path), tmp_path / "index"
+    report = build_index([src], out, "sentence-transformers:some/model", progress=False)
+    assert report.rebuilt and made == [("sentence-transformers:some/model", "documents")]
+    assert load_index(out).manifest["embedder"]["spec"] == "sentence-transformers:some/model"
+    build_index([src], out, "bundled-onnx", progress=False)  # the bundled model under another engine's name
+    assert made[-1] == ("bundled-onnx", "documents")
+    assert load_index(out).manifest["settings"]["spec"] == "bundled"
+
+
+def test_long_articles_are_cut_at_the_length_and_overlap_asked_for(tmp_path: Path):
+    src, out = _sources(tmp_path), tmp_path / "index"
+    cut = build_index([src], out, FakeEmbedder(), progress=False, max_chars=30, overlap=12)
+    loaded = load_index(out)
+    assert cut.chunks == len(loaded.chunks) > cut.articles == 6  # the fixture's articles run to 47 characters
+    assert all(len(c.text) <= 30 for c in loaded.chunks)
+    pairs = [(a, b) for a, b in zip(loaded.chunks, loaded.chunks[1:], strict=False) if a.article_id == b.article_id]
+    overlaps = [a.end - b.start for a, b in pairs]  # characters two consecutive pieces of an article share
+    assert pairs and max(overlaps) > 0 and all(0 <= n <= 12 for n in overlaps)
+    assert loaded.manifest["chunking"] == {"max_chars": 30, "overlap": 12}
+
+
+def test_the_faiss_index_type_asked_for_is_the_one_built(tmp_path: Path):
+    src, out = _sources(tmp_path), tmp_path / "index"
+    build_index([src], out, FakeEmbedder(), progress=False, faiss_factory="HNSW32")
+    m = load_index(out).manifest
+    assert m["faiss"]["factory"] == "HNSW32" and m["settings"]["faiss"] == "HNSW32"
+
+
+def test_an_unknown_store_is_named_with_the_ones_there_are_and_an_up_to_date_build_takes_no_time(tmp_path: Path):
+    src, out = _sources(tmp_path), tmp_path / "index"
+    with pytest.raises(IndexFault) as info:
+        build_index([src], out, FakeEmbedder(), progress=False, store="sqlite")
+    assert str(info.value) == "unknown vector store 'sqlite'; use one of faiss, milvus"
+    build_index([src], out, FakeEmbedder(), progress=False)
+    same = build_index([src], out, FakeEmbedder(), progress=False)
+    assert not same.rebuilt and 0 <= same.seconds < 30
+    assert same.to_json()["seconds"] == round(same.seconds, 1) and same.to_json()["built"] is False
+
+
+def test_a_build_that_fails_its_check_removes_its_folder_and_raises_the_fault(tmp_path: Path, monkeypatch):
+    import ingest.build
+    from ingest.stores.index_io import current_build
+
+    src, out = _sources(tmp_path), tmp_path / "index"
+    good = build_index([src], out, FakeEmbedder(), progress=False)
+
+    def refuse(folder: Path, verify: bool = True):
+        raise IndexFault("the new build does not load")
+
+    monkeypatch.setattr(ingest.build, "load_build", refuse)
+    with pytest.raises(IndexFault, match="the new build does not load"):
+        build_index([src], out, FakeEmbedder(), progress=False, force=True)
+    assert current_build(out) == good.path and [p.name for p in (out / "builds").iterdir()] == [good.path.name]
