@@ -912,3 +912,43 @@ def test_a_build_that_fails_its_check_removes_its_folder_and_raises_the_fault(tm
     with pytest.raises(IndexFault, match="the new build does not load"):
         build_index([src], out, FakeEmbedder(), progress=False, force=True)
     assert current_build(out) == good.path and [p.name for p in (out / "builds").iterdir()] == [good.path.name]
+
+
+def test_a_large_build_that_fails_keeps_what_it_embedded_and_the_next_build_resumes_there(tmp_path: Path,
+                                                                                          monkeypatch, caplog):
+    import logging
+
+    import numpy as np
+
+    import ingest.build
+
+    # "large" scaled down to the fixture: 2 chunks or more to embed (6 at first, 2 when resumed), embedded 2 at a
+    # time, kept every 2
+    monkeypatch.setattr(ingest.build, "EMBED_BATCH", 2)
+    monkeypatch.setattr(ingest.build, "FLUSH_EVERY", 2)
+    monkeypatch.setattr(ingest.build, "RESUMABLE_FROM", 2)
+    src, out = _sources(tmp_path), tmp_path / "index"
+    with pytest.raises(RuntimeError, match="crashed"):
+        build_index([src], out, FakeEmbedder(fail_after=2), progress=False)  # two batches, then the engine dies
+    emb = FakeEmbedder()
+    with caplog.at_level(logging.INFO, logger="ingest.build"):
+        report = build_index([src], out, emb, progress=False)
+    assert report.rebuilt and report.embedded == 2 and emb.calls == 1  # only the last batch is embedded again
+    assert "resuming a build that was stopped: 4 chunks already embedded" in caplog.text
+    loaded = load_index(out)
+    assert np.allclose(np.load(loaded.path / "embeddings.npy"),
+                       FakeEmbedder().embed_documents([c.embed_text for c in loaded.chunks]))
+    assert not list((out / "embedding-cache").rglob("*.npy"))  # the finished build holds them now
+
+
+def test_a_small_build_that_fails_leaves_no_embeddings_behind(tmp_path: Path, monkeypatch):
+    import ingest.build
+
+    monkeypatch.setattr(ingest.build, "EMBED_BATCH", 2)
+    monkeypatch.setattr(ingest.build, "FLUSH_EVERY", 2)
+    monkeypatch.setattr(ingest.build, "RESUMABLE_FROM", 7)  # one more than the fixture's chunks
+    src, out = _sources(tmp_path), tmp_path / "index"
+    with pytest.raises(RuntimeError, match="crashed"):
+        build_index([src], out, FakeEmbedder(fail_after=2), progress=False)
+    assert not list(out.rglob("*.npy"))  # the index directory is as it was: nothing embedded is kept
+    assert build_index([src], out, FakeEmbedder(), progress=False).embedded == 6  # all of it again
