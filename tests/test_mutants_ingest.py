@@ -952,3 +952,19 @@ def test_a_small_build_that_fails_leaves_no_embeddings_behind(tmp_path: Path, mo
         build_index([src], out, FakeEmbedder(fail_after=2), progress=False)
     assert not list(out.rglob("*.npy"))  # the index directory is as it was: nothing embedded is kept
     assert build_index([src], out, FakeEmbedder(), progress=False).embedded == 6  # all of it again
+
+
+def test_the_progress_bar_counts_the_characters_of_the_chunks_to_embed(tmp_path: Path, capsys):
+    src, out = tmp_path / "src", tmp_path / "index"
+    src.mkdir()
+    articles = [f"第{n}条　本条规定第{n}项质量事项的具体要求。" for n in range(1, 65)]  # 64: the bar's threshold
+    (src / "law.txt").write_text("示例省测试条例\n\n" + "\n".join(articles) + "\n", encoding="utf-8")
+    report = build_index([src], out, FakeEmbedder(), progress=True)
+    assert report.chunks == report.embedded == 64
+    total = sum(len(c.embed_text) for c in load_index(out).chunks)
+    assert 1000 < total < 10_000  # shown scaled: "2.63k" for 2630
+    bar = capsys.readouterr().err.strip().split("\r")[-1]
+    assert bar.startswith("embedding 64 chunks: 100%") and f"{total / 1000:.2f}k/{total / 1000:.2f}k" in bar
+    assert "char/s" in bar
+    build_index([src], out, FakeEmbedder(), progress=True, force=True)  # nothing to embed: no bar
+    assert capsys.readouterr().err == ""
