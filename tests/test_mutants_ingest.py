@@ -968,3 +968,17 @@ def test_the_progress_bar_counts_the_characters_of_the_chunks_to_embed(tmp_path:
     assert "char/s" in bar
     build_index([src], out, FakeEmbedder(), progress=True, force=True)  # nothing to embed: no bar
     assert capsys.readouterr().err == ""
+
+
+def test_the_report_of_a_build_and_of_an_up_to_date_one_name_the_documents_skipped(tmp_path: Path):
+    src, out = _sources(tmp_path), tmp_path / "index"
+    (src / "decision.md").write_text("# 关于某事的决定\n\n<!-- INFO END -->\n\n一、某事。\n", encoding="utf-8")
+    skipped = [{"source": "decision.md", "reason": "no articles (第X条): a decision or resolution (numbered items "
+                                                   "or prose), not a regulation with articles"}]
+    built = build_index([src], out, FakeEmbedder(), progress=False)
+    same = build_index([src], out, FakeEmbedder(), progress=False)
+    for report, was_built, embedded in ((built, True, 6), (same, False, 0)):
+        j = report.to_json()
+        assert j == {"built": was_built, "path": str(built.path), "documents": 2, "regulations": 1, "articles": 6,
+                     "chunks": 6, "embedded": embedded, "seconds": round(report.seconds, 1), "skipped": skipped}
+        assert json.loads(json.dumps(j, ensure_ascii=False)) == j  # what `python -m ingest build --json` prints
