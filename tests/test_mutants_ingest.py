@@ -644,7 +644,7 @@ def test_an_index_that_follows_milvus_says_where_to_build_instead(damaged: Path)
                                "index is built, or into another directory")
 
 
-# -- builds into Milvus, with a fake Milvus (the real engine: tests/test_stores.py, integration) ------------------------
+# -- builds into Milvus, with a fake Milvus (the real engine: tests/test_stores.py, integration) -----------------------
 class _FakeClient:
     """The few MilvusClient calls that finding, pruning and discarding a build's collection make."""
 
