@@ -982,3 +982,17 @@ def test_the_report_of_a_build_and_of_an_up_to_date_one_name_the_documents_skipp
         assert j == {"built": was_built, "path": str(built.path), "documents": 2, "regulations": 1, "articles": 6,
                      "chunks": 6, "embedded": embedded, "seconds": round(report.seconds, 1), "skipped": skipped}
         assert json.loads(json.dumps(j, ensure_ascii=False)) == j  # what `python -m ingest build --json` prints
+
+
+def test_the_command_line_is_told_what_was_built_and_when_nothing_was(tmp_path: Path, caplog):
+    import logging
+    import re
+
+    src, out = _sources(tmp_path), tmp_path / "index"
+    with caplog.at_level(logging.INFO, logger="ingest.build"):  # `python -m ingest build` shows these lines
+        built = build_index([src], out, FakeEmbedder(), progress=False)
+        build_index([src], out, FakeEmbedder(), progress=False)
+    first, second = [r.getMessage() for r in caplog.records if r.name == "ingest.build"]
+    assert re.fullmatch(re.escape(f"built {built.path}: 1 regulations, 6 articles, 6 chunks (6 embedded) in ")
+                        + r"\d+\.\d s", first)
+    assert second == f"index at {out} is up to date; nothing to rebuild"
