@@ -996,3 +996,19 @@ def test_the_command_line_is_told_what_was_built_and_when_nothing_was(tmp_path: 
     assert re.fullmatch(re.escape(f"built {built.path}: 1 regulations, 6 articles, 6 chunks (6 embedded) in ")
                         + r"\d+\.\d s", first)
     assert second == f"index at {out} is up to date; nothing to rebuild"
+
+
+def test_vectors_of_another_model_or_size_are_never_reused_nor_resumed_from(tmp_path: Path, monkeypatch):
+    import ingest.build
+
+    src, out = _sources(tmp_path), tmp_path / "index"
+    build_index([src], out, FakeEmbedder(), progress=False)
+    # the same model name, vectors of another size (a model swapped under its name): embedded again, not reused
+    resized = build_index([src], out, FakeEmbedder(dim=32), progress=False, force=True)
+    assert resized.embedded == 6 and load_index(out).store.dim == 32
+    # what a failed large build of one model embedded is not taken up by a build with another model
+    monkeypatch.setattr(ingest.build, "EMBED_BATCH", 2)
+    monkeypatch.setattr(ingest.build, "RESUMABLE_FROM", 2)
+    with pytest.raises(RuntimeError, match="crashed"):
+        build_index([src], out, FakeEmbedder("model-a@tests", fail_after=2), progress=False)
+    assert build_index([src], out, FakeEmbedder("model-b@tests"), progress=False).embedded == 6
