@@ -1012,3 +1012,15 @@ def test_vectors_of_another_model_or_size_are_never_reused_nor_resumed_from(tmp_
     with pytest.raises(RuntimeError, match="crashed"):
         build_index([src], out, FakeEmbedder("model-a@tests", fail_after=2), progress=False)
     assert build_index([src], out, FakeEmbedder("model-b@tests"), progress=False).embedded == 6
+
+
+def test_a_build_keeps_the_serving_build_and_the_one_before_it_by_default(damaged: Path):
+    from ingest.stores.index_io import current_build, prune_builds, switch_current
+
+    serving = current_build(damaged)
+    builds = damaged / "builds"
+    for name in ("00000000-000000-aaaaaaaa", "00000000-000001-aaaaaaaa", "99999999-999999-zzzzzzzz"):
+        shutil.copytree(serving, builds / name)
+    switch_current(damaged, builds / "99999999-999999-zzzzzzzz")
+    assert prune_builds(damaged) == {serving.name, "99999999-999999-zzzzzzzz"}  # the newest two of four
+    assert {p.name for p in builds.iterdir()} == {serving.name, "99999999-999999-zzzzzzzz"}
