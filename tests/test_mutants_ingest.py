@@ -835,6 +835,8 @@ def test_a_milvus_build_that_fails_its_check_leaves_nothing_behind(tmp_path: Pat
 def test_the_settings_and_sources_a_build_records_are_what_the_next_build_compares(tmp_path: Path):
     import hashlib
 
+    import numpy as np
+
     from ingest.words import TOKENS_VERSION
 
     src, out = _sources(tmp_path), tmp_path / "index"
@@ -847,6 +849,7 @@ def test_the_settings_and_sources_a_build_records_are_what_the_next_build_compar
     digest = hashlib.sha256(hashlib.sha256(text.read_bytes()).hexdigest().encode())
     digest.update(hashlib.sha256(meta.read_bytes()).hexdigest().encode())
     assert m["sources"] == [{"name": "sample_regulation.txt", "sha256": digest.hexdigest()}]
+    assert np.load(load_index(out).path / "embeddings.npy").dtype == np.float32  # as the next build reads them
 
 
 def test_an_embedder_named_by_the_caller_is_made_for_documents_and_recorded_by_name(tmp_path: Path, monkeypatch):
