@@ -454,3 +454,576 @@ def test_a_build_is_named_by_its_time_and_reused_vectors_are_the_ones_embedded_b
     loaded = load_index(out)
     stored = np.load(loaded.path / "embeddings.npy")
     assert np.allclose(stored, emb.embed_documents([c.embed_text for c in loaded.chunks]))  # reused rows too
+
+
+# -- index files: the pointer, checking without checksums, what is read back (tests/MUTATION.md, the rooms) ----------
+@pytest.mark.parametrize("pointer", ["", "..", ".", ".hidden", "{build}/bm25"])
+def test_a_pointer_to_anything_but_one_build_folder_is_refused(damaged: Path, pointer: str):
+    from ingest.stores.index_io import current_build
+
+    build = current_build(damaged)
+    (damaged / "builds" / ".hidden").mkdir()  # a folder that exists, but is no build
+    (damaged / "CURRENT").write_text(pointer.format(build=build.name) + "\n", encoding="utf-8")
+    with pytest.raises(IndexFault, match="points to a build that is missing; rebuild it"):
+        current_build(damaged)
+
+
+def test_a_directory_that_follows_milvus_serves_the_build_its_catalog_names(damaged: Path, monkeypatch):
+    import ingest.stores.milvus_catalog as catalog
+    from ingest.stores.index_io import current_build
+
+    followed: list[Path] = []
+    monkeypatch.setattr(catalog, "follow", lambda root: followed.append(root) or root / "builds" / "from-milvus")
+    assert current_build(damaged) != damaged / "builds" / "from-milvus"  # no REMOTE: its own CURRENT
+    (damaged / "REMOTE").write_text("{}", encoding="utf-8")
+    assert current_build(damaged) == damaged / "builds" / "from-milvus" and followed == [damaged]
+
+
+def _edit_text(build: Path, name: str, old: str, new: str) -> None:
+    """Change a file of a build and leave its manifest as it was (its checksum no longer matches)."""
+    path = build / name
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_loading_without_checksums_reads_an_edited_build_and_still_refuses_an_unreadable_one(damaged: Path):
+    from ingest.stores.index_io import current_build, load_texts
+
+    build = current_build(damaged)
+    _edit_text(build, "regulations.jsonl", "示例省质量促进条例", "示例省质量促进规定")
+    with pytest.raises(IndexFault, match="damaged"):
+        load_index(damaged)
+    assert [r.title for r in load_index(damaged, verify=False).regulations] == ["示例省质量促进规定"]
+    assert [r.title for r in load_texts(damaged, verify=False)[0]] == ["示例省质量促进规定"]
+    (build / "articles.jsonl").write_text('{"id": ', encoding="utf-8")  # cut short
+    with pytest.raises(IndexFault) as info:
+        load_index(damaged, verify=False)
+    assert str(info.value) == ("the index cannot be read (JSONDecodeError); rebuild it with `python -m ingest "
+                               "build` (or `make run`)")
+    with pytest.raises(IndexFault) as info:
+        load_texts(damaged, verify=False)
+    assert str(info.value).startswith("the index's article files cannot be read (JSONDecodeError); rebuild it")
+
+
+def test_an_unreadable_vector_file_is_refused_without_checksums_too(damaged: Path):
+    from ingest.stores.index_io import current_build
+
+    build = current_build(damaged)
+    (build / "dense.faiss").write_bytes(b"not an index")
+    with pytest.raises(IndexFault) as info:
+        load_index(damaged, verify=False)
+    assert str(info.value) == ("the index cannot be read (RuntimeError); rebuild it with `python -m ingest build` "
+                               "(or `make run`)")
+
+
+@pytest.mark.parametrize(("edit", "words"), [
+    (lambda m: m.update(counts=[6, 6, 1]), "incomplete or malformed"),
+    (lambda m: m["embedder"].update(model_id=5), "incomplete or malformed"),
+    (lambda m: m["embedder"].update(spec=None), "incomplete or malformed"),
+    (lambda m: m["files"].update({"dense2.faiss": "0" * 64}), "(missing ['dense2.faiss'], unexpected none)"),
+    (lambda m: m["files"].pop("chunks.jsonl"), "(missing none, unexpected ['chunks.jsonl'])"),
+])
+def test_a_manifest_that_does_not_describe_its_files_is_refused_with_what_differs(damaged: Path, edit, words):
+    from ingest.stores.index_io import current_build
+
+    path = current_build(damaged) / "manifest.json"
+    m = json.loads(path.read_text(encoding="utf-8"))
+    edit(m)
+    path.write_text(json.dumps(m), encoding="utf-8")
+    with pytest.raises(IndexFault) as info:
+        load_index(damaged)
+    assert words in str(info.value) and "python -m ingest build" in str(info.value)
+
+
+@pytest.mark.parametrize("manifest", ["[]", '"manifest"', None])
+def test_the_texts_are_refused_when_the_manifest_is_no_object_or_its_counts_are_not(damaged: Path, manifest):
+    from ingest.stores.index_io import current_build, load_texts
+
+    path = current_build(damaged) / "manifest.json"
+    if manifest is None:
+        m = json.loads(path.read_text(encoding="utf-8"))
+        m["counts"] = [1, 6]
+        manifest = json.dumps(m)
+    path.write_text(manifest, encoding="utf-8")
+    with pytest.raises(IndexFault, match="python -m ingest build"):
+        load_texts(damaged)
+
+
+def test_pruning_without_a_serving_build_names_only_real_builds(damaged: Path):
+    from ingest.stores.index_io import current_build, prune_builds
+
+    build = current_build(damaged)
+    (damaged / "CURRENT").unlink()
+    assert prune_builds(damaged) == {build.name}
+
+
+def test_vectors_are_read_from_embeddings_npy_else_back_from_the_store_and_never_unpickled(damaged: Path):
+    import numpy as np
+
+    from ingest.stores.index_io import current_build, load_embeddings
+
+    build = current_build(damaged)
+    chunks, saved = load_embeddings(build)
+    assert saved.dtype == np.float32 and saved.shape == (6, 64)  # the file holds float32, as the store does
+    faiss_file = (build / "dense.faiss").read_bytes()
+    (build / "dense.faiss").write_bytes(b"not an index")
+    again = load_embeddings(build)
+    assert again is not None and np.array_equal(again[1], saved)  # the file is read; the store is not needed
+    (build / "dense.faiss").write_bytes(faiss_file)
+    # a build whose vectors live only in its store (as one published in Milvus): read back from the store
+    (build / "embeddings.npy").unlink()
+    m = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+    del m["files"]["embeddings.npy"]
+    (build / "manifest.json").write_text(json.dumps(m), encoding="utf-8")
+    back_chunks, back = load_embeddings(build)
+    assert back_chunks == chunks and np.allclose(back, saved)
+    # an embeddings file of pickled objects is not loaded (np.load would run code to unpickle it)
+    np.save(build / "embeddings.npy", np.array([[object()] * 64] * 6, dtype=object), allow_pickle=True)
+    assert load_embeddings(build) is None
+
+
+def test_a_build_replaced_at_every_look_is_loaded_after_the_fifth(damaged: Path, monkeypatch):
+    import ingest.stores.index_io as index_io
+
+    first = index_io.current_build(damaged)
+    builds = [first] + [damaged / "builds" / f"2999010{i}-000000-newbuild" for i in range(1, 7)]
+    for b in builds[1:]:
+        shutil.copytree(first, b)
+    real = index_io.load_build
+    calls: list[str] = []
+
+    def racing(folder: Path, verify: bool = True):
+        calls.append(folder.name)
+        if len(calls) <= 5:  # each of the first five is switched out and pruned while it is read
+            index_io.switch_current(damaged, builds[len(calls)])
+            shutil.rmtree(folder)
+        return real(folder, verify)
+
+    monkeypatch.setattr(index_io, "load_build", racing)
+    assert index_io.load_index(damaged).path == builds[5] and calls == [b.name for b in builds[:6]]
+
+
+def test_recording_in_a_manifest_that_cannot_be_read_names_it(damaged: Path):
+    from ingest.stores.index_io import current_build, record_in_manifest
+
+    build = current_build(damaged)
+    (build / "manifest.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(IndexFault) as info:
+        record_in_manifest(damaged, "search", {})
+    assert str(info.value).startswith(f"cannot update manifest.json of {build.name}: ")
+
+
+def test_a_value_recorded_in_a_published_build_is_published_and_switched_to_for_its_followers(damaged: Path,
+                                                                                            monkeypatch):
+    import ingest.stores.milvus_catalog as catalog
+    from ingest.stores.index_io import current_build, record_in_manifest
+
+    calls: list[tuple] = []
+    monkeypatch.setattr(catalog, "publish", lambda folder, settings: calls.append(
+        ("publish", folder, settings, json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["search"])))
+    monkeypatch.setattr(catalog, "switch_to", lambda folder, settings: calls.append(("switch_to", folder, settings)))
+    record_in_manifest(damaged, "search", {"weight": 0.5})
+    assert calls == []  # a FAISS build: nobody follows it through Milvus
+    build = current_build(damaged)
+    path = build / "manifest.json"
+    settings = {"uri": "http://milvus:19530", "collection": "regqa_index__b1"}
+    path.write_text(json.dumps({**json.loads(path.read_text(encoding="utf-8")), "milvus": settings}),
+                    encoding="utf-8")
+    record_in_manifest(damaged, "search", {"weight": 0.7})
+    assert calls == [("publish", build, settings, {"weight": 0.7}), ("switch_to", build, settings)]
+
+
+def test_an_index_that_follows_milvus_says_where_to_build_instead(damaged: Path):
+    from ingest.stores.index_io import refuse_follower
+
+    (damaged / "REMOTE").write_text("{}", encoding="utf-8")
+    with pytest.raises(IndexFault) as info:
+        refuse_follower(damaged)
+    assert str(info.value) == (f"{damaged} follows an index published in Milvus; build (and calibrate) where that "
+                               "index is built, or into another directory")
+
+
+# -- builds into Milvus, with a fake Milvus (the real engine: tests/test_stores.py, integration) -----------------------
+class _FakeClient:
+    """The few MilvusClient calls that finding, pruning and discarding a build's collection make."""
+
+    def __init__(self, milvus: _FakeMilvus) -> None:
+        self.milvus = milvus
+
+    def has_collection(self, name: str) -> bool:
+        return name in self.milvus.collections
+
+    def list_collections(self) -> list[str]:
+        return sorted(self.milvus.collections)
+
+    def drop_collection(self, name: str) -> None:
+        self.milvus.dropped.append(name)
+        self.milvus.collections.pop(name, None)
+
+
+class _FakeMilvusStore:
+    """A build's collection: the vectors inserted, searched by FAISS in memory."""
+
+    kind = "milvus"
+
+    def __init__(self, milvus: _FakeMilvus, target, analyzer: str, inner) -> None:
+        self.milvus, self.target, self.analyzer, self._inner = milvus, target, analyzer, inner
+
+    @property
+    def settings(self) -> dict:
+        return {"uri": self.target.uri, "collection": self.target.collection, "analyzer": self.analyzer,
+                "index_type": "FLAT"}
+
+    def __getattr__(self, name: str):  # dim, count, search, vectors, … of the collection
+        return getattr(self._inner, name)
+
+    def save(self, folder: Path) -> None:  # the collection is in Milvus, not in the build folder
+        pass
+
+    def close(self) -> None:
+        self.milvus.events.append(("close", self.target.collection))
+
+
+class _FakeMilvus:
+    def __init__(self) -> None:
+        self.collections: dict[str, _FakeMilvusStore] = {}
+        self.events: list[tuple] = []
+        self.dropped: list[str] = []
+        self.inserted: dict[str, tuple] = {}
+        self.fail_load = False
+
+    def install(self, monkeypatch) -> _FakeMilvus:
+        import ingest.stores.milvus_catalog as catalog
+        import ingest.stores.milvus_client as client
+        import ingest.stores.milvus_store as store
+        from ingest.errors import IndexFault
+        from ingest.stores.vector_store import build_store
+
+        milvus = self
+
+        class Store:
+            @classmethod
+            def build(cls, root, target, vectors, regulation_ids, article_index, texts, analyzer="words"):
+                milvus.inserted[target.collection] = (root, list(regulation_ids), list(article_index), list(texts))
+                connect = store.resolve_uri(root, target.uri)
+                if not client.is_server(connect):  # Milvus Lite: a database file of its own
+                    Path(connect).parent.mkdir(parents=True, exist_ok=True)
+                    Path(connect).write_bytes(b"lite")
+                made = _FakeMilvusStore(milvus, target, analyzer, build_store(vectors, regulation_ids, "Flat"))
+                milvus.collections[target.collection] = made
+                return made
+
+            @classmethod
+            def open(cls, root, settings):
+                if milvus.fail_load or settings["collection"] not in milvus.collections:
+                    raise IndexFault(f"the Milvus collection {settings['collection']} of this index is missing")
+                return milvus.collections[settings["collection"]]
+
+        monkeypatch.setattr(store, "MilvusStore", Store)
+        monkeypatch.setattr(client, "acquire", lambda uri: _FakeClient(milvus))
+        monkeypatch.setattr(client, "release", lambda uri: None)
+        monkeypatch.setattr(catalog, "publish", lambda folder, settings: milvus.events.append(
+            ("publish", folder.name, settings["collection"], (folder / "manifest.json").is_file())))
+        monkeypatch.setattr(catalog, "switch_to", lambda folder, settings: milvus.events.append(
+            ("switch_to", folder.name, (folder.parent.parent / "CURRENT").read_text(encoding="utf-8").strip())))
+        monkeypatch.setattr(catalog, "prune_catalog", lambda uri, collection, keep: milvus.events.append(
+            ("prune_catalog", uri, collection, set(keep))))
+        return self
+
+
+def _collection(build: Path, name: str = "regqa_index") -> str:
+    return f"{name}__{build.name.replace('-', '_')}"
+
+
+def test_a_build_into_milvus_lite_is_recorded_served_filtered_and_its_old_files_pruned(tmp_path: Path, monkeypatch):
+    from ingest.stores.index_io import current_build
+
+    milvus = _FakeMilvus().install(monkeypatch)
+    src, out = _sources(tmp_path), tmp_path / "index"
+    shutil.copy(FIXTURES / "sample_measure.txt", src)
+    first = build_index([src], out, FakeEmbedder(), progress=False, store="milvus", milvus_analyzer="chinese")
+    assert first.rebuilt and first.path == current_build(out)
+    loaded = load_index(out)
+    m = loaded.manifest
+    assert m["settings"]["store"] == "milvus"
+    assert m["settings"]["milvus"] == {"uri": None, "name": None, "analyzer": "chinese"}
+    assert m["milvus"] == {"uri": f"milvus/{first.path.name}.db", "collection": _collection(first.path),
+                           "analyzer": "chinese", "index_type": "FLAT"}
+    assert "faiss" not in m and (first.path / "embeddings.npy").is_file()  # a Lite build keeps its vectors too
+    # what went into the collection: each chunk's regulation, its article's position and its text
+    root, regulation_ids, positions, texts = milvus.inserted[_collection(first.path)]
+    assert root == out and texts == [c.embed_text for c in loaded.chunks]
+    assert regulation_ids == [next(a.regulation_id for a in loaded.articles if a.id == c.article_id)
+                              for c in loaded.chunks]
+    assert positions == [[a.id for a in loaded.articles].index(c.article_id) for c in loaded.chunks]
+    measure = next(r.id for r in loaded.regulations if r.title == "示例市质量促进办法")
+    regulation_of = {a.id: a.regulation_id for a in loaded.articles}
+    _, rows = loaded.store.search(FakeEmbedder().embed_queries(["质量"]), 20, regulations=[measure])
+    found = [int(i) for i in rows[0] if i >= 0]
+    assert found and {regulation_of[loaded.chunks[i].article_id] for i in found} == {measure}  # the filter
+    assert ("close", _collection(first.path)) in milvus.events  # the Lite file is let go before it is served
+    assert not [e for e in milvus.events if e[0] in ("publish", "switch_to", "prune_catalog")]  # nobody follows it
+
+    same = build_index([src], out, FakeEmbedder(), progress=False, store="milvus", milvus_analyzer="chinese")
+    assert not same.rebuilt and same.path == first.path  # its Lite file is there: up to date
+    (out / "milvus" / f"{first.path.name}.db").unlink()  # the store is gone: build it again
+    second = build_index([src], out, FakeEmbedder(), progress=False, store="milvus", milvus_analyzer="chinese")
+    assert second.rebuilt and second.embedded == 0  # vectors reused from the first build's embeddings.npy
+    third = build_index([src], out, FakeEmbedder(), progress=False, store="milvus", milvus_analyzer="chinese",
+                        force=True)
+    kept = {p.name for p in (out / "builds").iterdir()}
+    assert third.path.name in kept
+    assert {p.stem for p in (out / "milvus").glob("*.db")} == kept & {second.path.name, third.path.name}
+    # a FAISS build into the same directory still removes the Lite files of builds it no longer keeps
+    faiss = build_index([src], out, FakeEmbedder(), progress=False, force=True)
+    kept = {p.name for p in (out / "builds").iterdir()}
+    assert faiss.path.name in kept and {p.stem for p in (out / "milvus").glob("*.db")} <= kept
+    assert faiss.embedded == 0  # the Milvus Lite build's vectors reused
+
+
+def test_a_build_on_a_shared_milvus_is_published_switched_to_and_pruned_for_its_followers(tmp_path: Path,
+                                                                                          monkeypatch):
+    milvus = _FakeMilvus().install(monkeypatch)
+    src, out = _sources(tmp_path), tmp_path / "index"
+    uri = "http://milvus.example:19530"
+
+    def build(**kw):
+        return build_index([src], out, FakeEmbedder(), progress=False, store="milvus", milvus_uri=uri + "/",
+                           milvus_name="laws", **kw)
+
+    first = build()
+    m = load_index(out).manifest
+    assert m["settings"]["milvus"] == {"uri": uri + "/", "name": "laws", "analyzer": "words"}
+    assert m["milvus"]["uri"] == uri and m["milvus"]["collection"] == _collection(first.path, "laws")
+    assert not (first.path / "embeddings.npy").exists() and not (out / "milvus").exists()  # vectors: in Milvus
+    collection = _collection(first.path, "laws")
+    assert milvus.events == [("publish", first.path.name, collection, True), ("close", collection),
+                             ("switch_to", first.path.name, first.path.name),
+                             ("prune_catalog", uri, collection, {first.path.name})]
+    assert not build().rebuilt  # the collection is there
+    milvus.collections.pop(collection)  # dropped on the server: build again
+    milvus.events.clear()
+    second = build()
+    assert second.rebuilt and second.embedded == 6  # its vectors were only in the collection dropped
+    kept = {p.name for p in (out / "builds").iterdir()}
+    assert ("prune_catalog", uri, _collection(second.path, "laws"), kept) in milvus.events
+    assert build(force=True).embedded == 0  # the vectors are read back from the serving build's collection
+    build(force=True)
+    kept = {p.name for p in (out / "builds").iterdir()}
+    assert set(milvus.collections) == {_collection(out / "builds" / b, "laws") for b in kept} - {collection}
+    assert milvus.dropped  # the collections of builds no longer kept were dropped
+
+
+def test_a_milvus_build_that_fails_its_check_leaves_nothing_behind(tmp_path: Path, monkeypatch):
+    from ingest.stores.index_io import current_build
+
+    milvus = _FakeMilvus().install(monkeypatch)
+    src, out = _sources(tmp_path), tmp_path / "index"
+    good = build_index([src], out, FakeEmbedder(), progress=False)
+    milvus.fail_load = True  # the new collection cannot be opened when the build is loaded to be checked
+    with pytest.raises(IndexFault, match="is missing"):
+        build_index([src], out, FakeEmbedder(), progress=False, store="milvus", milvus_uri="http://m:19530")
+    assert current_build(out) == good.path and [p.name for p in (out / "builds").iterdir()] == [good.path.name]
+    assert milvus.collections == {} and len(milvus.dropped) == 1 and milvus.events[0][0] == "close"
+    with pytest.raises(IndexFault, match="is missing"):  # the same, in a Lite file of its own
+        build_index([src], out, FakeEmbedder(), progress=False, store="milvus")
+    assert not list((out / "milvus").glob("*.db"))
+
+
+# -- builds: what the manifest keeps for the next build, and the options a caller gives --------------------------------
+def test_the_settings_and_sources_a_build_records_are_what_the_next_build_compares(tmp_path: Path):
+    import hashlib
+
+    import numpy as np
+
+    from ingest.words import TOKENS_VERSION
+
+    src, out = _sources(tmp_path), tmp_path / "index"
+    build_index([src], out, FakeEmbedder(), progress=False)
+    m = load_index(out).manifest
+    # the keys of an index built by an earlier release: renaming one would call every existing index stale
+    assert m["settings"] == {"spec": "instance:fake-embedder@tests", "faiss": "auto", "max_chars": 380,
+                             "overlap": 40, "tokens": TOKENS_VERSION}
+    text, meta = src / "sample_regulation.txt", src / "sample_regulation.meta.json"
+    digest = hashlib.sha256(hashlib.sha256(text.read_bytes()).hexdigest().encode())
+    digest.update(hashlib.sha256(meta.read_bytes()).hexdigest().encode())
+    assert m["sources"] == [{"name": "sample_regulation.txt", "sha256": digest.hexdigest()}]
+    assert np.load(load_index(out).path / "embeddings.npy").dtype == np.float32  # as the next build reads them
+
+
+def test_an_embedder_named_by_the_caller_is_made_for_documents_and_recorded_by_name(tmp_path: Path, monkeypatch):
+    import ingest.build
+
+    made: list[tuple] = []
+
+    def make(name, job="query"):
+        made.append((name, job))
+        return FakeEmbedder()
+
+    monkeypatch.setattr(ingest.build, "make_embedder", make)
+    src, out = _sources(tmp_path), tmp_path / "index"
+    report = build_index([src], out, "sentence-transformers:some/model", progress=False)
+    assert report.rebuilt and made == [("sentence-transformers:some/model", "documents")]
+    assert load_index(out).manifest["embedder"]["spec"] == "sentence-transformers:some/model"
+    build_index([src], out, "bundled-onnx", progress=False)  # the bundled model under another engine's name
+    assert made[-1] == ("bundled-onnx", "documents")
+    assert load_index(out).manifest["settings"]["spec"] == "bundled"
+
+
+def test_long_articles_are_cut_at_the_length_and_overlap_asked_for(tmp_path: Path):
+    src, out = _sources(tmp_path), tmp_path / "index"
+    cut = build_index([src], out, FakeEmbedder(), progress=False, max_chars=30, overlap=12)
+    loaded = load_index(out)
+    assert cut.chunks == len(loaded.chunks) > cut.articles == 6  # the fixture's articles run to 47 characters
+    assert all(len(c.text) <= 30 for c in loaded.chunks)
+    pairs = [(a, b) for a, b in zip(loaded.chunks, loaded.chunks[1:], strict=False) if a.article_id == b.article_id]
+    overlaps = [a.end - b.start for a, b in pairs]  # characters two consecutive pieces of an article share
+    assert pairs and max(overlaps) > 0 and all(0 <= n <= 12 for n in overlaps)
+    assert loaded.manifest["chunking"] == {"max_chars": 30, "overlap": 12}
+
+
+def test_the_faiss_index_type_asked_for_is_the_one_built(tmp_path: Path):
+    src, out = _sources(tmp_path), tmp_path / "index"
+    build_index([src], out, FakeEmbedder(), progress=False, faiss_factory="HNSW32")
+    m = load_index(out).manifest
+    assert m["faiss"]["factory"] == "HNSW32" and m["settings"]["faiss"] == "HNSW32"
+
+
+def test_an_unknown_store_is_named_with_the_ones_there_are_and_an_up_to_date_build_takes_no_time(tmp_path: Path):
+    src, out = _sources(tmp_path), tmp_path / "index"
+    with pytest.raises(IndexFault) as info:
+        build_index([src], out, FakeEmbedder(), progress=False, store="sqlite")
+    assert str(info.value) == "unknown vector store 'sqlite'; use one of faiss, milvus"
+    build_index([src], out, FakeEmbedder(), progress=False)
+    same = build_index([src], out, FakeEmbedder(), progress=False)
+    assert not same.rebuilt and 0 <= same.seconds < 30
+    assert same.to_json()["seconds"] == round(same.seconds, 1) and same.to_json()["built"] is False
+
+
+def test_a_build_that_fails_its_check_removes_its_folder_and_raises_the_fault(tmp_path: Path, monkeypatch):
+    import ingest.build
+    from ingest.stores.index_io import current_build
+
+    src, out = _sources(tmp_path), tmp_path / "index"
+    good = build_index([src], out, FakeEmbedder(), progress=False)
+
+    def refuse(folder: Path, verify: bool = True):
+        raise IndexFault("the new build does not load")
+
+    monkeypatch.setattr(ingest.build, "load_build", refuse)
+    with pytest.raises(IndexFault, match="the new build does not load"):
+        build_index([src], out, FakeEmbedder(), progress=False, force=True)
+    assert current_build(out) == good.path and [p.name for p in (out / "builds").iterdir()] == [good.path.name]
+
+
+def test_a_large_build_that_fails_keeps_what_it_embedded_and_the_next_build_resumes_there(tmp_path: Path,
+                                                                                          monkeypatch, caplog):
+    import logging
+
+    import numpy as np
+
+    import ingest.build
+
+    # "large" scaled down to the fixture: 2 chunks or more to embed (6 at first, 2 when resumed), embedded 2 at a
+    # time, kept every 2
+    monkeypatch.setattr(ingest.build, "EMBED_BATCH", 2)
+    monkeypatch.setattr(ingest.build, "FLUSH_EVERY", 2)
+    monkeypatch.setattr(ingest.build, "RESUMABLE_FROM", 2)
+    src, out = _sources(tmp_path), tmp_path / "index"
+    with pytest.raises(RuntimeError, match="crashed"):
+        build_index([src], out, FakeEmbedder(fail_after=2), progress=False)  # two batches, then the engine dies
+    emb = FakeEmbedder()
+    with caplog.at_level(logging.INFO, logger="ingest.build"):
+        report = build_index([src], out, emb, progress=False)
+    assert report.rebuilt and report.embedded == 2 and emb.calls == 1  # only the last batch is embedded again
+    assert "resuming a build that was stopped: 4 chunks already embedded" in caplog.text
+    loaded = load_index(out)
+    assert np.allclose(np.load(loaded.path / "embeddings.npy"),
+                       FakeEmbedder().embed_documents([c.embed_text for c in loaded.chunks]))
+    assert not list((out / "embedding-cache").rglob("*.npy"))  # the finished build holds them now
+
+
+def test_a_small_build_that_fails_leaves_no_embeddings_behind(tmp_path: Path, monkeypatch):
+    import ingest.build
+
+    monkeypatch.setattr(ingest.build, "EMBED_BATCH", 2)
+    monkeypatch.setattr(ingest.build, "FLUSH_EVERY", 2)
+    monkeypatch.setattr(ingest.build, "RESUMABLE_FROM", 7)  # one more than the fixture's chunks
+    src, out = _sources(tmp_path), tmp_path / "index"
+    with pytest.raises(RuntimeError, match="crashed"):
+        build_index([src], out, FakeEmbedder(fail_after=2), progress=False)
+    assert not list(out.rglob("*.npy"))  # the index directory is as it was: nothing embedded is kept
+    assert build_index([src], out, FakeEmbedder(), progress=False).embedded == 6  # all of it again
+
+
+def test_the_progress_bar_counts_the_characters_of_the_chunks_to_embed(tmp_path: Path, capsys):
+    src, out = tmp_path / "src", tmp_path / "index"
+    src.mkdir()
+    articles = [f"第{n}条　本条规定第{n}项质量事项的具体要求。" for n in range(1, 65)]  # 64: the bar's threshold
+    (src / "law.txt").write_text("示例省测试条例\n\n" + "\n".join(articles) + "\n", encoding="utf-8")
+    report = build_index([src], out, FakeEmbedder(), progress=True)
+    assert report.chunks == report.embedded == 64
+    total = sum(len(c.embed_text) for c in load_index(out).chunks)
+    assert 1000 < total < 10_000  # shown scaled: "2.63k" for 2630
+    bar = capsys.readouterr().err.strip().split("\r")[-1]
+    assert bar.startswith("embedding 64 chunks: 100%") and f"{total / 1000:.2f}k/{total / 1000:.2f}k" in bar
+    assert "char/s" in bar
+    build_index([src], out, FakeEmbedder(), progress=True, force=True)  # nothing to embed: no bar
+    assert capsys.readouterr().err == ""
+
+
+def test_the_report_of_a_build_and_of_an_up_to_date_one_name_the_documents_skipped(tmp_path: Path):
+    src, out = _sources(tmp_path), tmp_path / "index"
+    (src / "decision.md").write_text("# 关于某事的决定\n\n<!-- INFO END -->\n\n一、某事。\n", encoding="utf-8")
+    skipped = [{"source": "decision.md", "reason": "no articles (第X条): a decision or resolution (numbered items "
+                                                   "or prose), not a regulation with articles"}]
+    built = build_index([src], out, FakeEmbedder(), progress=False)
+    same = build_index([src], out, FakeEmbedder(), progress=False)
+    for report, was_built, embedded in ((built, True, 6), (same, False, 0)):
+        j = report.to_json()
+        assert j == {"built": was_built, "path": str(built.path), "documents": 2, "regulations": 1, "articles": 6,
+                     "chunks": 6, "embedded": embedded, "seconds": round(report.seconds, 1), "skipped": skipped}
+        assert json.loads(json.dumps(j, ensure_ascii=False)) == j  # what `python -m ingest build --json` prints
+
+
+def test_the_command_line_is_told_what_was_built_and_when_nothing_was(tmp_path: Path, caplog):
+    import logging
+    import re
+
+    src, out = _sources(tmp_path), tmp_path / "index"
+    with caplog.at_level(logging.INFO, logger="ingest.build"):  # `python -m ingest build` shows these lines
+        built = build_index([src], out, FakeEmbedder(), progress=False)
+        build_index([src], out, FakeEmbedder(), progress=False)
+    first, second = [r.getMessage() for r in caplog.records if r.name == "ingest.build"]
+    assert re.fullmatch(re.escape(f"built {built.path}: 1 regulations, 6 articles, 6 chunks (6 embedded) in ")
+                        + r"\d+\.\d s", first)
+    assert second == f"index at {out} is up to date; nothing to rebuild"
+
+
+def test_vectors_of_another_model_or_size_are_never_reused_nor_resumed_from(tmp_path: Path, monkeypatch):
+    import ingest.build
+
+    src, out = _sources(tmp_path), tmp_path / "index"
+    build_index([src], out, FakeEmbedder(), progress=False)
+    # the same model name, vectors of another size (a model swapped under its name): embedded again, not reused
+    resized = build_index([src], out, FakeEmbedder(dim=32), progress=False, force=True)
+    assert resized.embedded == 6 and load_index(out).store.dim == 32
+    # what a failed large build of one model embedded is not taken up by a build with another model
+    monkeypatch.setattr(ingest.build, "EMBED_BATCH", 2)
+    monkeypatch.setattr(ingest.build, "RESUMABLE_FROM", 2)
+    with pytest.raises(RuntimeError, match="crashed"):
+        build_index([src], out, FakeEmbedder("model-a@tests", fail_after=2), progress=False)
+    assert build_index([src], out, FakeEmbedder("model-b@tests"), progress=False).embedded == 6
+
+
+def test_a_build_keeps_the_serving_build_and_the_one_before_it_by_default(damaged: Path):
+    from ingest.stores.index_io import current_build, prune_builds, switch_current
+
+    serving = current_build(damaged)
+    builds = damaged / "builds"
+    for name in ("00000000-000000-aaaaaaaa", "00000000-000001-aaaaaaaa", "99999999-999999-zzzzzzzz"):
+        shutil.copytree(serving, builds / name)
+    switch_current(damaged, builds / "99999999-999999-zzzzzzzz")
+    assert prune_builds(damaged) == {serving.name, "99999999-999999-zzzzzzzz"}  # the newest two of four
+    assert {p.name for p in builds.iterdir()} == {serving.name, "99999999-999999-zzzzzzzz"}

@@ -655,3 +655,138 @@ def test_more_than_nine_rolled_files_are_read_oldest_first(tmp_path: Path):
     assert len(names) == 15 and names[:2] == ["feedback-14.jsonl", "feedback-13.jsonl"]  # by number, not by text
     questions = [r["question"] for r in log.read()]
     assert questions == sorted(questions) and questions[-1] == "问题39"
+
+
+def test_a_pool_runs_as_many_searches_at_once_as_its_limit_whatever_the_cores():
+    import asyncio
+    import threading
+
+    from retrieval.serving.admission import SearchPool
+
+    limit = 40  # more than any default thread count of a ThreadPoolExecutor (min(32, cores + 4))
+    pool = SearchPool(limit=limit)
+    together = threading.Barrier(limit, timeout=10)  # each search waits until all of them are running
+
+    async def scenario():
+        return await asyncio.gather(*(pool.run(together.wait) for _ in range(limit)))
+
+    try:
+        arrived = asyncio.run(scenario())
+    finally:
+        together.abort()
+        pool.shutdown()
+    assert sorted(arrived) == list(range(limit))  # no admitted search waited for another one to finish
+
+
+def test_shutting_the_pool_down_does_not_wait_for_a_running_search():
+    import asyncio
+    import threading
+    import time
+
+    from retrieval.serving.admission import SearchPool
+
+    pool = SearchPool(limit=2)
+    started, finish = threading.Event(), threading.Event()
+
+    def search() -> str:
+        started.set()
+        finish.wait(3)
+        return "done"
+
+    async def scenario():
+        running = asyncio.ensure_future(pool.run(search))
+        assert await asyncio.to_thread(started.wait, 10)
+        t0 = time.monotonic()
+        pool.shutdown()
+        took = time.monotonic() - t0
+        finish.set()
+        assert await running == "done"  # the search that was running ends normally
+        with pytest.raises(RuntimeError):  # nothing new is started after shutdown ...
+            await pool.run(search)
+        return took
+
+    took = asyncio.run(scenario())
+    assert took < 2, f"shutdown waited {took:.1f} s for the running search"
+    assert pool.stats()["in_flight"] == 0  # ... and a refused start holds no slot
+
+
+# -- the feedback logs: what a caller and an operator read -------------------------------------------------------
+@pytest.mark.parametrize(("kind", "vote", "message"), [
+    ("like", "up", "kind must be one of answer, no_answer, abstained"),
+    ("answer", None, "a vote is up or down, and only abstained events have none"),
+    ("abstained", "up", "a vote is up or down, and only abstained events have none"),
+    ("answer", "meh", "vote must be up or down"),
+])
+def test_an_event_outside_the_format_is_refused_with_what_the_format_allows(kind, vote, message):
+    from retrieval.serving.feedback import event
+
+    with pytest.raises(ValueError) as info:
+        event(kind, "问题", "b1", vote=vote)
+    assert str(info.value) == message
+
+
+def test_the_abstentions_are_written_beside_the_votes_and_read_after_them(tmp_path: Path):
+    from retrieval.serving.feedback import FeedbackLog, read_all
+
+    votes = FeedbackLog(tmp_path, max_bytes=10_000, keep=2)
+    abstained = votes.beside("abstained")
+    assert (abstained.path.name, abstained.max_bytes, abstained.keep) == ("abstained.jsonl", 10_000, 2)
+    abstained.record("abstained", "先弃权", "b1")
+    votes.record("answer", "后投票", "b1", vote="up")
+    assert sorted(p.name for p in tmp_path.glob("*.jsonl")) == ["abstained.jsonl", "feedback.jsonl"]
+    assert [(r["kind"], r["question"]) for r in read_all(tmp_path)] == [("answer", "后投票"), ("abstained", "先弃权")]
+
+
+def test_a_file_rolls_only_when_a_line_would_take_it_past_its_limit(tmp_path: Path):
+    from retrieval.serving.feedback import FeedbackLog, event, json_line
+
+    record = event("abstained", "问题", "b1")
+    size = len(json_line(record))
+    log = FeedbackLog(tmp_path, max_bytes=2 * size, keep=3)
+    log.append(record)
+    log.append(record)  # exactly at the limit: still one file
+    assert [p.name for p in log.files()] == ["feedback.jsonl"] and log.path.stat().st_size == 2 * size
+    log.append(record)  # past it: rolled
+    assert [p.name for p in log.files()] == ["feedback-1.jsonl", "feedback.jsonl"]
+
+
+def test_a_log_file_is_readable_by_all_and_writable_by_its_owner_only(tmp_path: Path):
+    import os
+
+    from retrieval.serving.feedback import FeedbackLog
+
+    old = os.umask(0)  # the mode the log asks for, not the one the process's umask leaves of it
+    try:
+        FeedbackLog(tmp_path).record("abstained", "问题", "b1")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "feedback.jsonl").stat().st_mode & 0o777 == 0o644
+
+
+def test_blank_lines_are_passed_over_and_a_damaged_line_is_named_by_file_and_line(tmp_path: Path, caplog):
+    import logging
+
+    from retrieval.serving.feedback import FeedbackLog
+
+    log = FeedbackLog(tmp_path)
+    log.record("abstained", "一", "b1")
+    with log.path.open("a", encoding="utf-8") as f:
+        f.write('\n   \n{"question": "torn\n')
+    log.record("abstained", "二", "b1")
+    with caplog.at_level(logging.WARNING, logger="retrieval.serving.feedback"):
+        assert [r["question"] for r in log.read()] == ["一", "二"]
+    assert [r.getMessage() for r in caplog.records] == [f"{log.path}:4 is not JSON; skipped"]
+
+
+def test_a_failed_write_is_logged_with_the_file_and_the_reason(tmp_path: Path, caplog):
+    import logging
+
+    from retrieval.serving.feedback import FeedbackLog
+
+    blocked = tmp_path / "file"
+    blocked.write_text("x", encoding="utf-8")
+    log = FeedbackLog(blocked / "feedback")
+    with caplog.at_level(logging.WARNING, logger="retrieval.serving.feedback"):
+        log.record("abstained", "问题", "b1")
+    [message] = [r.getMessage() for r in caplog.records]
+    assert message.startswith(f"could not write feedback to {log.path}: [Errno 20] Not a directory")
