@@ -291,12 +291,16 @@ def test_the_async_paths_run_in_a_pool_slot(fake):
 
 
 def test_every_setting_is_read_from_the_environment():
+    from ingest.errors import RegQAError
+
     env = {"REGQA_MAX_INFLIGHT": "3", "REGQA_BATCH_MAX": "8", "REGQA_BATCH_WAIT_MS": "0",
-           "REGQA_EMBED_WORKERS": "4", "REGQA_CACHE_ENTRIES": "7", "REGQA_CACHE_MB": "2"}
-    assert ServingSettings.from_env(env) == ServingSettings(3, 8, 0.0, 4, 7, 2 * 2**20)
+           "REGQA_EMBED_WORKERS": "4", "REGQA_CACHE_ENTRIES": "7", "REGQA_CACHE_MB": "2", "REGQA_SEARCH_WORKERS": "5"}
+    assert ServingSettings.from_env(env) == ServingSettings(3, 8, 0.0, 4, 7, 2 * 2**20, search_workers=5)
+    with pytest.raises(RegQAError, match="REGQA_SEARCH_WORKERS must be at least 1"):
+        ServingSettings.from_env({"REGQA_SEARCH_WORKERS": "0"})
     assert ServingSettings.from_env({"REGQA_BATCH_MAX": " "}) == ServingSettings()
     defaults = ServingSettings()
-    assert (defaults.max_inflight, defaults.batch_max, defaults.embed_workers) == (64, 32, 2)
+    assert (defaults.max_inflight, defaults.batch_max, defaults.embed_workers, defaults.search_workers) == (64, 32, 2, 4)
     assert (defaults.cache_entries, defaults.cache_bytes, defaults.batch_wait_s) == (2048, 16 * 2**20, 0.003)
     for name, raw, words in (("REGQA_BATCH_MAX", "0", "at least 1"), ("REGQA_EMBED_WORKERS", "1.5", "a number"),
                              ("REGQA_BATCH_WAIT_MS", "-1", "at least 0"), ("REGQA_CACHE_MB", "x", "not 'x'")):
@@ -313,8 +317,10 @@ def test_every_setting_is_read_from_the_environment():
 
 
 def test_the_service_is_built_from_its_settings(fake):
-    service = SearchService(lambda: None, ServingSettings(max_inflight=3, cache_entries=9, cache_bytes=1234))
+    service = SearchService(lambda: None, ServingSettings(max_inflight=3, cache_entries=9, cache_bytes=1234,
+                                                          search_workers=2))
     assert (service.pool.limit, service.cache.max_entries, service.cache.max_bytes) == (3, 9, 1234)
+    assert service.pool.workers == 2
     assert service.feedback is None
     assert SearchService(lambda: None).pool.limit == 64
 
@@ -657,14 +663,14 @@ def test_more_than_nine_rolled_files_are_read_oldest_first(tmp_path: Path):
     assert questions == sorted(questions) and questions[-1] == "问题39"
 
 
-def test_a_pool_runs_as_many_searches_at_once_as_its_limit_whatever_the_cores():
+def test_a_pool_runs_as_many_searches_at_once_as_its_workers_whatever_the_cores():
     import asyncio
     import threading
 
     from retrieval.serving.admission import SearchPool
 
     limit = 40  # more than any default thread count of a ThreadPoolExecutor (min(32, cores + 4))
-    pool = SearchPool(limit=limit)
+    pool = SearchPool(limit=limit, workers=limit)
     together = threading.Barrier(limit, timeout=10)  # each search waits until all of them are running
 
     async def scenario():
@@ -676,6 +682,50 @@ def test_a_pool_runs_as_many_searches_at_once_as_its_limit_whatever_the_cores():
         together.abort()
         pool.shutdown()
     assert sorted(arrived) == list(range(limit))  # no admitted search waited for another one to finish
+
+
+def test_searches_beyond_the_workers_wait_their_turn_in_arrival_order_and_beyond_the_limit_are_refused():
+    import asyncio
+    import threading
+    import time
+
+    from ingest.errors import ServiceBusy
+    from retrieval.serving.admission import DEFAULT_WORKERS, SearchPool
+
+    assert SearchPool().workers == DEFAULT_WORKERS and SearchPool(limit=2).workers == 2  # never more than the limit
+    with pytest.raises(ValueError, match="at least one worker"):
+        SearchPool(workers=0)
+    pool = SearchPool(limit=6, workers=2)
+    lock = threading.Lock()
+    running, most, started = 0, 0, []
+
+    def search(i: int) -> int:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+            started.append(i)
+        time.sleep(0.05)
+        with lock:
+            running -= 1
+        return i
+
+    async def scenario():
+        waiting = []
+        for i in range(6):
+            waiting.append(asyncio.ensure_future(pool.run(search, i)))
+            await asyncio.sleep(0)  # submitted one after the other
+        with pytest.raises(ServiceBusy):  # the seventh finds the six slots taken, running or waiting
+            await pool.run(search, 6)
+        return await asyncio.gather(*waiting)
+
+    try:
+        answered = asyncio.run(scenario())
+    finally:
+        pool.shutdown()
+    assert answered == list(range(6)) and most == 2
+    assert started == list(range(6))  # first come, first served
+    assert pool.stats() == {"in_flight": 0, "limit": 6, "admitted": 6, "refused": 1}
 
 
 def test_shutting_the_pool_down_does_not_wait_for_a_running_search():

@@ -73,6 +73,17 @@ def test_a_filter_returns_only_the_chosen_regulations(corpus, factory: str):
     assert ((ids >= 0).sum(axis=1) <= 80).all() and (ids[ids >= 0] % 50 == 0).all()
 
 
+def test_a_narrow_filter_on_hnsw_finds_what_exact_search_finds(corpus):
+    """A graph walk meets few rows of a filter that allows 2 % of them; the narrow filter is searched exactly."""
+    vectors, regulations = corpus
+    hnsw, flat = build_store(vectors, regulations, "HNSW16"), build_store(vectors, regulations, "Flat")
+    for k in (10, 80):  # 80: every row of "small"
+        h_scores, h_ids = hnsw.search(vectors[:5], k, {"small"})
+        f_scores, f_ids = flat.search(vectors[:5], k, {"small"})
+        assert np.array_equal(h_ids, f_ids) and (h_ids >= 0).all()
+        np.testing.assert_allclose(h_scores, f_scores, atol=1e-5)
+
+
 def test_a_filter_naming_no_stored_regulation_finds_nothing(corpus):
     vectors, regulations = corpus
     _, ids = build_store(vectors, regulations, "Flat").search(vectors[:2], 5, {"nowhere"})

@@ -32,7 +32,7 @@ from typing import Any, Protocol
 
 from ingest.errors import QueryError, RegQAError
 from retrieval.filters import filtered, names_of
-from retrieval.serving.admission import DEFAULT_LIMIT, SearchPool
+from retrieval.serving.admission import DEFAULT_LIMIT, DEFAULT_WORKERS, SearchPool
 from retrieval.serving.answer_cache import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, AnswerCache, cache_key
 from retrieval.serving.batcher import DEFAULT_MAX_BATCH, DEFAULT_MAX_WAIT_S, BatchingEmbedder
 from retrieval.serving.feedback import ABSTAINED, FeedbackLog
@@ -55,6 +55,7 @@ class ServingSettings:
     cache_entries: int = DEFAULT_MAX_ENTRIES
     cache_bytes: int = DEFAULT_MAX_BYTES
     feedback_per_minute: float = DEFAULT_FEEDBACK_PER_MINUTE
+    search_workers: int = DEFAULT_WORKERS  # of the max_inflight admitted searches, how many run at once
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> ServingSettings:
@@ -75,6 +76,7 @@ class ServingSettings:
 
         return cls(
             max_inflight=number("REGQA_MAX_INFLIGHT", DEFAULT_LIMIT, 1),
+            search_workers=number("REGQA_SEARCH_WORKERS", DEFAULT_WORKERS, 1),
             batch_max=number("REGQA_BATCH_MAX", DEFAULT_MAX_BATCH, 1),
             batch_wait_s=number("REGQA_BATCH_WAIT_MS", DEFAULT_MAX_WAIT_S * 1000, 0, float) / 1000,
             embed_workers=number("REGQA_EMBED_WORKERS", 2, 1),
@@ -138,7 +140,7 @@ class SearchService:
         self.abstentions = feedback.beside(ABSTAINED) if feedback is not None else None
         self._abstained_seen: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._abstained_lock = threading.Lock()
-        self.pool = SearchPool(self.settings.max_inflight)
+        self.pool = SearchPool(self.settings.max_inflight, workers=self.settings.search_workers)
         self.cache = AnswerCache(self.settings.cache_entries, self.settings.cache_bytes)
 
     def search(self, question: Any, k: int, mode: str | None = None,
