@@ -2,8 +2,8 @@
 
 run:       [--index DIR] --questions FILE [--mode hybrid|dense|lexical|all] [-k K] [--json] [--report DIR]
            [--fail-under METRIC=VALUE ...] [--part dev|test] [--no-history]
-calibrate: [--index DIR] --questions FILE (the development split) [--json] [--min-abstain X]
-           [--max-false-abstain Y] [--cache FILE] [--save]
+calibrate: [--index DIR] --questions FILE (the development split; repeatable) [--answerable FILE]
+           [--narrow FILE] [--json] [--min-abstain X] [--max-false-abstain Y] [--cache FILE] [--save [--if-stale]]
 feedback:  [--dir DIR] [--out FILE] [--json]  (the feedback log as candidate question rows, for review)
 """
 
@@ -65,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--answerable", type=Path, action="append", default=[], metavar="FILE",
                    help="also the answerable questions of this file (repeatable): a question set written for a "
                         "smaller corpus, whose unanswerable ones a library may answer")
+    c.add_argument("--narrow", type=Path, action="append", default=[], metavar="FILE",
+                   help="also fit the rule for narrow searches (a few regulations chosen) on this file's questions, "
+                        "each searched within the regulations the file's answers lie in (repeatable)")
     c.add_argument("--min-abstain", type=float, default=0.90, help="required abstain accuracy (default 0.90)")
     c.add_argument("--max-false-abstain", type=float, default=0.03,
                    help="allowed false-abstain rate (default 0.03)")
@@ -188,7 +191,7 @@ def _calibrate(args: argparse.Namespace, progress: bool | None) -> int:
     from eval.calibrate import calibrate, calibrate_and_save
 
     options = dict(min_abstain=args.min_abstain, max_false_abstain=args.max_false_abstain, cache=args.cache,
-                   progress=progress, answerable=args.answerable)
+                   progress=progress, answerable=args.answerable, narrow=args.narrow)
     if args.save:
         result = calibrate_and_save(index_dir(args.index), args.questions, only_if_stale=args.if_stale, **options)
         if result is None:
@@ -203,6 +206,9 @@ def _calibrate(args: argparse.Namespace, progress: bool | None) -> int:
         print(f"dense weight     {best['dense_weight']}")
         print(f"abstain rule     {best['abstain_rule']}")
         print(f"dev metrics      {best['metrics']}")
+        if "narrow_rule" in best:
+            print(f"narrow rule      {best['narrow_rule']}")
+            print(f"narrow metrics   {best['narrow_metrics']}")
         print(f"feasible         {result['feasible']}")
         print("ranking per weight:")
         for row in result["grid"]:

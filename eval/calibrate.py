@@ -248,23 +248,55 @@ def read_question_files(paths: Path | str | Sequence[Path | str], catalogue: Cat
     return questions
 
 
+def narrow_questions(retriever, paths: Sequence[Path | str],
+                     catalogue: Catalogue) -> tuple[list[Question], dict[str, list[str] | None]]:
+    """The questions of each `narrow` file, each to be searched only within the regulations the file's answers
+    lie in (the versions in force of them), as a user who chose those regulations searches: their ids marked
+    `@narrow`, and each one's filter. A file without answers names no regulations and is refused."""
+    import dataclasses
+
+    from retrieval.versions.in_force import regulation_filter
+
+    questions: list[Question] = []
+    within: dict[str, list[str] | None] = {}
+    for f in _files(paths):
+        found = read_questions(f, catalogue)
+        titles = sorted({g.title for q in found for g in q.relevant})
+        if not titles:
+            raise QuestionFileError(f"{f}: no question has an answer, so no regulation to search within")
+        chosen = regulation_filter(retriever.index, regulations=titles)
+        for q in found:
+            marked = dataclasses.replace(q, id=f"{q.id}@narrow")
+            if marked.id in within:
+                raise QuestionFileError(f"{f}: the id {q.id!r} is given twice")
+            questions.append(marked)
+            within[marked.id] = chosen
+    return questions, within
+
+
 def questions_digest(paths: Path | str | Sequence[Path | str],
-                     answerable: Sequence[Path | str] = ()) -> tuple[str, str]:
+                     answerable: Sequence[Path | str] = (), narrow: Sequence[Path | str] = ()) -> tuple[str, str]:
     """(name, sha256) the manifest records: a file's own, or for several files their names joined by " + "
-    (`dev.jsonl (answerable)` for an answerable-only one) and the sha256 of those names and the files' digests."""
+    (`dev.jsonl (answerable)` for an answerable-only one, `dev.jsonl (narrow)` for one searched within its own
+    regulations) and the sha256 of those names and the files' digests."""
     from ingest.stores.index_io import sha256_file
 
     files = _files(paths)
-    if len(files) == 1 and not answerable:
+    if len(files) == 1 and not answerable and not narrow:
         return files[0].name, sha256_file(files[0])
-    names = [(f.name, f) for f in files] + [(f"{f.name} (answerable)", f) for f in _files(answerable)]
+    names = ([(f.name, f) for f in files] + [(f"{f.name} (answerable)", f) for f in _files(answerable)]
+             + [(f"{f.name} (narrow)", f) for f in _files(narrow)])
     joined = "".join(f"{name}\t{sha256_file(f)}\n" for name, f in names)
     return " + ".join(name for name, _ in names), hashlib.sha256(joined.encode("utf-8")).hexdigest()
 
 
 def calibrate(index_dir: Path | str, questions_path: Path | str | Sequence[Path | str], min_abstain: float = 0.90,
               max_false_abstain: float = 0.03, cache: Path | None = None, weights: Sequence[float] = WEIGHTS,
-              progress: bool | None = None, retriever=None, answerable: Sequence[Path | str] = ()) -> dict[str, Any]:
+              progress: bool | None = None, retriever=None, answerable: Sequence[Path | str] = (),
+              narrow: Sequence[Path | str] = ()) -> dict[str, Any]:
+    """The weight and abstain rule for an index (see the module's docstring). With `narrow` files, also the rule
+    for narrow searches (retrieval/settings.py), fitted at the same weight on their questions searched within
+    their own regulations (`narrow_questions`)."""
     if retriever is None:
         from retrieval.retriever import Retriever
 
@@ -288,7 +320,7 @@ def calibrate(index_dir: Path | str, questions_path: Path | str | Sequence[Path 
     best = {"dense_weight": chosen.weight, "abstain_rule": asdict(choice["rule"]), "feasible": choice["feasible"],
             **{m: chosen.metrics[m] for m in RANKING}, "abstain_accuracy": choice["abstain_accuracy"],
             "false_abstain_rate": choice["false_abstain_rate"]}
-    return {
+    result = {
         "questions": len(questions),
         "constraints": {"min_abstain_accuracy": min_abstain, "max_false_abstain_rate": max_false_abstain},
         "feasible": best["feasible"],
@@ -297,11 +329,22 @@ def calibrate(index_dir: Path | str, questions_path: Path | str | Sequence[Path 
                                                   "abstain_accuracy", "false_abstain_rate")}},
         "grid": grid,
     }
+    if narrow:
+        nq, nwithin = narrow_questions(searcher, narrow, Catalogue.from_index(searcher.index))
+        nrun = collect(searcher, nq, chosen.weight, progress, nwithin)
+        nchoice = abstain_grid(nrun, min_abstain, max_false_abstain)
+        result["feasible"] = result["feasible"] and nchoice["feasible"]
+        result["best"]["narrow_rule"] = asdict(nchoice["rule"])
+        result["best"]["narrow_metrics"] = {**{m: nrun.metrics[m] for m in RANKING},
+                                            "abstain_accuracy": nchoice["abstain_accuracy"],
+                                            "false_abstain_rate": nchoice["false_abstain_rate"]}
+        result["narrow_questions"] = len(nq)
+    return result
 
 
 def calibrate_and_save(index_dir: Path | str, questions_path: Path | str | Sequence[Path | str],
                        only_if_stale: bool = False, answerable: Sequence[Path | str] = (),
-                       **options: Any) -> dict[str, Any] | None:
+                       narrow: Sequence[Path | str] = (), **options: Any) -> dict[str, Any] | None:
     """Calibrate on a corpus's development questions and store the result in the index's manifest, where
     every Retriever that loads the index finds it. With only_if_stale, nothing is done (None is returned)
     when the serving build was already calibrated on these very questions and with the same glossary (the
@@ -310,16 +353,20 @@ def calibrate_and_save(index_dir: Path | str, questions_path: Path | str | Seque
     from retrieval.glossary import glossary_digest
     from retrieval.settings import MANIFEST_KEY
 
-    name, digest = questions_digest(questions_path, answerable)
+    name, digest = questions_digest(questions_path, answerable, narrow)
     glossary = glossary_digest()
     stored = (read_manifest(Path(index_dir), verify=False) or {}).get(MANIFEST_KEY) or {}
     done = stored.get("calibrated_on") or {}
     if only_if_stale and done.get("sha256") == digest and done.get("glossary_sha256") == glossary:
         return None
-    result = calibrate(index_dir, questions_path, answerable=answerable, **options)
+    result = calibrate(index_dir, questions_path, answerable=answerable, narrow=narrow, **options)
     best = result["best"]
+    narrow_part = {"narrow_rule": best["narrow_rule"]} if "narrow_rule" in best else {}
+    done = {"questions": name, "count": result["questions"], "sha256": digest, "glossary_sha256": glossary,
+            "dev_metrics": best["metrics"]}
+    if "narrow_metrics" in best:
+        done["narrow_count"], done["narrow_metrics"] = result["narrow_questions"], best["narrow_metrics"]
     record_in_manifest(Path(index_dir), MANIFEST_KEY, {
-        "dense_weight": best["dense_weight"], "abstain_rule": best["abstain_rule"],
-        "calibrated_on": {"questions": name, "count": result["questions"], "sha256": digest,
-                          "glossary_sha256": glossary, "dev_metrics": best["metrics"]}})
+        "dense_weight": best["dense_weight"], "abstain_rule": best["abstain_rule"], **narrow_part,
+        "calibrated_on": done})
     return result

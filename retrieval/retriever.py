@@ -26,7 +26,7 @@ from ingest.schema import Article, Regulation
 from ingest.stores.index_io import LoadedIndex, current_build, load_index, read_manifest
 from ingest.stores.row_filter import RowFilter
 from ingest.words import normalise, to_simplified, warm_up, words
-from retrieval.abstain import Evidence, coverage
+from retrieval.abstain import AbstainRule, Evidence, coverage
 from retrieval.answer_kind import judge
 from retrieval.dense import dense_scores
 from retrieval.filters import Facets, newest
@@ -208,7 +208,8 @@ class Retriever:
         ranked = self._apply_reference(ref, ranked, allowed)
         top = ranked[:k]
         refusal = self._refusal(q, ref, top)
-        abstained = refusal is not None or self._abstain(top, dense, qwords, qvec, mode, use)
+        rule = use.rule_for(None if allowed is None else int(np.count_nonzero(allowed)))
+        abstained = refusal is not None or self._abstain(top, dense, qwords, qvec, mode, rule)
         results = tuple(self._result(s, q, qwords) for s in top)
         verdict = judge(q, [r.article.text for r in results], abstained)
         return SearchResponse(query=q, abstained=abstained, results=results, mode=mode, words=tuple(qwords),
@@ -316,14 +317,14 @@ class Retriever:
         return None
 
     def _abstain(self, top: list[Scored], dense: dict[int, tuple[float, int]], qwords: list[str],
-                 qvec: np.ndarray | None, mode: str, settings: SearchSettings) -> bool:
+                 qvec: np.ndarray | None, mode: str, rule: AbstainRule) -> bool:
         if not top:
             return True
         if "reference" in top[0].found_by:
             return False
         if qvec is None:  # lexical mode: words are all the evidence there is; NaN (another script) is none
-            return not coverage(qwords, self._norm_text[top[0].article]) >= settings.abstain_rule.min_coverage
-        return settings.abstain_rule.abstain(self.evidence(top[0].article, dense, qwords, qvec))
+            return not coverage(qwords, self._norm_text[top[0].article]) >= rule.min_coverage
+        return rule.abstain(self.evidence(top[0].article, dense, qwords, qvec))
 
     def evidence(self, best: int, dense: dict[int, tuple[float, int]], qwords: list[str],
                  qvec: np.ndarray) -> Evidence:

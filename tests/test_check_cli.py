@@ -132,8 +132,7 @@ def test_a_library_folder_is_read_as_a_build_reads_it(tmp_path):
     """`--source` on a library's root (laws in subfolders, one in 8 files, versions by date): the citations a draft
     makes of national laws are found in the folders below it, and the 民法典 is one law numbered through its
     parts (before, only the files directly in the folder given were read: nothing here)."""
-    from tests.library_sample import (CIVIL_CODE_PARTS, METROLOGY_2018, METROLOGY_2022, PRODUCT_QUALITY,
-                                      extract_sample)
+    from tests.library_sample import CIVIL_CODE_PARTS, METROLOGY_2018, METROLOGY_2022, PRODUCT_QUALITY, extract_sample
 
     parts = tuple(f"民法典/{p}.md" for p in CIVIL_CODE_PARTS)
     root = extract_sample(tmp_path, (PRODUCT_QUALITY, METROLOGY_2018, METROLOGY_2022, "db.sqlite3", *parts))

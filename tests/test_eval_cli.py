@@ -199,3 +199,44 @@ def test_calibrate_takes_only_the_answerable_questions_of_an_answerable_file(sam
     assert json.loads(capsys.readouterr().out)["questions"] == 4  # u2 and the 3 answerable; not u1
     done = read_manifest(index, verify=False)["search"]["calibrated_on"]
     assert done["questions"] == "junk.jsonl + questions.jsonl (answerable)" and done["count"] == 4
+
+
+def test_calibrate_fits_a_rule_for_narrow_searches_and_a_retriever_uses_it_only_there(sample_index, questions,
+                                                                                        tmp_path, capsys):
+    """`--narrow dev.jsonl`: the set is also searched within the regulations its answers lie in, as a user who
+    chose them searches, and a rule of its own is fitted for such searches; the manifest keeps it and says so."""
+    from ingest.stores.index_io import read_manifest
+    from retrieval.abstain import AbstainRule
+    from retrieval.retriever import Retriever
+    from retrieval.settings import NARROW_ARTICLES, SearchSettings
+
+    junk, index = _junk_and_index(sample_index, tmp_path)
+    assert main(["calibrate", "--index", str(index), "--questions", str(junk), "--answerable", str(questions),
+                 "--narrow", str(questions), "--json", "--no-progress", "--save"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["questions"] == 4 and out["narrow_questions"] == 4  # all of the narrow file, u1 included
+    assert set(out["best"]["narrow_rule"]) == set(out["best"]["abstain_rule"])
+    assert 0.0 <= out["best"]["narrow_metrics"]["false_abstain_rate"] <= 1.0
+    stored = read_manifest(index, verify=False)["search"]
+    assert stored["narrow_rule"] == out["best"]["narrow_rule"]
+    assert stored["calibrated_on"]["questions"] == ("junk.jsonl + questions.jsonl (answerable) + "
+                                                   "questions.jsonl (narrow)")
+    assert stored["calibrated_on"]["narrow_count"] == 4
+    retriever = Retriever(index)
+    assert retriever.settings.narrow_rule == AbstainRule(**stored["narrow_rule"])
+    # A file whose questions have no answer names no regulation to search within.
+    assert main(["calibrate", "--index", str(index), "--questions", str(questions), "--narrow", str(junk),
+                 "--no-progress"]) == 2
+    assert "no question has an answer" in capsys.readouterr().err
+
+    # The narrow rule decides a filtered search of a few regulations; an unfiltered one keeps the main rule.
+    always, never = AbstainRule(2.0, 2.0, 1.0, 2.0), AbstainRule(-1.0, -1.0, 0.0, -1.0)
+    settings = SearchSettings(0.5, always, never)
+    question = "企业要不要配备专职质量管理人员？"
+    assert retriever.search(question, k=3, settings=settings).abstained
+    assert not retriever.search(question, k=3, settings=settings, regulations=[TITLE]).abstained
+    assert retriever.search(question, k=3, settings=SearchSettings(0.5, always), regulations=[TITLE]).abstained
+    assert settings.rule_for(None) is always and settings.rule_for(NARROW_ARTICLES) is never
+    assert settings.rule_for(NARROW_ARTICLES + 1) is always
+    assert SearchSettings.from_manifest({"search": settings.to_json()}) == settings
+    assert "narrow_rule" not in SearchSettings(0.5, always).to_json()

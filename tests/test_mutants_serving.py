@@ -300,7 +300,8 @@ def test_every_setting_is_read_from_the_environment():
         ServingSettings.from_env({"REGQA_SEARCH_WORKERS": "0"})
     assert ServingSettings.from_env({"REGQA_BATCH_MAX": " "}) == ServingSettings()
     defaults = ServingSettings()
-    assert (defaults.max_inflight, defaults.batch_max, defaults.embed_workers, defaults.search_workers) == (64, 32, 2, 4)
+    assert (defaults.max_inflight, defaults.batch_max, defaults.embed_workers) == (64, 32, 2)
+    assert defaults.search_workers == 4
     assert (defaults.cache_entries, defaults.cache_bytes, defaults.batch_wait_s) == (2048, 16 * 2**20, 0.003)
     for name, raw, words in (("REGQA_BATCH_MAX", "0", "at least 1"), ("REGQA_EMBED_WORKERS", "1.5", "a number"),
                              ("REGQA_BATCH_WAIT_MS", "-1", "at least 0"), ("REGQA_CACHE_MB", "x", "not 'x'")):

@@ -152,7 +152,8 @@ def test_eval_run_searches_within_the_regulations_given(retriever, tmp_path):
     from it, so an article of the other regulation can no longer be found."""
     from eval.runner import evaluate_file
 
-    rows = [{"id": "cqo", "question": "首席质量官制度", "relevant": [{"title": "杭州市质量促进办法", "article": "第十二条"}]}]
+    rows = [{"id": "cqo", "question": "首席质量官制度",
+             "relevant": [{"title": "杭州市质量促进办法", "article": "第十二条"}]}]
     path = tmp_path / "q.jsonl"
     path.write_text(json.dumps(rows[0], ensure_ascii=False) + "\n", encoding="utf-8")
     hangzhou = evaluate_file(None, path, retriever=retriever, regulations=["杭州办法"])["hybrid"]
