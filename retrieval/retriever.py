@@ -10,8 +10,10 @@ from __future__ import annotations
 import copy
 import functools
 import logging
+import os
 import re
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -23,7 +25,7 @@ from ingest.embed import Embedder, make_embedder
 from ingest.errors import EmbedderError, IndexFault, QueryError
 from ingest.paths import index_dir
 from ingest.schema import Article, Regulation
-from ingest.stores.index_io import LoadedIndex, current_build, load_index, read_manifest
+from ingest.stores.index_io import CURRENT, LoadedIndex, current_build, load_index, read_manifest
 from ingest.stores.row_filter import RowFilter
 from ingest.words import normalise, to_simplified, warm_up, words
 from retrieval.abstain import AbstainRule, Evidence, coverage
@@ -54,12 +56,25 @@ def _related_tuple(index: LoadedIndex, maps: IndexMaps, article_id: str, k: int,
 _ARTICLE_LIKE_RE = re.compile(r"第\s*-?\s*[0-9〇零一二三四五六七八九十百千两]{1,9}\s*条|\b(?:article|art\.?)\s*-?\d+\b")
 
 MAX_K = 50
+FILTERS_KEPT = 16  # filters whose regulation ids are kept worked out (see regulation_ids)
 CANDIDATES = 100  # chunks taken from each retriever before fusion
 # A regulation named in the question ranks its articles first. 0.15 sufficed with dense weight 0.75; with the
 # glossary the calibrated weight fell to 0.45 and one regulation's many mentions of a term (杭州第十二条's four
 # 首席质量官) outscored the named one's article by up to 0.4 ("湖北的首席质量官制度" answered with Hangzhou's).
 # dev MRR@10 is flat from 0.25 to 1.0 (0.960); 0.5 also puts "Hubei chief quality officer" on Hubei's article.
 NAMED_REGULATION_BOOST = 0.5
+
+
+def _pointer_signature(root: Path) -> tuple[int, int, int] | None:
+    """Inode, modification time and size of an index's CURRENT pointer; None when it cannot be read, or when the
+    directory follows a build published in Milvus (whose catalog, not a file, names the build)."""
+    try:
+        if (root / "REMOTE").exists():
+            return None
+        st = os.stat(root / CURRENT)
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
 
 
 def _with_terms(q: str, terms: str) -> str:
@@ -93,6 +108,9 @@ class Retriever:
         self._article_rows = RowFilter(list(self._maps.article_regulation))  # which articles a filter allows
         self._names = name_table(self.index.regulations)
         self.facets = Facets.of(self.index.regulations)  # levels, regions and names: the search's filters
+        self._pointer_seen: tuple[int, int, int] | None = None  # the CURRENT file last read, see newer_build_current
+        self._filters_seen: OrderedDict[tuple, frozenset[str] | None] = OrderedDict()
+        self._filters_lock = threading.Lock()
         self._regulation = {r.id: r for r in self.index.regulations}
         self._norm_text = [normalise(f"{a.regulation_title}{a.label}{a.text}") for a in self.index.articles]
         self._held_names = list(self._names.exact)
@@ -149,11 +167,18 @@ class Retriever:
 
     def newer_build_current(self) -> bool:
         """Has another build been switched in since this one was loaded? A pointer that is being switched
-        or is damaged counts as no: keep serving what is loaded."""
+        or is damaged counts as no: keep serving what is loaded. Asked on every request, so the pointer is
+        read again only when its file changed (a switch replaces it: a new inode)."""
+        signature = _pointer_signature(self.root)
+        if signature is not None and signature == self._pointer_seen:
+            return False
         try:
-            return current_build(self.root).name != self.index.path.name
+            newer = current_build(self.root).name != self.index.path.name
         except IndexFault:
             return False
+        if not newer:
+            self._pointer_seen = signature
+        return newer
 
     def reloaded(self) -> Retriever:
         """A Retriever on the build that is current now, reusing this one's model when the build was made
@@ -208,7 +233,7 @@ class Retriever:
         ranked = self._apply_reference(ref, ranked, allowed)
         top = ranked[:k]
         refusal = self._refusal(q, ref, top)
-        rule = use.rule_for(None if allowed is None else int(np.count_nonzero(allowed)))
+        rule = use.rule_for(None if wanted is None else self._article_rows.count(wanted))
         abstained = refusal is not None or self._abstain(top, dense, qwords, qvec, mode, rule)
         results = tuple(self._result(s, q, qwords) for s in top)
         verdict = judge(q, [r.article.text for r in results], abstained)
@@ -218,7 +243,27 @@ class Retriever:
     # -- steps ----------------------------------------------------------------------------------------
     def regulation_ids(self, regulations: Sequence[str] | None = None, levels: Sequence[str] | None = None,
                        regions: Sequence[str] | None = None) -> frozenset[str] | None:
-        """The regulation ids a filter names (None: no filter). QueryError when it names nothing the index holds."""
+        """The regulation ids a filter names (None: no filter). QueryError when it names nothing the index holds.
+        The last few answers are kept: a library's questions come with the same filter (the ~3,200 versions in
+        force), and working it out name by name takes a millisecond each time."""
+        try:
+            key = tuple(v if v is None or isinstance(v, str) else tuple(v) for v in (regulations, levels, regions))
+            with self._filters_lock:
+                if key in self._filters_seen:
+                    self._filters_seen.move_to_end(key)
+                    return self._filters_seen[key]
+        except TypeError:  # a name that is not a string (a list…): worked out, and refused, below
+            key = None
+        found = self._regulation_ids(regulations, levels, regions)
+        if key is not None:
+            with self._filters_lock:
+                self._filters_seen[key] = found
+                while len(self._filters_seen) > FILTERS_KEPT:
+                    self._filters_seen.popitem(last=False)
+        return found
+
+    def _regulation_ids(self, regulations: Sequence[str] | None, levels: Sequence[str] | None,
+                        regions: Sequence[str] | None) -> frozenset[str] | None:
         by_facets = self.facets.ids(levels, regions)
         if not regulations:
             return by_facets

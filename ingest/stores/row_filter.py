@@ -25,6 +25,7 @@ class RowFilter:
         self._code_of = code_of
         self._keep = keep
         self._masks: OrderedDict[frozenset[str], np.ndarray] = OrderedDict()
+        self._counts: dict[int, int] = {}  # rows allowed, by the id of a kept mask
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -44,6 +45,14 @@ class RowFilter:
         found.setflags(write=False)  # shared between searches
         with self._lock:
             self._masks[key] = found
+            self._counts[id(found)] = int(np.count_nonzero(found))
             while len(self._masks) > self._keep:
-                self._masks.popitem(last=False)
+                self._counts.pop(id(self._masks.popitem(last=False)[1]), None)
         return found
+
+    def count(self, regulations: Collection[str]) -> int:
+        """How many rows belong to `regulations` (counted once per kept filter)."""
+        found = self.mask(regulations)
+        with self._lock:
+            known = self._counts.get(id(found))
+        return int(np.count_nonzero(found)) if known is None else known

@@ -5,6 +5,8 @@ itself: it is given a function that returns the loaded engine (the Retriever and
 so the caller decides when a new index build is switched in. Settings come from the environment:
 
 - REGQA_MAX_INFLIGHT: searches admitted at once (default 64); more are told to try again.
+- REGQA_SEARCH_WORKERS: of those, searches running at once (default 4); the others wait their turn in
+  arrival order (retrieval/serving/admission.py says why).
 - REGQA_BATCH_MAX, REGQA_BATCH_WAIT_MS: questions per embedding batch (32) and how long the batcher
   waits for more once one has arrived (3 ms).
 - REGQA_EMBED_WORKERS: engine instances embedding batches side by side, one thread each (2: one per core
