@@ -12,6 +12,7 @@ import hashlib
 import importlib
 import os
 import tempfile
+import threading
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from types import ModuleType
 
 import numpy as np
 import pytest
+import tqdm
 
 from ingest.paths import DEFAULT_INDEX
 
@@ -35,6 +37,11 @@ STARD_INDEX = ROOT / "data" / "index-stard"
 FULL_ENV = "REGQA_TEST_FULL"
 BROWSER_INSTALL = "apt-get install -y chromium fonts-noto-cjk"
 DEV_INSTALL = "make setup"
+
+# tqdm's bars share one lock between processes (a multiprocessing semaphore). `make mutation` forks a test process
+# per mutant and kills the ones that time out: one killed while holding it left every later bar waiting forever, so
+# each build mutant "timed out". A lock of each process's own keeps the runs independent.
+tqdm.tqdm.set_lock(threading.RLock())
 
 # Nothing in the tests may reach a model hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
