@@ -61,7 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--index", type=Path, default=None, help=INDEX_HELP)
     c.add_argument("--questions", type=Path, required=True, action="append",
                    help="the development question file (repeatable: a library's calibration takes its STARD "
-                        "questions and the served regulations' own, which hold the unanswerable ones)")
+                        "questions and off-topic and junk ones)")
+    c.add_argument("--answerable", type=Path, action="append", default=[], metavar="FILE",
+                   help="also the answerable questions of this file (repeatable): a question set written for a "
+                        "smaller corpus, whose unanswerable ones a library may answer")
     c.add_argument("--min-abstain", type=float, default=0.90, help="required abstain accuracy (default 0.90)")
     c.add_argument("--max-false-abstain", type=float, default=0.03,
                    help="allowed false-abstain rate (default 0.03)")
@@ -185,7 +188,7 @@ def _calibrate(args: argparse.Namespace, progress: bool | None) -> int:
     from eval.calibrate import calibrate, calibrate_and_save
 
     options = dict(min_abstain=args.min_abstain, max_false_abstain=args.max_false_abstain, cache=args.cache,
-                   progress=progress)
+                   progress=progress, answerable=args.answerable)
     if args.save:
         result = calibrate_and_save(index_dir(args.index), args.questions, only_if_stale=args.if_stale, **options)
         if result is None:

@@ -225,14 +225,22 @@ def abstain_grid(wr: WeightRun, min_abstain: float, max_false_abstain: float) ->
             "false_abstain_rate": round(float(far[t, sc]), 4)}
 
 
-def read_question_files(paths: Path | str | Sequence[Path | str], catalogue: Catalogue) -> list[Question]:
-    """One file's questions, or several files' in order (a library's STARD questions with the served
-    regulations' own, whose unanswerable ones the abstain rule needs); an id twice is refused."""
-    files = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
+def _files(paths: Path | str | Sequence[Path | str]) -> list[Path]:
+    return [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
+
+
+def read_question_files(paths: Path | str | Sequence[Path | str], catalogue: Catalogue,
+                        answerable: Sequence[Path | str] = ()) -> list[Question]:
+    """One file's questions, or several files' in order (a library's STARD questions with off-topic and junk
+    ones, which its abstain rule needs); an id twice is refused. Of the `answerable` files only the answerable
+    questions are taken: written for a smaller corpus (the two regulations), their "unanswerable" ones may be
+    answered by a larger one (the library holds 产品质量法's fines), but what they answer still stands."""
     questions: list[Question] = []
     seen: dict[str, Path] = {}
-    for f in files:
+    for f, only_answerable in [*((f, False) for f in _files(paths)), *((f, True) for f in _files(answerable))]:
         for q in read_questions(f, catalogue):
+            if only_answerable and not q.answerable:
+                continue
             if q.id in seen:
                 raise QuestionFileError(f"{f}: the id {q.id!r} is also in {seen[q.id]}")
             seen[q.id] = f
@@ -240,28 +248,30 @@ def read_question_files(paths: Path | str | Sequence[Path | str], catalogue: Cat
     return questions
 
 
-def questions_digest(paths: Path | str | Sequence[Path | str]) -> tuple[str, str]:
-    """(name, sha256) the manifest records: a file's own, or for several files their names joined by " + " and
-    the sha256 of their names and digests."""
+def questions_digest(paths: Path | str | Sequence[Path | str],
+                     answerable: Sequence[Path | str] = ()) -> tuple[str, str]:
+    """(name, sha256) the manifest records: a file's own, or for several files their names joined by " + "
+    (`dev.jsonl (answerable)` for an answerable-only one) and the sha256 of those names and the files' digests."""
     from ingest.stores.index_io import sha256_file
 
-    files = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
-    if len(files) == 1:
+    files = _files(paths)
+    if len(files) == 1 and not answerable:
         return files[0].name, sha256_file(files[0])
-    joined = "".join(f"{f.name}\t{sha256_file(f)}\n" for f in files)
-    return " + ".join(f.name for f in files), hashlib.sha256(joined.encode("utf-8")).hexdigest()
+    names = [(f.name, f) for f in files] + [(f"{f.name} (answerable)", f) for f in _files(answerable)]
+    joined = "".join(f"{name}\t{sha256_file(f)}\n" for name, f in names)
+    return " + ".join(name for name, _ in names), hashlib.sha256(joined.encode("utf-8")).hexdigest()
 
 
 def calibrate(index_dir: Path | str, questions_path: Path | str | Sequence[Path | str], min_abstain: float = 0.90,
               max_false_abstain: float = 0.03, cache: Path | None = None, weights: Sequence[float] = WEIGHTS,
-              progress: bool | None = None, retriever=None) -> dict[str, Any]:
+              progress: bool | None = None, retriever=None, answerable: Sequence[Path | str] = ()) -> dict[str, Any]:
     if retriever is None:
         from retrieval.retriever import Retriever
 
         retriever = Retriever(index_dir)
     embedder = CachingEmbedder(retriever.embedder, cache)
     searcher = retriever.with_embedder(embedder)  # the given Retriever is left as it is
-    questions = read_question_files(questions_path, Catalogue.from_index(searcher.index))
+    questions = read_question_files(questions_path, Catalogue.from_index(searcher.index), answerable)
     # The fusion weight is chosen on ranking alone (MRR@10, then Recall@5, then nearest 0.5): the abstain
     # evidence barely moves with it, and the abstain grid then runs once, at that weight.
     within = versions_within(searcher, questions)
@@ -290,7 +300,7 @@ def calibrate(index_dir: Path | str, questions_path: Path | str | Sequence[Path 
 
 
 def calibrate_and_save(index_dir: Path | str, questions_path: Path | str | Sequence[Path | str],
-                       only_if_stale: bool = False,
+                       only_if_stale: bool = False, answerable: Sequence[Path | str] = (),
                        **options: Any) -> dict[str, Any] | None:
     """Calibrate on a corpus's development questions and store the result in the index's manifest, where
     every Retriever that loads the index finds it. With only_if_stale, nothing is done (None is returned)
@@ -300,13 +310,13 @@ def calibrate_and_save(index_dir: Path | str, questions_path: Path | str | Seque
     from retrieval.glossary import glossary_digest
     from retrieval.settings import MANIFEST_KEY
 
-    name, digest = questions_digest(questions_path)
+    name, digest = questions_digest(questions_path, answerable)
     glossary = glossary_digest()
     stored = (read_manifest(Path(index_dir), verify=False) or {}).get(MANIFEST_KEY) or {}
     done = stored.get("calibrated_on") or {}
     if only_if_stale and done.get("sha256") == digest and done.get("glossary_sha256") == glossary:
         return None
-    result = calibrate(index_dir, questions_path, **options)
+    result = calibrate(index_dir, questions_path, answerable=answerable, **options)
     best = result["best"]
     record_in_manifest(Path(index_dir), MANIFEST_KEY, {
         "dense_weight": best["dense_weight"], "abstain_rule": best["abstain_rule"],

@@ -31,7 +31,7 @@ def test_only_search_is_public(client) -> None:
     api = client.view_api(print_info=False, return_format="dict")
     assert list(api["named_endpoints"]) == ["/search"]
     assert [p["parameter_name"] for p in api["named_endpoints"]["/search"]["parameters"]] == [
-        "question", "k", "mode", "regulations", "levels", "regions", "as_of", "all_versions"]
+        "question", "k", "mode", "regulations"]
 
 
 def test_search_returns_the_same_json_as_the_command_line(client, real_index: Path) -> None:
@@ -64,14 +64,6 @@ def test_regulations_limit_the_search(client) -> None:
     assert r["results"] and {x["title"] for x in r["results"]} == {"杭州市质量促进办法"}
 
 
-def test_levels_and_regions_limit_the_search_as_the_api_does(client) -> None:
-    by_region = client.predict("首席质量官", 3, "hybrid", None, None, ["杭州市"], api_name="/search")
-    assert by_region["results"] and {x["region"] for x in by_region["results"]} == {"杭州市"}
-    assert {x["title"] for x in by_region["results"]} == {"杭州市质量促进办法"}
-    hubei = client.predict("首席质量官", 3, "hybrid", None, None, ["湖北"], api_name="/search")
-    assert {x["title"] for x in hubei["results"]} == {"湖北省质量促进条例"}
-
-
 @pytest.mark.parametrize(("args", "message"), [
     (("劳" * 1001,), "问题太长"),
     (("   ",), "请输入问题"),
@@ -79,8 +71,6 @@ def test_levels_and_regions_limit_the_search_as_the_api_does(client) -> None:
     (("试用期", 0), "k must be between"),
     (("试用期", 1.5), "whole number"),
     (("试用期", 3, "hybrid", ["没有这部法规"]), "none of the chosen regulations"),
-    (("试用期", 3, "hybrid", None, None, None, "明年"), "as_of must be a date"),
-    (("试用期", 3, "hybrid", None, None, ["火星"]), "火星"),
 ])
 def test_bad_requests_get_one_clear_message(client, args: tuple, message: str) -> None:
     from gradio_client.exceptions import AppError

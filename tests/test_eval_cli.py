@@ -179,3 +179,23 @@ def test_calibrate_takes_several_question_files_and_records_them(sample_index, q
     code = main(["calibrate", "--index", str(index), "--questions", str(questions), "--questions", str(questions),
                  "--no-progress"])
     assert code == 2 and "'a1' is also in" in capsys.readouterr().err
+
+
+def test_calibrate_takes_only_the_answerable_questions_of_an_answerable_file(sample_index, questions, tmp_path,
+                                                                              capsys):
+    """`--answerable dev.jsonl`: a set written for the two regulations joins a library's calibration with what it
+    answers; its unanswerable questions (which a library may answer) are left out, and the manifest says so."""
+    import shutil
+
+    from ingest.stores.index_io import read_manifest
+
+    junk = tmp_path / "junk.jsonl"
+    junk.write_text(json.dumps({"id": "u2", "question": "明天会下雨吗？", "relevant": []}, ensure_ascii=False) + "\n",
+                    encoding="utf-8")
+    index = tmp_path / "index"
+    shutil.copytree(sample_index, index)
+    assert main(["calibrate", "--index", str(index), "--questions", str(junk), "--answerable", str(questions),
+                 "--json", "--no-progress", "--save"]) == 0
+    assert json.loads(capsys.readouterr().out)["questions"] == 4  # u2 and the 3 answerable; not u1
+    done = read_manifest(index, verify=False)["search"]["calibrated_on"]
+    assert done["questions"] == "junk.jsonl + questions.jsonl (answerable)" and done["count"] == 4

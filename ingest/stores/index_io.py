@@ -113,7 +113,10 @@ def build_lock(root: Path) -> Iterator[None]:
 
 
 def new_build_dir(root: Path) -> Path:
-    name = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    """A new build folder, named so that builds sort in the order they were made, also within one second
+    (prune_builds keeps the newest by name): time to the second, then its microseconds and 2 random hex digits."""
+    now = time.time()
+    name = f"{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}-{int(now % 1 * 1_000_000):06d}{uuid.uuid4().hex[:2]}"
     path = root / BUILDS / name
     path.mkdir(parents=True)
     return path

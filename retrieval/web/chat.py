@@ -253,31 +253,25 @@ class ChatPage:
 
     # -- Gradio's named API --------------------------------------------------------------------------------
     async def search(self, question: str, k: int = API_K, mode: str = DEFAULT_MODE,
-                     regulations: list[str] | None = None, levels: list[str] | None = None,
-                     regions: list[str] | None = None, as_of: str | None = None,
-                     all_versions: bool = False) -> dict:
+                     regulations: list[str] | None = None) -> dict:
         """Find the articles that answer a question.
 
         Returns {"query", "abstained", "results": [{"title", "article", "number", "chapter", "text", "score",
-        "citation", "level", "region", ...}]}, the JSON of `python -m retrieval search --json`. `mode` is hybrid,
-        dense or lexical; `regulations` (ids, titles or short names), `levels` (法律, 地方性法规 …) and `regions`
-        (浙江省; 全国: national) limit the search; `as_of` (YYYY-MM-DD) searches the versions in force that day,
-        `all_versions` every version; by default the versions in force today."""
-        from retrieval.versions.in_force import annotate, as_flag, as_of_date, regulation_filter
+        "citation", ...}]}, the JSON of `python -m retrieval search --json`. `mode` is hybrid, dense or lexical;
+        `regulations` limits the search (ids, titles or short names of regulations)."""
+        from retrieval.versions.in_force import annotate, regulation_filter  # in force today, or the version named
 
         try:
-            day, every = as_of_date(as_of or None), as_flag(all_versions)
             eng = self.service.engine()
-            wanted = regulation_filter(eng.retriever.index, regulations, day, every,
+            wanted = regulation_filter(eng.retriever.index, regulations,
                                        question=question if isinstance(question, str) else None)
-            found = await self.service.search_async(question, as_k(k, API_K), mode or DEFAULT_MODE, wanted,
-                                                    levels or None, regions or None)
+            found = await self.service.search_async(question, as_k(k, API_K), mode or DEFAULT_MODE, wanted)
         except RegQAError as exc:
             raise gr.Error(html.escape(str(exc), quote=False), print_exception=False) from None
         except Exception:
             log.exception("search failed")
             raise gr.Error(INTERNAL_ERROR, print_exception=False) from None
-        return annotate(found.response.to_json(), found.engine.retriever.index, day)
+        return annotate(found.response.to_json(), found.engine.retriever.index)
 
 
 def versions_view_versions(eng, regulation_id: str) -> int:
