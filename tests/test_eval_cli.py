@@ -156,18 +156,24 @@ def test_abstain_grid_finds_a_separating_rule():
     assert rule.cross_background_floor > -0.08  # the junk question needed the background floor
 
 
-def test_calibrate_takes_several_question_files_and_records_them(sample_index, questions, tmp_path, capsys):
-    """A library is calibrated on its STARD questions and on the served regulations' own (which hold the
-    unanswerable ones): both files count, the manifest names both, and an id in both is refused."""
+def _junk_and_index(sample_index: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """A second question file (one off-topic question) and a copy of the sample index to calibrate."""
     import shutil
-
-    from ingest.stores.index_io import read_manifest
 
     junk = tmp_path / "junk.jsonl"
     junk.write_text(json.dumps({"id": "u2", "question": "明天会下雨吗？", "relevant": []}, ensure_ascii=False) + "\n",
                     encoding="utf-8")
     index = tmp_path / "index"
     shutil.copytree(sample_index, index)
+    return junk, index
+
+
+def test_calibrate_takes_several_question_files_and_records_them(sample_index, questions, tmp_path, capsys):
+    """A library is calibrated on its STARD questions and on off-topic and junk ones: both files count, the
+    manifest names both, and an id in both is refused."""
+    from ingest.stores.index_io import read_manifest
+
+    junk, index = _junk_and_index(sample_index, tmp_path)
     assert main(["calibrate", "--index", str(index), "--questions", str(questions), "--questions", str(junk),
                  "--json", "--no-progress", "--save"]) == 0
     assert json.loads(capsys.readouterr().out)["questions"] == 5
@@ -185,15 +191,9 @@ def test_calibrate_takes_only_the_answerable_questions_of_an_answerable_file(sam
                                                                               capsys):
     """`--answerable dev.jsonl`: a set written for the two regulations joins a library's calibration with what it
     answers; its unanswerable questions (which a library may answer) are left out, and the manifest says so."""
-    import shutil
-
     from ingest.stores.index_io import read_manifest
 
-    junk = tmp_path / "junk.jsonl"
-    junk.write_text(json.dumps({"id": "u2", "question": "明天会下雨吗？", "relevant": []}, ensure_ascii=False) + "\n",
-                    encoding="utf-8")
-    index = tmp_path / "index"
-    shutil.copytree(sample_index, index)
+    junk, index = _junk_and_index(sample_index, tmp_path)
     assert main(["calibrate", "--index", str(index), "--questions", str(junk), "--answerable", str(questions),
                  "--json", "--no-progress", "--save"]) == 0
     assert json.loads(capsys.readouterr().out)["questions"] == 4  # u2 and the 3 answerable; not u1

@@ -275,7 +275,14 @@ def test_the_filter_list_leaves_its_label_visible_and_votes_have_words(at: Page)
     options = at.page.locator("#regqa-regs .options")
     expect(options).to_be_visible()
     label = at.page.locator("#regqa-regs").get_by_text("法规范围 Regulations")
-    lb, ob = label.bounding_box(), options.bounding_box()
+    ob = None
+    for _ in range(30):  # focusing scrolls the page: measure once the list has stopped moving (a busy CI moved it late)
+        at.page.wait_for_timeout(100)
+        now = options.bounding_box()
+        if now is not None and now == ob:
+            break
+        ob = now
+    lb = label.bounding_box()
     assert lb and ob and ob["y"] >= lb["y"] + lb["height"]  # the list opens below, not over its label
     at.shot("filter-open.png")
     at.page.keyboard.press("Escape")

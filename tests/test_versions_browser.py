@@ -52,6 +52,16 @@ def _open(chromium, url: str, width: int, height: int):
     return context, page
 
 
+def _ask(page, question: str):
+    """Ask in the chat; the input box and the first card of the answer."""
+    box = page.locator("#regqa-input textarea")
+    box.fill(question)
+    box.press("Enter")
+    reply = page.locator("#regqa-chat .regqa-answer").last
+    expect(reply).to_be_visible(timeout=60_000)
+    return box, reply.locator(".regqa-card").first
+
+
 def _shot(page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
@@ -85,12 +95,7 @@ def test_the_versions_link_shows_the_old_beside_the_new(chromium, app: str, widt
 def test_a_card_of_a_regulation_with_versions_shows_its_status(chromium, app: str):
     context, page = _open(chromium, app, 1280, 1000)
     try:
-        box = page.locator("#regqa-input textarea")
-        box.fill("会计法2017年版第三条")
-        box.press("Enter")
-        reply = page.locator("#regqa-chat .regqa-answer").last
-        expect(reply).to_be_visible(timeout=60_000)
-        first = reply.locator(".regqa-card").first
+        box, first = _ask(page, "会计法2017年版第三条")
         expect(first.locator("h3.regqa-cite")).to_contain_text("《中华人民共和国会计法》第三条")
         expect(first.locator(".regqa-status")).to_contain_text("已被修订 Superseded · 2017-11-04")
         expect(first).to_contain_text("现行 第三条 In force now")
@@ -121,12 +126,7 @@ def test_the_date_field_searches_the_versions_in_force_that_day(chromium, app: s
         page.get_by_text("高级设置 Advanced").click()
         day = page.locator("#regqa-asof input, #regqa-asof textarea").first
         day.fill("2020-01-01")  # the 2017 text was in force then
-        box = page.locator("#regqa-input textarea")
-        box.fill("会计账簿应当真实完整")
-        box.press("Enter")
-        reply = page.locator("#regqa-chat .regqa-answer").last
-        expect(reply).to_be_visible(timeout=60_000)
-        first = reply.locator(".regqa-card").first
+        box, first = _ask(page, "会计账簿应当真实完整")
         expect(first.locator(".regqa-status")).to_contain_text("2017-11-04")
         _shot(page, f"versions-as-of-{name}.png")
         day.fill("2020-02-30")  # no such day: said plainly, no answer from a guessed date
