@@ -397,3 +397,40 @@ def test_on_the_library_an_article_is_compared_with_its_closest_regulations(libr
     shown, weak = compare.counterparts(library, "jia#2-0", "ding")  # food safety: the best there is a loose pair
     assert weak
     assert compare.compare_article(library, "jia#99-0") is None
+
+
+# -- more edges ---------------------------------------------------------------------------------------------------
+def test_an_article_is_searched_for_by_its_rarest_key_words_only():
+    a, b = _reg("a", "甲法"), _reg("b", "乙法")
+    main = _article(a, 1, "知识产权、标准化、计量、认证、检测、培训、档案、信用、奖励。")  # 7 rare words, 2 commoner
+    others = ["信用奖励。", "信用制度。", "其他事项。", "其他规定。"]
+    lib = _Lib((a, b), [main, *(_article(b, n + 1, t) for n, t in enumerate(others))], answers={"b": ["b#1-0"]})
+    assert compare.KEY_WORDS == 8
+    compare.counterparts(lib, main.id, "b")
+    [(query, *_)] = lib.searched
+    assert set(query.split(" ")) == {"知识产权", "标准化", "计量", "认证", "检测", "培训", "档案", "奖励"}  # not 信用
+    # an article without a key word (its words are in every article) is not searched for
+    plain = _Lib((a, b), [_article(a, 1, "质量。"), _article(b, 1, "质量。")], answers={"b": ["b#1-0"]})
+    assert compare.counterparts(plain, "a#1-0", "b") == ((), False) and plain.searched == []
+
+
+def test_counterparts_share_whole_key_words_not_their_characters():
+    # hb2 and hz2 share 产品质量 and 责任保险 (words of four characters): hz2 wins over hz1, nearer by vectors
+    lib = _pair_lib({"hb2": [("hz1", 0.5), ("hz2", 0.3)]}, {})
+    shown, weak = compare.counterparts(lib, _aid("hb2"), "hz")
+    assert [r.article.id for r in shown] == [_aid("hz2")] and not weak
+
+
+def test_three_regulations_with_a_comparison_word_are_all_sides():
+    lib = _Lib((HB, HZ, NB), ARTS.values())  # no search answers: a library's sides would be the named ones only
+    assert compare.MAX_SIDES == 3
+    assert compare.sides_of(lib, "首席质量官制度有什么不同") == (("hb", "hz", "nb"), "首席质量官制度")
+    assert compare.sides_of(lib, "宁波条例的首席质量官制度和别处有什么区别")[0] == ("nb", "hb", "hz")
+
+
+def test_an_article_compared_in_a_library_shows_max_sides_regulations_in_all():
+    regs = (HB, HZ, NB, _reg("sh", "上海市质量条例"))
+    sh = _article(regs[3], 1, "上海的首席质量官。")
+    near = [(_aid("nb1"), 0.9), (_aid("hz3"), 0.8), (sh.id, 0.7)]
+    lib = _Lib(regs, [*ARTS.values(), sh], {_aid("hb1"): near})
+    assert [rid for rid, _ in compare.compare_article(lib, _aid("hb1")).sides] == ["hb", "nb", "hz"]
