@@ -434,3 +434,19 @@ def test_an_article_compared_in_a_library_shows_max_sides_regulations_in_all():
     near = [(_aid("nb1"), 0.9), (_aid("hz3"), 0.8), (sh.id, 0.7)]
     lib = _Lib(regs, [*ARTS.values(), sh], {_aid("hb1"): near})
     assert [rid for rid, _ in compare.compare_article(lib, _aid("hb1")).sides] == ["hb", "nb", "hz"]
+
+
+def test_a_topic_of_light_words_is_still_held():
+    assert compare.overlap({"保险": 0.5}, "质量保险") == 1.0 and compare.overlap({"保险": 0.4, "首席": 0.4}, "保险") == 0.5
+
+
+def test_a_middle_side_without_a_pair_leaves_its_cell_empty_and_the_next_side_is_still_paired():
+    lib = _topic_lib({"hb": ["hb1"], "hz": ["hz3"], "nb": ["nb1"]}, close={"hb1": [("nb1", 0.8)]})
+    c = compare.compare_topic(lib, ["hb", "hz", "nb"], "质量")
+    assert _ids(c.rows) == [[[_aid("hb1")], [], [_aid("nb1")]], [[], [_aid("hz3")], []]]
+
+
+def test_a_counterpart_much_nearer_by_vectors_comes_before_one_sharing_more_words():
+    # hz2: 0.9 close, a few words shared (质量); hz1: 0.1 close, 设立首席质量官 shared: 0.9 + 0.03 > 0.1 + 0.5
+    lib = _pair_lib({"hb1": [("hz2", 0.9), ("hz1", 0.1)]}, {})
+    assert [r.article.id for r in compare.counterparts(lib, _aid("hb1"), "hz")[0]][0] == _aid("hz2")
