@@ -309,6 +309,9 @@ def test_a_library_question_naming_none_compares_the_regulations_answering_best_
     assert compare._answering(lib, "首席质量官", ("nb-2010",), 3) == ("hz", "sh", "hb")  # its other version too
     assert compare._answering(lib, "首席质量官", ("hz", "unknown"), 5) == ("nb-2020", "sh", "hb")
     assert compare._answering(lib, "首席质量官", (), 0) == ()
+    # the old version answering best stands for its regulation in the newest version, ranked where it was found
+    lib = _Lib(regs, arts, answers={None: [f"{rid}#1-0" for rid in ("hz", "nb-2010", "sh", "nb-2020", "hb")]})
+    assert compare._answering(lib, "首席质量官", (), 3) == ("hz", "nb-2020", "sh")
 
 
 # -- the small library: the whole path as the chat takes it -------------------------------------------------------
@@ -340,14 +343,12 @@ _LIBRARY = {  # id: title, short names, version, articles (the region: the title
 }
 
 
-@pytest.fixture(scope="module")
-def library(tmp_path_factory: pytest.TempPathFactory):
-    """Five regulations (丙省条例 in two versions) indexed with the fake embedder (about a second)."""
+def _built(src: Path, regulations: dict):
+    """The regulations indexed with the fake embedder (about a second), and a Retriever on them."""
     from ingest.build import build_index
     from retrieval.retriever import Retriever
 
-    src = tmp_path_factory.mktemp("compare-library")
-    for rid, (title, short, version, texts) in _LIBRARY.items():
+    for rid, (title, short, version, texts) in regulations.items():
         body = "\n".join(f"第{NUMERALS[n]}条　{t}" for n, t in enumerate(texts))
         (src / f"{rid}.txt").write_text(f"{title}\n\n{body}\n", encoding="utf-8")
         meta = {"id": rid, "title": title, "short_names": short, "region": title[:2],
@@ -356,6 +357,12 @@ def library(tmp_path_factory: pytest.TempPathFactory):
     out: Path = src / "index"
     build_index([src], out, FakeEmbedder(), progress=False)
     return Retriever(out, embedder=FakeEmbedder())
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory: pytest.TempPathFactory):
+    """Five regulations, 丙省条例 in two versions."""
+    return _built(tmp_path_factory.mktemp("compare-library"), _LIBRARY)
 
 
 @pytest.mark.parametrize(("question", "sides", "topic"), [
@@ -452,3 +459,37 @@ def test_a_counterpart_much_nearer_by_vectors_comes_before_one_sharing_more_word
     lib = _pair_lib({"hb1": [("hz2", 0.9), ("hz1", 0.1)]}, {})
     shown, _ = compare.counterparts(lib, _aid("hb1"), "hz")
     assert shown[0].article.id == _aid("hz2")
+
+
+# -- versions: a side is the newest version of a regulation, and one version is one side -----------------------------
+@pytest.fixture(scope="module")
+def versions(tmp_path_factory: pytest.TempPathFactory):
+    """The library, 甲省条例 with a sixth article worded as 丙省条例's old version (2010) words it."""
+    jia = _LIBRARY["jia"]
+    regulations = {**_LIBRARY, "jia": (*jia[:3], [*jia[3], "企业可以设立首席质量官。"])}
+    return _built(tmp_path_factory.mktemp("compare-versions"), regulations)
+
+
+def test_a_library_question_sets_the_newest_version_of_a_regulation_whose_old_one_answers_best(versions):
+    assert versions.search("企业可以设立首席质量官", k=1).results[0].article.regulation_id == "bing-2010"
+    regs, _ = compare.sides_of(versions, "对比各地关于企业可以设立首席质量官的规定")
+    assert "bing-2010" not in regs and "bing-2020" in regs and len(regs) == compare.MAX_SIDES
+
+
+def test_an_article_compared_in_a_library_has_one_side_per_regulation_its_newest_version(versions):
+    close = [c.article.regulation_id for c in versions.related("jia#6-0", k=3)]
+    assert close[0] == "bing-2010" and "bing-2020" in close  # its two nearest: the two versions of 丙省条例
+    c = compare.compare_article(versions, "jia#6-0")
+    assert [rid for rid, _ in c.sides] == ["jia", "bing-2020", "yi"]
+    assert [x.article.id for x in c.rows[0][1]] == ["bing-2020#2-0"]
+
+
+def test_two_versions_of_one_regulation_near_an_article_are_one_side():
+    old, new = _reg("nb-2010", NB.title, version="2010-01-01"), _reg("nb-2020", NB.title, version="2020-01-01")
+    regs = (HB, HZ, old, new, _reg("sh", "上海市质量条例"))
+    arts = [ARTS["hb1"], ARTS["hz1"], _article(old, 1, "企业可以设立首席质量官。"), _article(new, 1, "首席质量官。")]
+    near = [("nb-2010#1-0", 0.9), ("nb-2020#1-0", 0.85), (_aid("hz1"), 0.8)]
+    lib = _Lib(regs, arts, {_aid("hb1"): near})
+    c = compare.compare_article(lib, _aid("hb1"))
+    assert [rid for rid, _ in c.sides] == ["hb", "nb-2020", "hz"]
+    assert _ids(c.rows) == [[[_aid("hb1")], ["nb-2020#1-0"], [_aid("hz1")]]]
