@@ -493,3 +493,4 @@ def test_two_versions_of_one_regulation_near_an_article_are_one_side():
     c = compare.compare_article(lib, _aid("hb1"))
     assert [rid for rid, _ in c.sides] == ["hb", "nb-2020", "hz"]
     assert _ids(c.rows) == [[[_aid("hb1")], ["nb-2020#1-0"], [_aid("hz1")]]]
+    assert compare._newest_versions(lib, ["nowhere", "nb-2010", "hz", "nb-2020"]) == ("nb-2020", "hz")
