@@ -725,8 +725,12 @@ class _FakeMilvus:
         monkeypatch.setattr(client, "release", lambda uri: None)
         monkeypatch.setattr(catalog, "publish", lambda folder, settings: milvus.events.append(
             ("publish", folder.name, settings["collection"], (folder / "manifest.json").is_file())))
-        monkeypatch.setattr(catalog, "switch_to", lambda folder, settings: milvus.events.append(
-            ("switch_to", folder.name, (folder.parent.parent / "CURRENT").read_text(encoding="utf-8").strip())))
+        def switch_to(folder: Path, settings: dict) -> None:  # the build's own Milvus settings, as it published them
+            assert settings == json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["milvus"]
+            milvus.events.append(
+                ("switch_to", folder.name, (folder.parent.parent / "CURRENT").read_text(encoding="utf-8").strip()))
+
+        monkeypatch.setattr(catalog, "switch_to", switch_to)
         monkeypatch.setattr(catalog, "prune_catalog", lambda uri, collection, keep: milvus.events.append(
             ("prune_catalog", uri, collection, set(keep))))
         return self
@@ -1037,3 +1041,76 @@ def test_builds_made_within_one_second_sort_in_the_order_they_were_made(tmp_path
     made = [new_build_dir(tmp_path).name for _ in range(30)]
     assert sorted(made) == made and len(set(made)) == 30
     assert len({name[:15] for name in made}) <= 2  # most of them within one second
+
+
+# -- build.py's survivors of 2026-12-07 --------------------------------------------------------------------------
+def test_a_build_records_when_it_was_made_and_reports_how_long_it_took(tmp_path: Path):
+    from datetime import UTC, datetime
+
+    from ingest.build import BuildReport
+
+    src, out = _sources(tmp_path), tmp_path / "index"
+    built = build_index([src], out, FakeEmbedder(), progress=False)
+    created = datetime.strptime(load_index(out).manifest["created"], "%Y-%m-%dT%H:%M:%S%z")
+    assert abs((datetime.now(UTC) - created).total_seconds()) < 120
+    assert 0 <= built.seconds < 30  # the time it took, not a clock reading
+    assert BuildReport(True, out, 1, 6, 6, 6, 1.26, 1).to_json()["seconds"] == 1.3  # a tenth of a second
+
+
+def test_an_index_whose_manifest_predates_the_intake_record_is_up_to_date_with_no_documents_skipped(tmp_path: Path):
+    src, out = _sources(tmp_path), tmp_path / "index"
+    build_index([src], out, FakeEmbedder(), progress=False)
+    path = load_index(out).path / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    del manifest["intake"]
+    path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    same = build_index([src], out, FakeEmbedder(), progress=False)
+    assert not same.rebuilt and (same.documents, same.skipped) == (1, ())  # one source file
+    manifest["intake"] = {}
+    path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    same = build_index([src], out, FakeEmbedder(), progress=False)
+    assert not same.rebuilt and (same.documents, same.skipped) == (1, ())
+
+
+def test_the_progress_bar_is_shown_unless_asked_not_to(tmp_path: Path, capsys):
+    src = tmp_path / "src"
+    src.mkdir()
+    articles = [f"第{n}条　本条规定第{n}项质量事项的具体要求。" for n in range(1, 65)]
+    (src / "law.txt").write_text("示例省测试条例\n\n" + "\n".join(articles) + "\n", encoding="utf-8")
+    build_index([src], tmp_path / "index", FakeEmbedder())
+    assert "embedding 64 chunks: 100%" in capsys.readouterr().err
+
+
+def test_embedding_without_a_cache_embeds_every_chunk_not_reused():
+    import numpy as np
+
+    from ingest.build import _embed
+    from ingest.chunk import chunk_articles
+
+    [doc] = load_source(FIXTURES / "sample_regulation.txt")
+    chunks = chunk_articles(doc.articles)
+    emb = FakeEmbedder()
+    reused = {chunks[0].embed_text: emb.embed_documents([chunks[0].embed_text])[0]}
+    vectors, embedded = _embed(emb, chunks, reused, False)
+    assert embedded == len(chunks) - 1 and vectors.dtype == np.float32
+    assert np.allclose(vectors, emb.embed_documents([c.embed_text for c in chunks]))
+
+
+def test_a_resumed_build_reuses_the_serving_builds_vectors_as_well_as_the_cache(tmp_path: Path, monkeypatch, caplog):
+    import logging
+
+    import ingest.build
+
+    monkeypatch.setattr(ingest.build, "EMBED_BATCH", 2)
+    monkeypatch.setattr(ingest.build, "FLUSH_EVERY", 2)
+    monkeypatch.setattr(ingest.build, "RESUMABLE_FROM", 1)
+    src, out = _sources(tmp_path), tmp_path / "index"
+    assert build_index([src], out, FakeEmbedder(), progress=False).embedded == 6
+    shutil.copy(FIXTURES / "sample_measure.txt", src)  # 3 new chunks to embed; the regulation's 6 are reused
+    with pytest.raises(RuntimeError, match="crashed"):
+        build_index([src], out, FakeEmbedder(fail_after=1), progress=False)  # one batch kept, then it dies
+    with caplog.at_level(logging.INFO, logger="ingest.build"):
+        report = build_index([src], out, FakeEmbedder(), progress=False)
+    assert (report.chunks, report.embedded) == (9, 1)  # neither the serving build's 6 nor the cached 2 again
+    said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("resuming")]
+    assert said == [f"resuming a build that was stopped: {6 + 2} chunks already embedded"]

@@ -118,7 +118,7 @@ def sides_of(retriever, question: str) -> tuple[tuple[str, ...], str] | None:
 
 
 def _answering(retriever, topic: str, named: tuple[str, ...], n: int) -> tuple[str, ...]:
-    """The n regulations (one version each, none of those named) whose articles answer the topic best."""
+    """The n regulations (none of those named) whose articles answer the topic best, each in its newest version."""
     titles = {r.id: r.title for r in retriever.regulations}
     taken = {titles[r] for r in named if r in titles}
     out: list[str] = []
@@ -127,7 +127,17 @@ def _answering(retriever, topic: str, named: tuple[str, ...], n: int) -> tuple[s
         if len(out) < n and titles.get(rid) not in taken:
             taken.add(titles.get(rid, rid))
             out.append(rid)
-    return tuple(out)
+    return _newest_versions(retriever, out)
+
+
+def _newest_versions(retriever, ids: Sequence[str]) -> tuple[str, ...]:
+    """One side per regulation: each id's title in its newest version (as a regulation named is read), in the
+    order the titles first come. An old version whose article answers best does not stand for its regulation."""
+    versions: dict[str, list[str]] = {}
+    for r in retriever.regulations:
+        versions.setdefault(r.title, []).append(r.id)
+    titles = {r.id: r.title for r in retriever.regulations}
+    return newest([v for rid in ids for v in versions.get(titles.get(rid), ())], retriever.regulations)
 
 
 def compare_topic(retriever, regulations: Sequence[str], topic: str, mode: str | None = None,
@@ -220,11 +230,11 @@ def compare_article(retriever, article_id: str) -> Comparison | None:
         return None
     own = Result(me, 1.0, ("reference",), 0, 0)
     others = [r for r in retriever.regulations if r.id != me.regulation_id]
-    if len(others) >= MAX_SIDES:  # a library: the regulations of its closest articles
+    if len(others) >= MAX_SIDES:  # a library: the regulations of its closest articles, one version of each
         close = retriever.related(article_id, k=CLOSEST * MAX_SIDES * 4)
-        nearest = dict.fromkeys(c.article.regulation_id for c in close)
+        nearest = _newest_versions(retriever, [c.article.regulation_id for c in close])
         others = [r for r in others if r.id in nearest]
-        others.sort(key=lambda r: list(nearest).index(r.id))
+        others.sort(key=lambda r: nearest.index(r.id))
         others = others[:MAX_SIDES - 1]
     found = [counterparts(retriever, article_id, r.id) for r in others]
     cells = [(own,), *(shown for shown, _ in found)]
