@@ -841,3 +841,27 @@ def test_a_failed_write_is_logged_with_the_file_and_the_reason(tmp_path: Path, c
         log.record("abstained", "问题", "b1")
     [message] = [r.getMessage() for r in caplog.records]
     assert message.startswith(f"could not write feedback to {log.path}: [Errno 20] Not a directory")
+
+
+def test_what_is_loaded_is_put_out_of_the_collectors_sight_and_a_reload_lets_the_old_cycles_go():
+    import gc
+    import weakref
+
+    from retrieval.serving.engines import settle_heap
+
+    class Build:  # an object of a loaded build that refers to itself, as parsed structures do
+        pass
+
+    old = Build()
+    old.me = old
+    gone = weakref.ref(old)
+    try:
+        settle_heap()
+        assert gc.get_freeze_count() > 0  # full collections no longer walk what was loaded
+        del old
+        gc.collect()
+        assert gone() is not None  # frozen: a collection does not look at it ...
+        settle_heap()  # ... until the next load (a new build switched in) unfreezes first
+        assert gone() is None
+    finally:
+        gc.unfreeze()

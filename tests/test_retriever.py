@@ -12,7 +12,7 @@ import pytest
 
 from ingest.words import words
 from retrieval.abstain import AbstainRule
-from retrieval.retriever import Retriever
+from retrieval.retriever import FILTERS_KEPT, Retriever
 from retrieval.settings import SearchSettings
 from tests.conftest import FIXTURES
 
@@ -85,6 +85,24 @@ def test_a_reference_and_a_regulation_filter(fake: Retriever):
 def test_a_regulation_filter_holds_in_every_mode(fake: Retriever, mode: str):
     response = fake.search("质量", k=10, mode=mode, regulations=[REGULATION])
     assert response.results and {r.article.regulation_title for r in response.results} == {REGULATION}
+
+
+def test_a_filter_gives_the_same_regulations_each_time_and_each_form_its_own(fake: Retriever):
+    """The regulation ids of the last few filters are kept: asked again, the same answer; a filter naming nothing
+    is refused each time, not remembered as no filter."""
+    from ingest.errors import QueryError
+
+    first = fake.regulation_ids([REGULATION])
+    assert first == {_reg_id(fake, REGULATION)} and fake.regulation_ids([REGULATION]) is first
+    assert fake.regulation_ids([MEASURE]) == {_reg_id(fake, MEASURE)}
+    for _ in range(2):
+        with pytest.raises(QueryError):
+            fake.regulation_ids(["没有这部法规"])
+    for i in range(2, 42):  # many other filters: the kept ones are bounded, and the first is worked out again
+        assert fake.regulation_ids([REGULATION] * i) == first
+    assert len(fake._filters_seen) == FILTERS_KEPT
+    again = fake.regulation_ids([REGULATION])
+    assert again == first and again is not first and fake.regulation_ids(None) is None
 
 
 def test_settings_per_call_leave_the_retriever_as_it_was(fake: Retriever):
