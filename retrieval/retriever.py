@@ -65,6 +65,15 @@ CANDIDATES = 100  # chunks taken from each retriever before fusion
 NAMED_REGULATION_BOOST = 0.5
 
 
+def _best_of(found: dict[int, tuple[float, int]], more: dict[int, tuple[float, int]]) -> dict[int, tuple[float, int]]:
+    """Candidates of two searches by the same measure: each article with its better score and chunk."""
+    out = dict(found)
+    for a, hit in more.items():
+        if a not in out or hit[0] > out[a][0]:
+            out[a] = hit
+    return out
+
+
 def _pointer_signature(root: Path) -> tuple[int, int, int] | None:
     """Inode, modification time and size of an index's CURRENT pointer; None when it cannot be read, or when the
     directory follows a build published in Milvus (whose catalog, not a file, names the build)."""
@@ -220,16 +229,25 @@ class Retriever:
         dense: dict[int, tuple[float, int]] = {}
         lexical: dict[int, tuple[float, int]] = {}
         qvec = None
+        ref = find_reference(q, self._names)
+        # A regulation named without an article: its own best chunks join the candidates, which in a library
+        # other laws' closer wording can fill before one of them is reached ("the Hangzhou measures' legal
+        # liability"); the named regulation's boost (_apply_reference) then has something to lift.
+        named = self._named_without_article(ref, wanted)
         if mode in ("hybrid", "dense"):
             qvec = self.embedder.embed_queries([to_simplified(_with_terms(q, terms))])[0]
             dense = dense_scores(self.index, self._maps.chunk_article, qvec, CANDIDATES, wanted)
+            if named:
+                dense = _best_of(dense, dense_scores(self.index, self._maps.chunk_article, qvec, CANDIDATES, named))
         if mode in ("hybrid", "lexical"):
             from retrieval.lexical import lexical_scores
 
-            lexical = lexical_scores(self.index, self._maps.chunk_article, _with_terms(q, terms),
-                                     qwords + words(terms) if terms else qwords, CANDIDATES, wanted)
+            lex_query, lex_words = _with_terms(q, terms), qwords + words(terms) if terms else qwords
+            lexical = lexical_scores(self.index, self._maps.chunk_article, lex_query, lex_words, CANDIDATES, wanted)
+            if named:
+                lexical = _best_of(lexical, lexical_scores(self.index, self._maps.chunk_article, lex_query, lex_words,
+                                                           CANDIDATES, named))
         ranked = self._rank(mode, dense, lexical, use.dense_weight)
-        ref = find_reference(q, self._names)
         ranked = self._apply_reference(ref, ranked, allowed)
         top = ranked[:k]
         refusal = self._refusal(q, ref, top)
@@ -286,6 +304,15 @@ class Retriever:
         if wanted is None:
             return None, None
         return wanted, self._article_rows.mask(wanted)
+
+    def _named_without_article(self, ref: Reference | None, wanted: frozenset[str] | None) -> frozenset[str]:
+        """The regulations a question names without an article (of those the filter allows): empty when it names
+        none, an article, or every regulation the search may return anyway."""
+        if ref is None or ref.unknown or ref.number is not None or not ref.regulation_ids:
+            return frozenset()
+        named = frozenset(ref.regulation_ids) if wanted is None else frozenset(ref.regulation_ids) & wanted
+        everything = wanted if wanted is not None else self._regulation.keys()
+        return frozenset() if named >= everything else named
 
     def _rank(self, mode: str, dense: dict[int, tuple[float, int]], lexical: dict[int, tuple[float, int]],
               dense_weight: float) -> list[Scored]:

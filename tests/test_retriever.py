@@ -145,3 +145,30 @@ def test_a_newly_switched_in_build_is_noticed_and_reloaded_with_the_same_model(t
     assert "特制定本条例" not in first.article(first.regulations[0].id, 1).text  # the old one is unchanged
     (tmp_path / "index" / "CURRENT").write_bytes(b"\xff\xfe")  # a damaged pointer: keep serving what is loaded
     assert not second.newer_build_current()
+
+
+def test_a_regulation_named_without_an_article_is_searched_even_when_others_fill_the_candidates(tmp_path: Path,
+                                                                                               fake_embedder):
+    """In a library, other laws' closer wording can fill every candidate place before one article of the named
+    regulation is reached; its own best articles still join the candidates, and the name lifts them first."""
+    from ingest.build import build_index
+    from retrieval.retriever import CANDIDATES
+
+    sources = []
+    for i in range(CANDIDATES + 20):  # more regulations than candidate places, each worded like the question
+        path = tmp_path / f"other-{i}.txt"
+        path.write_text(f"第{i}号市物业管理条例\n\n第1条 违反规定的法律责任由主管部门依法追究，违反规定的法律责任。\n"
+                        f"第2条 本条例自2020年1月1日起施行。\n", encoding="utf-8")
+        sources.append(path)
+    named = tmp_path / "named.txt"
+    named.write_text("乙市质量促进办法\n\n第1条 为了提升本市质量总体水平，制定本办法。\n"
+                     "第2条 企业违反本办法的，由市场监管部门责令改正。\n", encoding="utf-8")
+    build_index([*sources, named], tmp_path / "index", fake_embedder(), progress=False)
+    retriever = Retriever(tmp_path / "index", embedder=fake_embedder())
+    settings = SearchSettings(0.5, AbstainRule(-1.0, -1.0, 0.0, -1.0))  # never abstains: the ranking is tested
+    for mode in ("hybrid", "dense", "lexical"):
+        found = retriever.search("乙市质量促进办法规定违反规定的法律责任", k=3, mode=mode, settings=settings)
+        assert found.results[0].article.regulation_title == "乙市质量促进办法", mode
+    # Without the name, the closest wording wins, as before.
+    plain = retriever.search("违反规定的法律责任", k=3, settings=settings)
+    assert all(r.article.regulation_title.endswith("物业管理条例") for r in plain.results)
