@@ -761,6 +761,45 @@ def test_shutting_the_pool_down_does_not_wait_for_a_running_search():
     assert pool.stats()["in_flight"] == 0  # ... and a refused start holds no slot
 
 
+def test_a_pool_of_one_worker_runs_one_search_at_a_time_and_its_shutdown_drops_the_waiting_ones():
+    import asyncio
+    import threading
+
+    from retrieval.serving.admission import SearchPool
+
+    with pytest.raises(ValueError) as info:
+        SearchPool(workers=0)
+    assert str(info.value) == "the pool needs at least one worker"
+    pool = SearchPool(limit=3, workers=1)  # REGQA_SEARCH_WORKERS=1
+    started, finish = threading.Event(), threading.Event()
+    ran = []
+
+    def first() -> str:
+        started.set()
+        finish.wait(5)
+        ran.append("first")
+        return "first"
+
+    def second() -> str:
+        ran.append("second")
+        return "second"
+
+    async def scenario():
+        running = asyncio.ensure_future(pool.run(first))
+        assert await asyncio.to_thread(started.wait, 10)
+        waiting = asyncio.ensure_future(pool.run(second))
+        await asyncio.sleep(0.05)
+        assert ran == [] and pool.in_flight == 2  # the second waits for the one worker
+        pool.shutdown()  # the server stops: what is waiting is not started
+        finish.set()
+        assert await running == "first"
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+
+    asyncio.run(scenario())
+    assert ran == ["first"] and pool.stats()["in_flight"] == 0  # the dropped search holds no slot
+
+
 # -- the feedback logs: what a caller and an operator read -------------------------------------------------------
 @pytest.mark.parametrize(("kind", "vote", "message"), [
     ("like", "up", "kind must be one of answer, no_answer, abstained"),
