@@ -149,22 +149,10 @@ def test_a_newly_switched_in_build_is_noticed_and_reloaded_with_the_same_model(t
 
 # -- filters by level and region, the pointer read per request, a given glossary, the answer's kind ---------------
 @pytest.fixture(scope="module")
-def faceted(tmp_path_factory: pytest.TempPathFactory) -> Retriever:
-    """The two samples with a level each and a region each (示例省's 条例, 示例市's 办法)."""
-    from ingest.build import build_index
+def faceted(faceted_index: Path) -> Retriever:
     from tests.conftest import FakeEmbedder
 
-    src = tmp_path_factory.mktemp("faceted") / "src"
-    src.mkdir()
-    for name in ("sample_regulation.txt", "sample_measure.txt"):
-        shutil.copy(FIXTURES / name, src / name)
-    meta = json.loads((FIXTURES / "sample_regulation.meta.json").read_text(encoding="utf-8"))
-    metas = {"sample_regulation": {**meta, "level": "地方性法规"},
-             "sample_measure": {"title": MEASURE, "level": "地方政府规章", "region": "示例市"}}
-    for stem, value in metas.items():
-        (src / f"{stem}.meta.json").write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
-    build_index([src], src.parent / "index", FakeEmbedder(), progress=False)
-    return Retriever(src.parent / "index", embedder=FakeEmbedder())
+    return Retriever(faceted_index, embedder=FakeEmbedder())
 
 
 def _titles(response) -> set[str]:
