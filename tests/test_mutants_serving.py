@@ -326,6 +326,58 @@ def test_the_service_is_built_from_its_settings(fake):
     assert SearchService(lambda: None).pool.limit == 64
 
 
+def test_a_level_or_a_region_limits_every_search_path_and_keys_the_cache(faceted_index: Path):
+    import asyncio
+
+    from retrieval.retriever import Retriever
+
+    service = _service(Retriever(faceted_index, embedder=FakeEmbedder()))
+    question, regulation = "企业应当配备专职质量管理人员", "示例省质量促进条例"
+
+    def titles(answer) -> set[str]:
+        return {r.article.regulation_title for r in answer.response.results}
+
+    for levels, regions, want in ((None, None, {regulation, MEASURE}), ("地方政府规章", None, {MEASURE}),
+                                  (None, ["示例省"], {regulation}), (["地方性法规"], "示例省", {regulation})):
+        assert titles(service.search(question, 9, levels=levels, regions=regions)) == want
+        assert titles(service.converse(question, [], 9, levels=levels, regions=regions)) == want
+        assert titles(service.converse(question, ["质量"], 9, levels=levels, regions=regions)) == want
+
+        async def scenario(levels=levels, regions=regions):
+            return (await service.search_async(question, 9, levels=levels, regions=regions),
+                    await service.converse_async(question, ["质量"], 9, levels=levels, regions=regions))
+
+        by_search, by_turn = asyncio.run(scenario())
+        assert titles(by_search) == titles(by_turn) == want and by_search.cached and by_turn.cached
+
+
+def test_an_abstained_question_is_logged_once_until_it_leaves_the_newest_remembered(fake, tmp_path: Path,
+                                                                                    monkeypatch):
+    import retrieval.serving.service as service_module
+    from retrieval.serving.feedback import FeedbackLog
+
+    service = _service(fake, feedback=FeedbackLog(tmp_path))
+    monkeypatch.setattr(service_module, "ABSTAINED_SEEN", 2)
+    for question in ("一", "二", "三", "三", "一", "三"):  # 一 was the oldest of three: forgotten, logged again
+        service.note_abstained(question, "b")
+    assert [r["question"] for r in service.abstentions.read()] == ["一", "二", "三", "一"]
+
+
+def test_the_feedback_rate_and_k_are_read_with_their_exact_messages():
+    from ingest.errors import QueryError, RegQAError
+    from retrieval.serving.service import as_k
+
+    assert ServingSettings.from_env({"REGQA_FEEDBACK_PER_MINUTE": "2.5"}).feedback_per_minute == 2.5
+    assert ServingSettings.from_env({"REGQA_FEEDBACK_PER_MINUTE": "0.1"}).feedback_per_minute == 0.1
+    with pytest.raises(RegQAError) as info:
+        ServingSettings.from_env({"REGQA_FEEDBACK_PER_MINUTE": "0.09"})
+    assert str(info.value) == "REGQA_FEEDBACK_PER_MINUTE must be at least 0.1"
+    for k in (True, "三", 1.5):
+        with pytest.raises(QueryError) as refused:
+            as_k(k, 5)
+        assert str(refused.value) == "k 必须是整数 (k must be a whole number)"
+
+
 # -- the cache -----------------------------------------------------------------------------------------------------
 def test_a_cache_of_zero_entries_keeps_nothing_and_a_replaced_answer_keeps_its_bytes_right():
     from retrieval.serving.answer_cache import AnswerCache, _key_bytes
