@@ -329,6 +329,7 @@ def test_the_service_is_built_from_its_settings(fake):
 def test_a_level_or_a_region_limits_every_search_path_and_keys_the_cache(faceted_index: Path):
     import asyncio
 
+    from ingest.errors import QueryError
     from retrieval.retriever import Retriever
 
     service = _service(Retriever(faceted_index, embedder=FakeEmbedder()))
@@ -349,6 +350,10 @@ def test_a_level_or_a_region_limits_every_search_path_and_keys_the_cache(faceted
 
         by_search, by_turn = asyncio.run(scenario())
         assert titles(by_search) == titles(by_turn) == want and by_search.cached and by_turn.cached
+    for levels, regions, what in ((5, None, "level"), (None, ["示例省", 1], "region")):
+        with pytest.raises(QueryError) as info:
+            service.search(question, 9, levels=levels, regions=regions)
+        assert str(info.value) == f"{what} 须为名称或名称列表 ({what} must be a name or a list of names)"
 
 
 def test_an_abstained_question_is_logged_once_until_it_leaves_the_newest_remembered(fake, tmp_path: Path,
@@ -361,6 +366,7 @@ def test_an_abstained_question_is_logged_once_until_it_leaves_the_newest_remembe
     for question in ("一", "二", "三", "三", "一", "三"):  # 一 was the oldest of three: forgotten, logged again
         service.note_abstained(question, "b")
     assert [r["question"] for r in service.abstentions.read()] == ["一", "二", "三", "一"]
+    assert service.abstentions.path == tmp_path / "abstained.jsonl"  # beside the votes, under its own name
 
 
 def test_the_feedback_rate_and_k_are_read_with_their_exact_messages():

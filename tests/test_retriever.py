@@ -214,6 +214,7 @@ def test_a_given_glossary_keeps_the_indexs_terms_and_english_questions_search_wi
     plain = Retriever(fake_index, embedder=FakeEmbedder(), glossary=Glossary(()))
     question = "full time quality management staff and the quality award"
     assert fresh.glossary.terms(question) == ["专职", "质量管理"] and plain.glossary.terms(question) == []
+    assert fresh.reloaded().glossary.entries == fresh.glossary.entries  # a reload keeps the glossary given
     assert plain.search(question, k=3, mode="lexical").results == ()  # English words find no Chinese article
     lexical = fresh.search(question, k=3, mode="lexical")
     assert lexical.words == tuple(words(question))  # the terms are searched, not counted as typed
