@@ -214,7 +214,6 @@ def test_a_given_glossary_keeps_the_indexs_terms_and_english_questions_search_wi
     plain = Retriever(fake_index, embedder=FakeEmbedder(), glossary=Glossary(()))
     question = "full time quality management staff and the quality award"
     assert fresh.glossary.terms(question) == ["专职", "质量管理"] and plain.glossary.terms(question) == []
-    assert fresh.reloaded().glossary.entries == fresh.glossary.entries  # a reload keeps the glossary given
     assert plain.search(question, k=3, mode="lexical").results == ()  # English words find no Chinese article
     lexical = fresh.search(question, k=3, mode="lexical")
     assert lexical.words == tuple(words(question))  # the terms are searched, not counted as typed
@@ -239,3 +238,26 @@ def test_a_search_says_whether_its_articles_answer_the_question_or_only_touch_it
     assert related.answer == RELATED and "未规定所问的期限" in related.reason and "time limit" in related.reason
     abstained = fake.search("企业配备专职质量管理人员的期限是多久", k=3)  # the default rule: the fake's cosines are low
     assert abstained.abstained and abstained.results and (abstained.answer, abstained.reason) == (NONE, None)
+
+
+def test_a_reloaded_retriever_keeps_the_glossary_it_was_given(fake_index: Path):
+    from retrieval.glossary import Entry, Glossary
+    from tests.conftest import FakeEmbedder
+
+    given = Glossary([Entry(("full time",), ("专职",))])
+    reloaded = Retriever(fake_index, embedder=FakeEmbedder(), glossary=given).reloaded()
+    assert [(e.english, e.chinese) for e in reloaded.glossary.entries] == [(("full time",), ("专职",))]
+
+
+def test_results_carry_their_regulations_level_and_region(faceted: Retriever):
+    response = faceted.search("质量", k=9)
+    assert {(r.article.regulation_title, r.level, r.region) for r in response.results} == {
+        (REGULATION, "地方性法规", "示例省"), (MEASURE, "地方政府规章", "示例市")}
+
+
+def test_related_articles_within_a_set_of_regulations_come_only_from_them(faceted: Retriever):
+    third = faceted.article(_reg_id(faceted, REGULATION), 3)
+    anywhere = faceted.related(third.id, 2)
+    assert len(anywhere) == 2 and {r.article.regulation_title for r in anywhere} == {MEASURE}
+    assert faceted.related(third.id, 2, within=frozenset({_reg_id(faceted, MEASURE)})) == anywhere
+    assert faceted.related(third.id, 2, within=frozenset({_reg_id(faceted, REGULATION)})) == []  # its own only
