@@ -129,6 +129,28 @@ def fake_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def faceted_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The two samples with a level and a region each (示例省's 条例: 地方性法规; 示例市's 办法: 地方政府规章),
+    indexed with the fake embedder: for the filters by level and region."""
+    import json
+    import shutil
+
+    from ingest.build import build_index
+
+    src = tmp_path_factory.mktemp("faceted") / "src"
+    src.mkdir()
+    for name in ("sample_regulation.txt", "sample_measure.txt"):
+        shutil.copy(FIXTURES / name, src / name)
+    meta = json.loads((FIXTURES / "sample_regulation.meta.json").read_text(encoding="utf-8"))
+    metas = {"sample_regulation": {**meta, "level": "地方性法规"},
+             "sample_measure": {"title": "示例市质量促进办法", "level": "地方政府规章", "region": "示例市"}}
+    for stem, value in metas.items():
+        (src / f"{stem}.meta.json").write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
+    build_index([src], src.parent / "index", FakeEmbedder(), progress=False)
+    return src.parent / "index"
+
+
 @contextmanager
 def one_builder(index: Path) -> Iterator[None]:
     """One test process at a time builds a shared index (`make test` runs two, pytest-xdist): the other waits

@@ -326,6 +326,64 @@ def test_the_service_is_built_from_its_settings(fake):
     assert SearchService(lambda: None).pool.limit == 64
 
 
+def test_a_level_or_a_region_limits_every_search_path_and_keys_the_cache(faceted_index: Path):
+    import asyncio
+
+    from ingest.errors import QueryError
+    from retrieval.retriever import Retriever
+
+    service = _service(Retriever(faceted_index, embedder=FakeEmbedder()))
+    question, regulation = "企业应当配备专职质量管理人员", "示例省质量促进条例"
+
+    def titles(answer) -> set[str]:
+        return {r.article.regulation_title for r in answer.response.results}
+
+    for levels, regions, want in ((None, None, {regulation, MEASURE}), ("地方政府规章", None, {MEASURE}),
+                                  (None, ["示例省"], {regulation}), (["地方性法规"], "示例省", {regulation})):
+        assert titles(service.search(question, 9, levels=levels, regions=regions)) == want
+        assert titles(service.converse(question, [], 9, levels=levels, regions=regions)) == want
+        assert titles(service.converse(question, ["质量"], 9, levels=levels, regions=regions)) == want
+
+        async def scenario(levels=levels, regions=regions):
+            return (await service.search_async(question, 9, levels=levels, regions=regions),
+                    await service.converse_async(question, ["质量"], 9, levels=levels, regions=regions))
+
+        by_search, by_turn = asyncio.run(scenario())
+        assert titles(by_search) == titles(by_turn) == want and by_search.cached and by_turn.cached
+    for levels, regions, what in ((5, None, "level"), (None, ["示例省", 1], "region")):
+        with pytest.raises(QueryError) as info:
+            service.search(question, 9, levels=levels, regions=regions)
+        assert str(info.value) == f"{what} 须为名称或名称列表 ({what} must be a name or a list of names)"
+
+
+def test_an_abstained_question_is_logged_once_until_it_leaves_the_newest_remembered(fake, tmp_path: Path,
+                                                                                    monkeypatch):
+    import retrieval.serving.service as service_module
+    from retrieval.serving.feedback import FeedbackLog
+
+    service = _service(fake, feedback=FeedbackLog(tmp_path))
+    monkeypatch.setattr(service_module, "ABSTAINED_SEEN", 2)
+    for question in ("一", "二", "三", "三", "一", "三"):  # 一 was the oldest of three: forgotten, logged again
+        service.note_abstained(question, "b")
+    assert [r["question"] for r in service.abstentions.read()] == ["一", "二", "三", "一"]
+    assert service.abstentions.path == tmp_path / "abstained.jsonl"  # beside the votes, under its own name
+
+
+def test_the_feedback_rate_and_k_are_read_with_their_exact_messages():
+    from ingest.errors import QueryError, RegQAError
+    from retrieval.serving.service import as_k
+
+    assert ServingSettings.from_env({"REGQA_FEEDBACK_PER_MINUTE": "2.5"}).feedback_per_minute == 2.5
+    assert ServingSettings.from_env({"REGQA_FEEDBACK_PER_MINUTE": "0.1"}).feedback_per_minute == 0.1
+    with pytest.raises(RegQAError) as info:
+        ServingSettings.from_env({"REGQA_FEEDBACK_PER_MINUTE": "0.09"})
+    assert str(info.value) == "REGQA_FEEDBACK_PER_MINUTE must be at least 0.1"
+    for k in (True, "三", 1.5):
+        with pytest.raises(QueryError) as refused:
+            as_k(k, 5)
+        assert str(refused.value) == "k 必须是整数 (k must be a whole number)"
+
+
 # -- the cache -----------------------------------------------------------------------------------------------------
 def test_a_cache_of_zero_entries_keeps_nothing_and_a_replaced_answer_keeps_its_bytes_right():
     from retrieval.serving.answer_cache import AnswerCache, _key_bytes
@@ -759,6 +817,45 @@ def test_shutting_the_pool_down_does_not_wait_for_a_running_search():
     took = asyncio.run(scenario())
     assert took < 2, f"shutdown waited {took:.1f} s for the running search"
     assert pool.stats()["in_flight"] == 0  # ... and a refused start holds no slot
+
+
+def test_a_pool_of_one_worker_runs_one_search_at_a_time_and_its_shutdown_drops_the_waiting_ones():
+    import asyncio
+    import threading
+
+    from retrieval.serving.admission import SearchPool
+
+    with pytest.raises(ValueError) as info:
+        SearchPool(workers=0)
+    assert str(info.value) == "the pool needs at least one worker"
+    pool = SearchPool(limit=3, workers=1)  # REGQA_SEARCH_WORKERS=1
+    started, finish = threading.Event(), threading.Event()
+    ran = []
+
+    def first() -> str:
+        started.set()
+        finish.wait(5)
+        ran.append("first")
+        return "first"
+
+    def second() -> str:
+        ran.append("second")
+        return "second"
+
+    async def scenario():
+        running = asyncio.ensure_future(pool.run(first))
+        assert await asyncio.to_thread(started.wait, 10)
+        waiting = asyncio.ensure_future(pool.run(second))
+        await asyncio.sleep(0.05)
+        assert ran == [] and pool.in_flight == 2  # the second waits for the one worker
+        pool.shutdown()  # the server stops: what is waiting is not started
+        finish.set()
+        assert await running == "first"
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+
+    asyncio.run(scenario())
+    assert ran == ["first"] and pool.stats()["in_flight"] == 0  # the dropped search holds no slot
 
 
 # -- the feedback logs: what a caller and an operator read -------------------------------------------------------

@@ -8,7 +8,7 @@ import pytest
 
 from retrieval.abstain import AbstainRule, Evidence, coverage
 from retrieval.fuse import DEFAULT_DENSE_WEIGHT, fuse
-from retrieval.settings import SearchSettings
+from retrieval.settings import NARROW_ARTICLES, SearchSettings
 
 
 def test_fuse_weighs_min_max_normalised_scores():
@@ -121,6 +121,25 @@ def test_search_settings_from_a_manifest():
     assert SearchSettings.from_manifest({"search": saved.to_json()}) == saved  # what to_json writes reads back
     bad = SearchSettings.from_manifest({"search": {"dense_weight": 3, "abstain_rule": {"dense_floor": "high"}}})
     assert bad == SearchSettings()  # out of range or not a number: the defaults, never a guess
+
+
+def test_a_narrow_rule_is_chosen_for_a_few_regulations_only_and_stored_with_the_settings():
+    from dataclasses import asdict
+
+    narrow = AbstainRule(dense_floor=0.2)
+    settings = SearchSettings(0.3, RULE, narrow)
+    assert settings.rule_for(None) is RULE and settings.rule_for(NARROW_ARTICLES + 1) is RULE  # a library
+    assert settings.rule_for(NARROW_ARTICLES) is narrow and settings.rule_for(1) is narrow  # a few regulations
+    assert SearchSettings(0.3, RULE).rule_for(1) is RULE  # no narrow rule fitted: the library's everywhere
+    stored = settings.to_json()
+    assert stored == {"dense_weight": 0.3, "abstain_rule": asdict(RULE), "narrow_rule": asdict(narrow)}
+    assert SearchSettings.from_manifest({"search": stored}) == settings
+    assert SearchSettings(0.3, RULE).to_json() == {"dense_weight": 0.3, "abstain_rule": asdict(RULE)}
+    # what a stored narrow rule leaves out is the library rule's, not the defaults'
+    partial = SearchSettings.from_manifest({"search": {"abstain_rule": {"dense_floor": 0.5},
+                                                       "narrow_rule": {"min_coverage": 0.4}}})
+    assert partial.narrow_rule == AbstainRule(dense_floor=0.5, min_coverage=0.4)
+    assert SearchSettings.from_manifest({"search": {"narrow_rule": "fitted"}}).narrow_rule is None
 
 
 @pytest.mark.parametrize("weight", [0, 0.0, 1, 1.0, 0.35])

@@ -172,3 +172,119 @@ def test_a_regulation_named_without_an_article_is_searched_even_when_others_fill
     # Without the name, the closest wording wins, as before.
     plain = retriever.search("违反规定的法律责任", k=3, settings=settings)
     assert all(r.article.regulation_title.endswith("物业管理条例") for r in plain.results)
+
+
+# -- filters by level and region, the pointer read per request, a given glossary, the answer's kind ---------------
+@pytest.fixture(scope="module")
+def faceted(faceted_index: Path) -> Retriever:
+    from tests.conftest import FakeEmbedder
+
+    return Retriever(faceted_index, embedder=FakeEmbedder())
+
+
+def _titles(response) -> set[str]:
+    return {r.article.regulation_title for r in response.results}
+
+
+def test_a_level_or_a_region_limits_the_search_and_narrows_the_regulations_named(faceted: Retriever):
+    from ingest.errors import QueryError
+
+    assert _titles(faceted.search("质量", k=9)) == {REGULATION, MEASURE}
+    assert _titles(faceted.search("质量", k=9, levels=["地方性法规"])) == {REGULATION}
+    assert _titles(faceted.search("质量", k=9, regions=["示例市"])) == {MEASURE}
+    both_levels = ["地方性法规", "地方政府规章"]
+    assert _titles(faceted.search("质量", k=9, regulations=[MEASURE], levels=both_levels)) == {MEASURE}
+    assert _titles(faceted.search("质量", k=9, regulations=[REGULATION], regions=["示例省", "示例市"])) == {REGULATION}
+    assert _titles(faceted.search("质量", k=9, regulations=[f"《{REGULATION}》"])) == {REGULATION}  # a title in 《》
+    with pytest.raises(QueryError) as info:
+        faceted.search("质量", regulations=[MEASURE], levels=["地方性法规"])
+    assert str(info.value) == ("所选法规不属于所选层级或地区 (none of the chosen regulations is of the chosen level or "
+                               "region)")
+    with pytest.raises(QueryError):
+        faceted.search("质量", regulations=[MEASURE], regions=["示例省"])
+
+
+def test_the_pointer_is_read_again_only_when_it_changed_and_a_newer_build_stays_newer(tmp_path: Path, monkeypatch):
+    """Asked on every request: the CURRENT file is read once while it is unchanged; a newer build is reported
+    until it is loaded (a reload that failed is tried again); a directory that follows Milvus asks its catalog."""
+    import ingest.stores.milvus_catalog as catalog
+    import retrieval.retriever as retriever_module
+    from ingest.build import build_index
+    from tests.conftest import FakeEmbedder
+
+    source = tmp_path / "sample_regulation.txt"
+    shutil.copy(FIXTURES / "sample_regulation.txt", source)
+    embedder = FakeEmbedder()
+    build_index([source], tmp_path / "index", embedder, progress=False)
+    first = Retriever(tmp_path / "index", embedder=embedder)
+    reads = []
+    read = retriever_module.current_build
+    monkeypatch.setattr(retriever_module, "current_build", lambda root: reads.append(root) or read(root))
+    assert [first.newer_build_current() for _ in range(3)] == [False, False, False] and len(reads) == 1
+    source.write_text(source.read_text(encoding="utf-8").replace("制定本条例。", "特制定本条例。"), encoding="utf-8")
+    build_index([source], tmp_path / "index", embedder, progress=False)
+    assert [first.newer_build_current() for _ in range(2)] == [True, True] and len(reads) == 3
+    second = first.reloaded()
+    assert not second.newer_build_current() and not second.newer_build_current() and len(reads) == 4
+    (tmp_path / "index" / "REMOTE").write_text("{}", encoding="utf-8")  # now follows a build published in Milvus
+    monkeypatch.setattr(catalog, "follow", lambda root: root / "builds" / "from-milvus")
+    assert second.newer_build_current() and second.newer_build_current()
+
+
+def test_a_given_glossary_keeps_the_indexs_terms_and_english_questions_search_with_them(fake_index: Path):
+    from retrieval.glossary import Entry, Glossary
+    from tests.conftest import FakeEmbedder
+
+    glossary = Glossary([Entry(("quality management",), ("质量管理",)), Entry(("full time",), ("专职",)),
+                         Entry(("quality award",), ("质量奖",))])  # 质量奖: not in these regulations
+    fresh = Retriever(fake_index, embedder=FakeEmbedder(), glossary=glossary)
+    plain = Retriever(fake_index, embedder=FakeEmbedder(), glossary=Glossary(()))
+    question = "full time quality management staff and the quality award"
+    assert fresh.glossary.terms(question) == ["专职", "质量管理"] and plain.glossary.terms(question) == []
+    assert plain.search(question, k=3, mode="lexical").results == ()  # English words find no Chinese article
+    lexical = fresh.search(question, k=3, mode="lexical")
+    assert lexical.words == tuple(words(question))  # the terms are searched, not counted as typed
+    assert f"{lexical.results[0].article.regulation_title}{lexical.results[0].article.label}" == f"{REGULATION}第三条"
+    assert [(r.article.id, r.score) for r in lexical.results] == [
+        (r.article.id, r.score) for r in plain.search(f"{question} 专职 质量管理", k=3, mode="lexical").results]
+    dense = fresh.search(question, k=3, mode="dense")  # the model reads the question with its terms
+    assert [(r.article.id, r.score) for r in dense.results] == [
+        (r.article.id, r.score) for r in plain.search(f"{question} 专职 质量管理", k=3, mode="dense").results]
+    # a fresh Retriever keeps the filters it worked out
+    assert fresh.regulation_ids([MEASURE]) is fresh.regulation_ids([MEASURE]) == {_reg_id(fresh, MEASURE)}
+
+
+def test_a_search_says_whether_its_articles_answer_the_question_or_only_touch_it(fake: Retriever):
+    from retrieval.answer_kind import DIRECT, NONE, RELATED
+
+    answer_all = SearchSettings(abstain_rule=AbstainRule(dense_floor=0.0, dense_sure=0.0, min_coverage=0.0,
+                                                         cross_lingual_floor=-1.0))
+    direct = fake.search("企业应当配备专职质量管理人员", k=3, settings=answer_all)
+    assert (direct.abstained, direct.answer, direct.reason) == (False, DIRECT, None)
+    related = fake.search("企业配备专职质量管理人员的期限是多久", k=3, settings=answer_all)
+    assert related.answer == RELATED and "未规定所问的期限" in related.reason and "time limit" in related.reason
+    abstained = fake.search("企业配备专职质量管理人员的期限是多久", k=3)  # the default rule: the fake's cosines are low
+    assert abstained.abstained and abstained.results and (abstained.answer, abstained.reason) == (NONE, None)
+
+
+def test_a_reloaded_retriever_keeps_the_glossary_it_was_given(fake_index: Path):
+    from retrieval.glossary import Entry, Glossary
+    from tests.conftest import FakeEmbedder
+
+    given = Glossary([Entry(("full time",), ("专职",))])
+    reloaded = Retriever(fake_index, embedder=FakeEmbedder(), glossary=given).reloaded()
+    assert [(e.english, e.chinese) for e in reloaded.glossary.entries] == [(("full time",), ("专职",))]
+
+
+def test_results_carry_their_regulations_level_and_region(faceted: Retriever):
+    response = faceted.search("质量", k=9)
+    assert {(r.article.regulation_title, r.level, r.region) for r in response.results} == {
+        (REGULATION, "地方性法规", "示例省"), (MEASURE, "地方政府规章", "示例市")}
+
+
+def test_related_articles_within_a_set_of_regulations_come_only_from_them(faceted: Retriever):
+    third = faceted.article(_reg_id(faceted, REGULATION), 3)
+    anywhere = faceted.related(third.id, 2)
+    assert len(anywhere) == 2 and {r.article.regulation_title for r in anywhere} == {MEASURE}
+    assert faceted.related(third.id, 2, within=frozenset({_reg_id(faceted, MEASURE)})) == anywhere
+    assert faceted.related(third.id, 2, within=frozenset({_reg_id(faceted, REGULATION)})) == []  # its own only

@@ -285,6 +285,20 @@ def test_lexical_coverage_at_the_minimum_answers(fake: Retriever):
     assert fake.search("质量 红烧肉", k=1, mode="lexical", settings=above).abstained
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_a_search_within_a_few_regulations_is_judged_by_the_narrow_rule(fake: Retriever, mode: str):
+    """The index's 9 articles are a few regulations' (at most NARROW_ARTICLES): filtered, the narrow rule decides;
+    unfiltered (a library-wide search), the library's."""
+    strict = AbstainRule(dense_floor=2.0, dense_sure=2.0, min_coverage=2.0, cross_lingual_floor=2.0)
+    narrow_strict = SearchSettings(abstain_rule=ANSWER_ALL.abstain_rule, narrow_rule=strict)
+    narrow_lenient = SearchSettings(abstain_rule=strict, narrow_rule=ANSWER_ALL.abstain_rule)
+    assert not fake.search(ON_TOPIC, k=3, mode=mode, settings=narrow_strict).abstained
+    assert fake.search(ON_TOPIC, k=3, mode=mode, settings=narrow_strict, regulations=[REGULATION]).abstained
+    assert fake.search(ON_TOPIC, k=3, mode=mode, settings=narrow_lenient).abstained
+    within = fake.search(ON_TOPIC, k=3, mode=mode, settings=narrow_lenient, regulations=[REGULATION, MEASURE])
+    assert not within.abstained and _labels(within)[0] == f"{REGULATION}第三条"
+
+
 def test_several_foreign_names_are_listed_in_the_message(fake: Retriever):
     response = fake.search("上海和江苏的质量奖", settings=ANSWER_ALL)
     assert response.message == "索引中没有“上海、江苏”的规定 · the index holds no rules of 上海, 江苏"
