@@ -756,6 +756,7 @@ def test_searches_beyond_the_workers_wait_their_turn_in_arrival_order_and_beyond
         SearchPool(workers=0)
     pool = SearchPool(limit=6, workers=2)
     lock = threading.Lock()
+    release = threading.Event()  # the searches hold their places until the seventh has been refused
     running, most, started = 0, 0, []
 
     def search(i: int) -> int:
@@ -764,7 +765,8 @@ def test_searches_beyond_the_workers_wait_their_turn_in_arrival_order_and_beyond
             running += 1
             most = max(most, running)
             started.append(i)
-        time.sleep(0.05)
+        release.wait(10)
+        time.sleep(0.01)  # long enough for a third search to overlap, were it let in
         with lock:
             running -= 1
         return i
@@ -774,8 +776,11 @@ def test_searches_beyond_the_workers_wait_their_turn_in_arrival_order_and_beyond
         for i in range(6):
             waiting.append(asyncio.ensure_future(pool.run(search, i)))
             await asyncio.sleep(0)  # submitted one after the other
-        with pytest.raises(ServiceBusy):  # the seventh finds the six slots taken, running or waiting
-            await pool.run(search, 6)
+        try:
+            with pytest.raises(ServiceBusy):  # the seventh finds the six slots taken, running or waiting
+                await pool.run(search, 6)
+        finally:
+            release.set()
         return await asyncio.gather(*waiting)
 
     try:
