@@ -285,9 +285,9 @@ class Retriever:
         by_facets = self.facets.ids(levels, regions)
         if not regulations:
             return by_facets
-        wanted = set(self.facets.exact_ids([r for r in regulations if isinstance(r, str)]))
-        if not wanted:  # 《中华人民共和国产品质量法》, 中华人民共和国产品质量法 or 产品质量法 alike
-            wanted = set(self.facets.name_ids([r for r in regulations if isinstance(r, str)]))
+        # Each name by its id, title or short name, then as 《中华人民共和国产品质量法》, 中华人民共和国产品质量法 or
+        # 产品质量法 alike: a mixed list ("示例条例", "《示例市质量促进办法》") names both.
+        wanted = set(self.facets.name_ids([r for r in regulations if isinstance(r, str)]))
         if not wanted:
             raise QueryError("none of the chosen regulations is in the index")
         if by_facets is not None:

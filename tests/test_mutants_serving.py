@@ -196,6 +196,18 @@ def test_feedback_is_checked_and_logged_with_the_build(api, fake):
     assert len(list(api.service.feedback.read())) == 2  # nothing logged for them
 
 
+def test_a_vote_whose_question_holds_a_lone_surrogate_is_logged_not_a_server_error(api):
+    """JSON may escape half a character ("\\ud800"); the vote is kept, the half written as U+FFFD, and the log stays
+    UTF-8 that reads back."""
+    import json
+
+    body = json.dumps({"question": "质量\ud800是什么😀", "article_id": None, "vote": "down"})  # ASCII-escaped JSON
+    r = api.post("/api/feedback", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 200 and r.json() == {"ok": True}
+    assert list(api.service.feedback.read())[-1]["question"] == "质量\ufffd是什么😀"
+    api.service.feedback.path.read_bytes().decode("utf-8")  # strict: raises on anything but UTF-8
+
+
 def test_feedback_without_a_log_is_503(fake):
     r = _client(_service(fake)).post("/api/feedback", json={"question": "q", "vote": "up"})
     assert r.status_code == 503 and "not recorded" in r.json()["error"]

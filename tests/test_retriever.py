@@ -105,6 +105,14 @@ def test_a_filter_gives_the_same_regulations_each_time_and_each_form_its_own(fak
     assert again == first and again is not first and fake.regulation_ids(None) is None
 
 
+def test_a_filter_mixing_an_exact_name_and_a_written_form_names_both(fake: Retriever):
+    both = {_reg_id(fake, REGULATION), _reg_id(fake, MEASURE)}
+    assert fake.regulation_ids([REGULATION, f"《{MEASURE}》"]) == both
+    assert fake.regulation_ids([f"《{REGULATION}》", MEASURE]) == both
+    found = fake.search("质量", k=10, regulations=[REGULATION, f"《{MEASURE}》"])
+    assert {r.article.regulation_title for r in found.results} == {REGULATION, MEASURE}
+
+
 def test_settings_per_call_leave_the_retriever_as_it_was(fake: Retriever):
     before = fake.settings
     plain = fake.search("企业应当配备专职质量管理人员", k=3).to_json()

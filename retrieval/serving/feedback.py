@@ -16,6 +16,7 @@ import fcntl
 import json
 import logging
 import os
+import re
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -58,12 +59,16 @@ def event(kind: str, question: str, build: str, vote: str | None = None, article
             "article": article, "article_id": article_id, "build": build}
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # in a str every surrogate is a lone one (pairs are decoded)
+
+
 def json_line(record: dict[str, Any]) -> bytes:
-    """One record as one line of UTF-8 JSON, whatever line breaks its strings hold."""
+    """One record as one line of UTF-8 JSON, whatever line breaks its strings hold. A lone surrogate (JSON's
+    "\\ud800" is valid JSON but no character) is written as U+FFFD instead of failing the write."""
     text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
     for raw, escaped in LINE_BREAKS.items():
         text = text.replace(raw, escaped)
-    return (text + "\n").encode("utf-8")
+    return (_LONE_SURROGATE.sub("\ufffd", text) + "\n").encode("utf-8")
 
 
 class FeedbackLog:
