@@ -1114,3 +1114,38 @@ def test_a_resumed_build_reuses_the_serving_builds_vectors_as_well_as_the_cache(
     assert (report.chunks, report.embedded) == (9, 1)  # neither the serving build's 6 nor the cached 2 again
     said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("resuming")]
     assert said == [f"resuming a build that was stopped: {6 + 2} chunks already embedded"]
+
+
+def test_a_manifest_reads_as_written_for_the_person_who_opens_it(tmp_path: Path):
+    """manifest.json is where a person looks up what an index holds (its sources, what it was calibrated on):
+    UTF-8, Chinese as written rather than \\u escapes, one key a line, as the build writes it and as a recorded
+    value rewrites it."""
+    from ingest.stores.index_io import MANIFEST, current_build, record_in_manifest
+
+    src = tmp_path / "示例条例.txt"
+    shutil.copy(FIXTURES / "sample_regulation.txt", src)
+    out = tmp_path / "index"
+    build_index([src], out, FakeEmbedder(), progress=False)
+    path = current_build(out) / MANIFEST
+    for _ in range(2):
+        raw = path.read_bytes().decode("utf-8")
+        assert '"name": "示例条例.txt"' in raw and "\\u" not in raw
+        assert raw.startswith('{\n  "') and '\n    "' in raw  # two spaces a level
+        record_in_manifest(out, "search", {"calibrated_on": {"questions": "问题.jsonl"}})
+    assert '"questions": "问题.jsonl"' in path.read_bytes().decode("utf-8")
+
+
+def test_a_full_disk_while_writing_a_build_is_one_clear_message(tmp_path: Path, monkeypatch):
+    import errno
+
+    import numpy as np
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(np, "save", full)
+    out = tmp_path / "index"
+    with pytest.raises(IndexFault) as fault:
+        build_index([FIXTURES / "sample_measure.txt"], out, FakeEmbedder(), progress=False)
+    assert str(fault.value) == (f"cannot write the new index into {out}: No space left on device; "
+                                "the index that was serving is unchanged")
