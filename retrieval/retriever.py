@@ -12,8 +12,7 @@ import functools
 import logging
 import os
 import re
-import threading
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -118,8 +117,7 @@ class Retriever:
         self._names = name_table(self.index.regulations)
         self.facets = Facets.of(self.index.regulations)  # levels, regions and names: the search's filters
         self._pointer_seen: tuple[int, int, int] | None = None  # the CURRENT file last read, see newer_build_current
-        self._filters_seen: OrderedDict[tuple, frozenset[str] | None] = OrderedDict()
-        self._filters_lock = threading.Lock()
+        self._filter_ids = functools.lru_cache(maxsize=FILTERS_KEPT)(self._regulation_ids)  # see regulation_ids
         self._regulation = {r.id: r for r in self.index.regulations}
         self._norm_text = [normalise(f"{a.regulation_title}{a.label}{a.text}") for a in self.index.articles]
         self._held_names = list(self._names.exact)
@@ -266,19 +264,10 @@ class Retriever:
         force), and working it out name by name takes a millisecond each time."""
         try:
             key = tuple(v if v is None or isinstance(v, str) else tuple(v) for v in (regulations, levels, regions))
-            with self._filters_lock:
-                if key in self._filters_seen:
-                    self._filters_seen.move_to_end(key)
-                    return self._filters_seen[key]
-        except TypeError:  # a name that is not a string (a list…): worked out, and refused, below
-            key = None
-        found = self._regulation_ids(regulations, levels, regions)
-        if key is not None:
-            with self._filters_lock:
-                self._filters_seen[key] = found
-                while len(self._filters_seen) > FILTERS_KEPT:
-                    self._filters_seen.popitem(last=False)
-        return found
+            hash(key)
+        except TypeError:  # a name that is not a string (a list…): worked out, and refused, without the cache
+            return self._regulation_ids(regulations, levels, regions)
+        return self._filter_ids(*key)
 
     def _regulation_ids(self, regulations: Sequence[str] | None, levels: Sequence[str] | None,
                         regions: Sequence[str] | None) -> frozenset[str] | None:

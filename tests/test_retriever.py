@@ -100,7 +100,7 @@ def test_a_filter_gives_the_same_regulations_each_time_and_each_form_its_own(fak
             fake.regulation_ids(["没有这部法规"])
     for i in range(2, 42):  # many other filters: the kept ones are bounded, and the first is worked out again
         assert fake.regulation_ids([REGULATION] * i) == first
-    assert len(fake._filters_seen) == FILTERS_KEPT
+    assert fake._filter_ids.cache_info().currsize == FILTERS_KEPT
     again = fake.regulation_ids([REGULATION])
     assert again == first and again is not first and fake.regulation_ids(None) is None
 

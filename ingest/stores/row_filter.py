@@ -24,8 +24,7 @@ class RowFilter:
                                   count=len(regulation_ids))
         self._code_of = code_of
         self._keep = keep
-        self._masks: OrderedDict[frozenset[str], np.ndarray] = OrderedDict()
-        self._counts: dict[int, int] = {}  # rows allowed, by the id of a kept mask
+        self._masks: OrderedDict[frozenset[str], tuple[np.ndarray, int]] = OrderedDict()  # a mask and its rows
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -33,6 +32,13 @@ class RowFilter:
 
     def mask(self, regulations: Collection[str]) -> np.ndarray:
         """A read-only boolean per row: True where the row's regulation is one of `regulations`."""
+        return self._kept(regulations)[0]
+
+    def count(self, regulations: Collection[str]) -> int:
+        """How many rows belong to `regulations` (counted once per kept filter)."""
+        return self._kept(regulations)[1]
+
+    def _kept(self, regulations: Collection[str]) -> tuple[np.ndarray, int]:
         key = regulations if isinstance(regulations, frozenset) else frozenset(regulations)
         with self._lock:
             found = self._masks.get(key)
@@ -41,18 +47,11 @@ class RowFilter:
                 return found
         chosen = np.zeros(len(self._code_of), dtype=bool)
         chosen[[c for r in key if (c := self._code_of.get(r)) is not None]] = True
-        found = chosen[self._codes]
-        found.setflags(write=False)  # shared between searches
+        mask = chosen[self._codes]
+        mask.setflags(write=False)  # shared between searches
+        found = (mask, int(np.count_nonzero(mask)))
         with self._lock:
             self._masks[key] = found
-            self._counts[id(found)] = int(np.count_nonzero(found))
             while len(self._masks) > self._keep:
-                self._counts.pop(id(self._masks.popitem(last=False)[1]), None)
+                self._masks.popitem(last=False)
         return found
-
-    def count(self, regulations: Collection[str]) -> int:
-        """How many rows belong to `regulations` (counted once per kept filter)."""
-        found = self.mask(regulations)
-        with self._lock:
-            known = self._counts.get(id(found))
-        return int(np.count_nonzero(found)) if known is None else known
